@@ -1,0 +1,66 @@
+using System.CommandLine;
+using EvidenceBot.Cli.Commands;
+using EvidenceBot.Core.Engine;
+using Spectre.Console;
+
+namespace EvidenceBot.Cli;
+
+/// <summary>Everything a command needs from the outside world, so tests can run the CLI in-process.</summary>
+internal sealed class CliContext
+{
+    public CliContext(TextWriter stdout, TextWriter stderr, TimeProvider time, bool interactive)
+    {
+        Out = stdout;
+        Err = stderr;
+        Time = time;
+        Interactive = interactive;
+        Console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(stdout),
+            Ansi = interactive ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = interactive ? InteractionSupport.Detect : InteractionSupport.No,
+        });
+        if (!interactive)
+            Console.Profile.Width = 160;
+    }
+
+    public TextWriter Out { get; }
+
+    public TextWriter Err { get; }
+
+    public TimeProvider Time { get; }
+
+    public bool Interactive { get; }
+
+    public IAnsiConsole Console { get; }
+
+    /// <summary>Writes an error line to stderr.</summary>
+    public void Error(string message) => Err.WriteLine("error: " + message);
+}
+
+/// <summary>Builds and runs the <c>evidencebot</c> command tree.</summary>
+internal static class CliApp
+{
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, TimeProvider time, CancellationToken cancellationToken = default)
+    {
+        var interactive = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
+        var context = new CliContext(stdout, stderr, time, interactive);
+        var root = new RootCommand("EvidenceBot: compliance rules as code, with signed evidence an auditor verifies offline.");
+        root.Subcommands.Add(RulesCommands.Build(context));
+        root.Subcommands.Add(RunCommand.Build(context));
+
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var e in parse.Errors)
+                context.Error(e.Message);
+            stderr.WriteLine("Run 'evidencebot --help' for usage.");
+            return ExitCodes.UsageOrConfig;
+        }
+
+        var exit = await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr }, cancellationToken).ConfigureAwait(false);
+        await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return exit;
+    }
+}

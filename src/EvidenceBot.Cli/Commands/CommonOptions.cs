@@ -1,0 +1,28 @@
+using System.CommandLine;
+using EvidenceBot.Cli.Configuration;
+using EvidenceBot.Core.Rules;
+
+namespace EvidenceBot.Cli.Commands;
+
+/// <summary>Options several commands share.</summary>
+internal static class CommonOptions
+{
+    public static Option<string?> Rules() => new("--rules") { Description = "Rules folder (default: the config's 'rules', else ./rules)." };
+
+    public static Option<string?> Config() => new("--config", "-c") { Description = "Configuration file (JSON, see schemas/config.schema.json)." };
+
+    public static Option<string?> CacheDir() => new("--cache-dir") { Description = "Compiled-rule cache folder (default: the user's cache directory)." };
+
+    public static Option<bool> Json() => new("--json") { Description = "Write JSON instead of a table." };
+
+    public static EvidenceBotConfig LoadConfig(string? path) => path is null ? new EvidenceBotConfig() : ConfigLoader.Load(path);
+
+    public static string RulesDirectory(string? option, EvidenceBotConfig config) =>
+        option ?? config.Resolve(config.Rules) ?? Path.GetFullPath("rules");
+
+    public static void PrintDiagnostics(CliContext cli, IEnumerable<RuleDiagnostic> diagnostics)
+    {
+        foreach (var d in diagnostics)
+            cli.Err.WriteLine(d.ToString());
+    }
+}

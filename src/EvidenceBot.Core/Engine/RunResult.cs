@@ -1,0 +1,81 @@
+using System.Text.Json.Serialization;
+using EvidenceBot.Core.Rules;
+
+namespace EvidenceBot.Core.Engine;
+
+/// <summary>The outcome of one rule against one target.</summary>
+public sealed record RuleExecutionResult
+{
+    /// <summary>The rule id.</summary>
+    [JsonPropertyName("id")] public required string RuleId { get; init; }
+
+    /// <summary>The rule title.</summary>
+    public required string Title { get; init; }
+
+    /// <summary>The rule severity.</summary>
+    public Severity Severity { get; init; }
+
+    /// <summary>What it ran against.</summary>
+    public required string Target { get; init; }
+
+    /// <summary>The aggregated verdict.</summary>
+    public required Verdict Verdict { get; init; }
+
+    /// <summary>Why the verdict is <see cref="Verdict.Error"/>; null otherwise.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Error { get; init; }
+
+    /// <summary>When the execution started.</summary>
+    public DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>When it ended.</summary>
+    public DateTimeOffset EndedAt { get; init; }
+
+    /// <summary>Wall time in milliseconds.</summary>
+    public long DurationMs { get; init; }
+
+    /// <summary>Effective parameters.</summary>
+    public IReadOnlyDictionary<string, System.Text.Json.JsonElement> Parameters { get; init; } =
+        new Dictionary<string, System.Text.Json.JsonElement>();
+
+    /// <summary>The controls the rule maps to.</summary>
+    public IReadOnlyList<ControlMapping> Controls { get; init; } = [];
+
+    /// <summary>What the rule observed.</summary>
+    public IReadOnlyList<Finding> Findings { get; init; } = [];
+
+    /// <summary>Source faults reported during the execution.</summary>
+    public IReadOnlyList<string> Faults { get; init; } = [];
+
+    /// <summary>Lines the rule logged.</summary>
+    public IReadOnlyList<string> Log { get; init; } = [];
+
+    /// <summary>The rule file.</summary>
+    public string SourcePath { get; init; } = "";
+
+    /// <summary>Hex SHA-256 of the rule source that ran.</summary>
+    public string SourceSha256 { get; init; } = "";
+}
+
+/// <summary>The outcome of a whole run.</summary>
+public sealed record RunResult
+{
+    /// <summary>A unique id of the run.</summary>
+    public required string RunId { get; init; }
+
+    /// <summary>When the run started.</summary>
+    public DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>When it ended.</summary>
+    public DateTimeOffset EndedAt { get; init; }
+
+    /// <summary>The engine version that ran it.</summary>
+    public required string EngineVersion { get; init; }
+
+    /// <summary>One entry per (rule × target).</summary>
+    public IReadOnlyList<RuleExecutionResult> Rules { get; init; } = [];
+
+    /// <summary>Count per verdict.</summary>
+    public IReadOnlyDictionary<Verdict, int> Totals() =>
+        Enum.GetValues<Verdict>().ToDictionary(v => v, v => Rules.Count(r => r.Verdict == v));
+}

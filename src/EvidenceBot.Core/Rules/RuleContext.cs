@@ -1,0 +1,77 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+
+namespace EvidenceBot.Core.Rules;
+
+/// <summary>
+/// Everything one rule execution can see and the place it reports to. One context per (rule × target).
+/// Thread-safe: a rule may report from several tasks.
+/// </summary>
+public sealed class RuleContext
+{
+    private readonly ConcurrentQueue<Finding> _findings = new();
+    private readonly ConcurrentQueue<string> _faults = new();
+    private readonly ConcurrentQueue<string> _log = new();
+    private readonly IReadOnlyDictionary<Type, object> _services;
+
+    /// <summary>Creates a context.</summary>
+    public RuleContext(
+        RuleManifest manifest,
+        string target,
+        IReadOnlyDictionary<string, JsonElement> parameters,
+        TimeProvider time,
+        CancellationToken cancellationToken,
+        IReadOnlyDictionary<Type, object>? services = null)
+    {
+        Manifest = manifest;
+        Target = target;
+        Parameters = parameters;
+        Time = time;
+        CancellationToken = cancellationToken;
+        _services = services ?? new Dictionary<Type, object>();
+    }
+
+    /// <summary>The rule being run.</summary>
+    public RuleManifest Manifest { get; }
+
+    /// <summary>What the rule runs against, e.g. an organisation or <c>default</c>.</summary>
+    public string Target { get; }
+
+    /// <summary>Effective parameters: header defaults overridden by configuration.</summary>
+    public IReadOnlyDictionary<string, JsonElement> Parameters { get; }
+
+    /// <summary>The clock; inject a fake one in tests.</summary>
+    public TimeProvider Time { get; }
+
+    /// <summary>Cancelled on timeout or when the run is stopped.</summary>
+    public CancellationToken CancellationToken { get; }
+
+    /// <summary>Findings so far, in the order reported.</summary>
+    public IReadOnlyList<Finding> Findings => [.. _findings];
+
+    /// <summary>Source faults reported so far. Any fault makes the verdict <see cref="Verdict.Error"/>.</summary>
+    public IReadOnlyList<string> Faults => [.. _faults];
+
+    /// <summary>Lines the rule logged.</summary>
+    public IReadOnlyList<string> Log => [.. _log];
+
+    /// <summary>Records a finding.</summary>
+    public void Report(Finding finding)
+    {
+        ArgumentNullException.ThrowIfNull(finding);
+        _findings.Enqueue(finding);
+    }
+
+    /// <summary>
+    /// Records that a source could not deliver what the rule asked for. Even when the rule catches
+    /// the exception and carries on, the execution ends as <see cref="Verdict.Error"/>.
+    /// </summary>
+    public void ReportFault(string reason) => _faults.Enqueue(reason);
+
+    /// <summary>Records a log line.</summary>
+    public void WriteLog(string line) => _log.Enqueue(line);
+
+    /// <summary>A service (e.g. a source client) registered for this run, or null.</summary>
+    public T? GetService<T>() where T : class =>
+        _services.TryGetValue(typeof(T), out var service) ? (T)service : null;
+}

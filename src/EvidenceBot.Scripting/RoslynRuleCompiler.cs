@@ -1,0 +1,283 @@
+using System.Collections.Immutable;
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
+using EvidenceBot.Core.Rules;
+using EvidenceBot.Rules;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Scripting;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Scripting;
+using CoreSeverity = EvidenceBot.Core.Rules.DiagnosticSeverity;
+using RoslynSeverity = Microsoft.CodeAnalysis.DiagnosticSeverity;
+
+namespace EvidenceBot.Scripting;
+
+/// <summary>The outcome of compiling one rule: an assembly image or diagnostics.</summary>
+internal sealed record CompileOutput(byte[]? Image, IReadOnlyList<RuleDiagnostic> Diagnostics);
+
+/// <summary>
+/// Compiles a rule script to an assembly image with Roslyn scripting. Kept apart from the cache so a warm
+/// start, which only loads cached images, never loads Roslyn at all.
+/// </summary>
+internal sealed class RoslynRuleCompiler
+{
+    private static readonly Lazy<ImmutableArray<MetadataReference>> SharedReferences = new(ResolveReferences);
+
+    private readonly string _rulesRoot;
+
+    public RoslynRuleCompiler(string rulesRoot) => _rulesRoot = Path.GetFullPath(rulesRoot);
+
+    public CompileOutput Compile(RuleManifest manifest, string text, string assemblyName)
+    {
+        var diagnostics = new List<RuleDiagnostic>();
+        var path = manifest.SourcePath;
+        var parseOptions = new CSharpParseOptions(LanguageVersion.Latest, kind: SourceCodeKind.Script);
+        var tree = CSharpSyntaxTree.ParseText(text, parseOptions, path);
+
+        if (!CheckDirectives(manifest, tree, diagnostics))
+            return new CompileOutput(null, diagnostics);
+
+        // One set of resolved references shared by every compilation: re-resolving them per script triples the cost.
+        var options = ScriptOptions.Default
+            .WithReferences(SharedReferences.Value)
+            .WithImports(RuleImports.Namespaces)
+            .WithFilePath(path)
+            .WithSourceResolver(new SourceFileResolver([], Path.GetDirectoryName(Path.GetFullPath(path))))
+            .WithMetadataResolver(ScriptMetadataResolver.Default.WithSearchPaths())
+            .WithOptimizationLevel(OptimizationLevel.Release)
+            .WithAllowUnsafe(false)
+            .WithEmitDebugInformation(false)
+            .WithLanguageVersion(LanguageVersion.Latest);
+
+        var script = CSharpScript.Create<object>(text, options, typeof(RuleGlobals));
+        var compilation = script.GetCompilation();
+        foreach (var original in compilation.SyntaxTrees.ToList())
+            compilation = compilation.ReplaceSyntaxTree(original, CheckpointInjector.Rewrite(original));
+        compilation = compilation.WithAssemblyName(assemblyName);
+
+        foreach (var d in compilation.GetDiagnostics())
+        {
+            if (d.Severity == RoslynSeverity.Error || (d.Severity == RoslynSeverity.Warning && d.WarningLevel <= 1))
+                diagnostics.Add(ToDiagnostic(manifest, d));
+        }
+
+        if (diagnostics.Any(d => d.Severity == CoreSeverity.Error))
+            return new CompileOutput(null, diagnostics);
+
+        foreach (var t in compilation.SyntaxTrees)
+            CheckDeniedApis(manifest, compilation.GetSemanticModel(t), diagnostics);
+        if (diagnostics.Any(d => d.Severity == CoreSeverity.Error))
+            return new CompileOutput(null, diagnostics);
+
+        using var pe = new MemoryStream();
+        var result = compilation.Emit(pe);
+        if (!result.Success)
+        {
+            diagnostics.AddRange(result.Diagnostics.Where(d => d.Severity == RoslynSeverity.Error).Select(d => ToDiagnostic(manifest, d)));
+            return new CompileOutput(null, diagnostics);
+        }
+
+        var image = pe.ToArray();
+        CheckEmittedReferences(manifest, image, diagnostics);
+        return new CompileOutput(diagnostics.Any(d => d.Severity == CoreSeverity.Error) ? null : image, diagnostics);
+    }
+
+    private bool CheckDirectives(RuleManifest manifest, SyntaxTree tree, List<RuleDiagnostic> diagnostics)
+    {
+        var root = (CompilationUnitSyntax)tree.GetRoot();
+        foreach (var r in root.GetReferenceDirectives())
+        {
+            diagnostics.Add(Deny(manifest, r.GetLocation(), "EB0201",
+                $"'#r {r.File.ValueText}' is not allowed: rules cannot load assemblies; use the sources the engine provides"));
+        }
+
+        foreach (var l in root.GetLoadDirectives())
+        {
+            var full = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(manifest.SourcePath))!, l.File.ValueText));
+            if (!full.StartsWith(_rulesRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            {
+                diagnostics.Add(Deny(manifest, l.GetLocation(), "EB0202",
+                    $"'#load {l.File.ValueText}' points outside the rules folder ({_rulesRoot}); only shared scripts inside it may be loaded"));
+            }
+        }
+
+        return diagnostics.Count == 0;
+    }
+
+    /// <summary>The <c>#load</c> files a rule pulls in, resolved, for the cache key.</summary>
+    public static IReadOnlyList<string> LoadedFiles(string path, string text)
+    {
+        var tree = CSharpSyntaxTree.ParseText(text, new CSharpParseOptions(kind: SourceCodeKind.Script), path);
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        return [.. ((CompilationUnitSyntax)tree.GetRoot()).GetLoadDirectives().Select(l => Path.GetFullPath(Path.Combine(dir, l.File.ValueText)))];
+    }
+
+    private static void CheckDeniedApis(RuleManifest manifest, SemanticModel model, List<RuleDiagnostic> diagnostics)
+    {
+        var root = model.SyntaxTree.GetRoot();
+        foreach (var node in root.DescendantNodes())
+        {
+            switch (node)
+            {
+                case MethodDeclarationSyntax m when m.Modifiers.Any(SyntaxKind.ExternKeyword):
+                case LocalFunctionStatementSyntax lf when lf.Modifiers.Any(SyntaxKind.ExternKeyword):
+                    diagnostics.Add(Deny(manifest, node.GetLocation(), "EB0203", "'extern' methods are not allowed: rules cannot call native code"));
+                    continue;
+                case SimpleNameSyntax or ImplicitObjectCreationExpressionSyntax or ElementAccessExpressionSyntax:
+                    break;
+                default:
+                    continue;
+            }
+
+            var info = model.GetSymbolInfo(node);
+            var symbol = info.Symbol ?? info.CandidateSymbols.FirstOrDefault();
+            if (symbol is null)
+                continue;
+            var why = WhyDenied(symbol);
+            if (why is not null)
+                diagnostics.Add(Deny(manifest, node.GetLocation(), "EB0200", $"'{symbol.ToDisplayString()}' is not allowed in a rule: {why}"));
+        }
+    }
+
+    private static string? WhyDenied(ISymbol symbol)
+    {
+        switch (symbol)
+        {
+            case INamedTypeSymbol type:
+                return WhyDenied(type);
+            case IMethodSymbol method:
+                return (method.ContainingType is { } ct ? ApiDenyList.WhyMemberDenied(TypeName(ct), method.Name) : null)
+                    ?? WhyDenied(method.ReturnType);
+            case IPropertySymbol property:
+                return (property.ContainingType is { } pt ? ApiDenyList.WhyMemberDenied(TypeName(pt), property.Name) : null)
+                    ?? WhyDenied(property.Type);
+            case IFieldSymbol field:
+                return field.ContainingType is { } ft ? ApiDenyList.WhyMemberDenied(TypeName(ft), field.Name) : null;
+            case IEventSymbol ev:
+                return ev.ContainingType is { } et ? ApiDenyList.WhyMemberDenied(TypeName(et), ev.Name) : null;
+            case INamespaceSymbol:
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    private static string? WhyDenied(ITypeSymbol type) => type switch
+    {
+        INamedTypeSymbol named => ApiDenyList.WhyTypeDenied(TypeName(named)) ?? named.TypeArguments.Select(WhyDenied).FirstOrDefault(w => w is not null),
+        IArrayTypeSymbol array => WhyDenied(array.ElementType),
+        IPointerTypeSymbol => "pointers",
+        IFunctionPointerTypeSymbol => "function pointers",
+        _ => null,
+    };
+
+    private static string TypeName(INamedTypeSymbol type)
+    {
+        var name = type.Name;
+        for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+            name = outer.Name + "." + name;
+        var ns = type.ContainingNamespace?.IsGlobalNamespace == false ? type.ContainingNamespace.ToDisplayString() + "." : "";
+        return ns + name;
+    }
+
+    /// <summary>Walks the emitted image's type and member references: what the compiler actually bound to.</summary>
+    internal static void CheckEmittedReferences(RuleManifest manifest, byte[] image, List<RuleDiagnostic> diagnostics)
+    {
+        using var pe = new PEReader(ImmutableArray.Create(image));
+        var md = pe.GetMetadataReader();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+
+        foreach (var h in md.TypeReferences)
+        {
+            var name = TypeRefName(md, h);
+            var why = ApiDenyList.WhyTypeDenied(name);
+            if (why is not null && seen.Add(name))
+                diagnostics.Add(new RuleDiagnostic(new SourceLocation(manifest.SourcePath, 1, 1), CoreSeverity.Error, "EB0204",
+                    $"the compiled rule references '{name}', which is not allowed in a rule: {why}", manifest.Id));
+        }
+
+        foreach (var h in md.MemberReferences)
+        {
+            var member = md.GetMemberReference(h);
+            var parent = member.Parent.Kind == HandleKind.TypeReference ? TypeRefName(md, (TypeReferenceHandle)member.Parent)
+                : member.Parent.Kind == HandleKind.TypeSpecification ? TypeSpecName(md, (TypeSpecificationHandle)member.Parent)
+                : null;
+            if (parent is null)
+                continue;
+            var name = md.GetString(member.Name);
+            var why = ApiDenyList.WhyMemberDenied(parent, name);
+            if (why is not null && seen.Add(parent + "." + name))
+                diagnostics.Add(new RuleDiagnostic(new SourceLocation(manifest.SourcePath, 1, 1), CoreSeverity.Error, "EB0204",
+                    $"the compiled rule references '{parent}.{name}', which is not allowed in a rule: {why}", manifest.Id));
+        }
+    }
+
+    private static string TypeRefName(MetadataReader md, TypeReferenceHandle h)
+    {
+        var t = md.GetTypeReference(h);
+        var name = StripArity(md.GetString(t.Name));
+        if (t.ResolutionScope.Kind == HandleKind.TypeReference)
+            return TypeRefName(md, (TypeReferenceHandle)t.ResolutionScope) + "." + name;
+        var ns = md.GetString(t.Namespace);
+        return ns.Length == 0 ? name : ns + "." + name;
+    }
+
+    private static string? TypeSpecName(MetadataReader md, TypeSpecificationHandle h)
+    {
+        // A generic instantiation: the first type token in the signature is the generic type itself.
+        var blob = md.GetBlobReader(md.GetTypeSpecification(h).Signature);
+        if (blob.ReadSignatureTypeCode() != SignatureTypeCode.GenericTypeInstance)
+            return null;
+        blob.ReadSignatureTypeCode();
+        var handle = blob.ReadTypeHandle();
+        return handle.Kind == HandleKind.TypeReference ? TypeRefName(md, (TypeReferenceHandle)handle) : null;
+    }
+
+    private static string StripArity(string name)
+    {
+        var tick = name.IndexOf('`', StringComparison.Ordinal);
+        return tick < 0 ? name : name[..tick];
+    }
+
+    private static RuleDiagnostic Deny(RuleManifest manifest, Location location, string code, string message)
+    {
+        var span = location.GetMappedLineSpan();
+        return new RuleDiagnostic(new SourceLocation(span.Path is { Length: > 0 } p ? p : manifest.SourcePath, span.StartLinePosition.Line + 1, span.StartLinePosition.Character + 1),
+            CoreSeverity.Error, code, message, manifest.Id);
+    }
+
+    private static RuleDiagnostic ToDiagnostic(RuleManifest manifest, Diagnostic d)
+    {
+        var span = d.Location.GetMappedLineSpan();
+        var file = span.Path is { Length: > 0 } p ? p : manifest.SourcePath;
+        return new RuleDiagnostic(
+            new SourceLocation(file, span.StartLinePosition.Line + 1, span.StartLinePosition.Character + 1),
+            d.Severity == RoslynSeverity.Error ? CoreSeverity.Error : CoreSeverity.Warning,
+            d.Id, d.GetMessage(System.Globalization.CultureInfo.InvariantCulture), manifest.Id);
+    }
+
+    private static ImmutableArray<MetadataReference> ResolveReferences()
+    {
+        // The runtime's own assemblies (what the rule will run against) plus the contract and its dependencies.
+        var tpa = ((string?)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") ?? "").Split(Path.PathSeparator);
+        string[] wanted =
+        [
+            "System.Private.CoreLib", "System.Runtime", "netstandard", "System.Collections", "System.Collections.Concurrent",
+            "System.Linq", "System.Text.Json", "System.Text.RegularExpressions", "System.Threading", "System.Threading.Tasks",
+            "System.Memory", "System.Runtime.Extensions", "System.ComponentModel.Primitives", "System.ObjectModel",
+            "System.Text.Encoding.Extensions", "System.Net.Primitives", "System.Runtime.Serialization.Primitives",
+        ];
+        var refs = new List<MetadataReference>();
+        foreach (var name in wanted)
+        {
+            var file = tpa.FirstOrDefault(p => string.Equals(Path.GetFileNameWithoutExtension(p), name, StringComparison.OrdinalIgnoreCase));
+            if (file is not null)
+                refs.Add(MetadataReference.CreateFromFile(file));
+        }
+
+        foreach (var asm in RuleContractAssemblies.All)
+            refs.Add(MetadataReference.CreateFromFile(asm.Location));
+        return [.. refs];
+    }
+}

@@ -1,0 +1,107 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using EvidenceBot.Core.Rules;
+
+namespace EvidenceBot.Scripting;
+
+/// <summary>
+/// Compiled rules on disk, keyed by SHA-256 of the script (and the files it <c>#load</c>s), the contract
+/// assemblies, the Roslyn version, the deny-list and checkpoint versions and the compile options.
+/// Writes are atomic (temp file + rename), so a killed process never leaves a half-written entry.
+/// Failed compiles are cached too, as their diagnostics, so a broken rule does not pay Roslyn's start-up on every run.
+/// </summary>
+public sealed class RuleCache
+{
+    private static readonly Lazy<string> EnvironmentKey = new(ComputeEnvironmentKey);
+
+    /// <summary>Creates a cache in <paramref name="directory"/>.</summary>
+    public RuleCache(string directory)
+    {
+        Directory = Path.GetFullPath(directory);
+    }
+
+    /// <summary>The cache folder.</summary>
+    public string Directory { get; }
+
+    /// <summary>The default folder: the user's cache directory, <c>evidencebot/rules</c>.</summary>
+    public static string DefaultDirectory()
+    {
+        var xdg = System.Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        var baseDir = !string.IsNullOrEmpty(xdg) ? xdg
+            : OperatingSystem.IsWindows() ? System.Environment.GetFolderPath(System.Environment.SpecialFolder.LocalApplicationData)
+            : Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".cache");
+        return Path.Combine(baseDir, "evidencebot", "rules");
+    }
+
+    /// <summary>The cache key of a rule whose full text is <paramref name="text"/>.</summary>
+    public static string KeyFor(string text, IEnumerable<string> loadedFileTexts)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(Encoding.UTF8.GetBytes(EnvironmentKey.Value));
+        sha.AppendData(Encoding.UTF8.GetBytes(text));
+        foreach (var t in loadedFileTexts)
+        {
+            sha.AppendData([0]);
+            sha.AppendData(Encoding.UTF8.GetBytes(t));
+        }
+
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
+    /// <summary>The compiled image's path for <paramref name="key"/>.</summary>
+    public string ImagePath(string key) => Path.Combine(Directory, key + ".dll");
+
+    /// <summary>True when a compiled image exists for <paramref name="key"/>.</summary>
+    public bool TryGetImage(string key, out string path)
+    {
+        path = ImagePath(key);
+        return File.Exists(path);
+    }
+
+    /// <summary>Cached diagnostics of a failed compile, or null.</summary>
+    public IReadOnlyList<RuleDiagnostic>? TryGetFailure(string key)
+    {
+        var path = Path.Combine(Directory, key + ".errors.json");
+        if (!File.Exists(path))
+            return null;
+        try
+        {
+            return JsonSerializer.Deserialize<List<RuleDiagnostic>>(File.ReadAllText(path));
+        }
+        catch (JsonException)
+        {
+            return null; // a damaged entry is just a miss
+        }
+    }
+
+    /// <summary>Stores a compiled image atomically.</summary>
+    public void PutImage(string key, byte[] image) => WriteAtomically(ImagePath(key), image);
+
+    /// <summary>Stores a failed compile's diagnostics atomically.</summary>
+    public void PutFailure(string key, IReadOnlyList<RuleDiagnostic> diagnostics) =>
+        WriteAtomically(Path.Combine(Directory, key + ".errors.json"), JsonSerializer.SerializeToUtf8Bytes(diagnostics));
+
+    private void WriteAtomically(string path, byte[] bytes)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        File.WriteAllBytes(temp, bytes);
+        File.Move(temp, path, overwrite: true);
+    }
+
+    private static string ComputeEnvironmentKey()
+    {
+        // The Roslyn version is read from our own reference list, so computing the key never loads Roslyn.
+        var roslyn = typeof(RuleCache).Assembly.GetReferencedAssemblies()
+            .FirstOrDefault(a => a.Name == "Microsoft.CodeAnalysis.CSharp")?.Version?.ToString() ?? "?";
+        var sb = new StringBuilder();
+        sb.Append("roslyn=").Append(roslyn)
+          .Append(";deny=").Append(ApiDenyList.Version)
+          .Append(";checkpoint=").Append(CheckpointInjector.Version)
+          .Append(";options=script,latest,release,nounsafe;imports=").Append(string.Join(',', RuleImports.Namespaces));
+        foreach (var asm in RuleContractAssemblies.All)
+            sb.Append(';').Append(asm.GetName().Name).Append('=').Append(asm.ManifestModule.ModuleVersionId);
+        return sb.ToString();
+    }
+}

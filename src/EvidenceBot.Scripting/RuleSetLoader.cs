@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+using EvidenceBot.Core.Rules;
+
+namespace EvidenceBot.Scripting;
+
+/// <summary>How rules are found and compiled.</summary>
+public sealed class RuleLoadOptions
+{
+    /// <summary>The rules folder; every <c>*.csx</c> below it is a rule (files under <c>_shared</c> folders are only <c>#load</c>ed).</summary>
+    public required string RulesDirectory { get; init; }
+
+    /// <summary>Where compiled rules are cached.</summary>
+    public string CacheDirectory { get; init; } = RuleCache.DefaultDirectory();
+
+    /// <summary>Compile (true) or only read headers (false).</summary>
+    public bool Compile { get; init; } = true;
+
+    /// <summary>Only load rules with these ids; all when empty.</summary>
+    public IReadOnlyCollection<string> Only { get; init; } = [];
+}
+
+/// <summary>What loading a rule set produced.</summary>
+/// <param name="Rules">Every rule whose header could be read (ready or not).</param>
+/// <param name="Diagnostics">Every problem found, in file order.</param>
+/// <param name="Stats">Cache statistics.</param>
+public sealed record RuleSet(IReadOnlyList<LoadedRule> Rules, IReadOnlyList<RuleDiagnostic> Diagnostics, RuleLoadStats Stats)
+{
+    /// <summary>True when any diagnostic is an error.</summary>
+    public bool HasErrors => Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error);
+}
+
+/// <summary>How a load went: cache hits, compiles, time.</summary>
+public sealed record RuleLoadStats(int CacheHits, int Compiled, long ElapsedMs);
+
+/// <summary>
+/// Reads every rule's header, then loads compiled rules from the cache and compiles the rest in parallel.
+/// One broken rule never stops the others: it is returned without a program, with its diagnostics.
+/// </summary>
+public static class RuleSetLoader
+{
+    /// <summary>Loads the rule set.</summary>
+    public static RuleSet Load(RuleLoadOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var clock = Stopwatch.StartNew();
+        var root = Path.GetFullPath(options.RulesDirectory);
+        var diagnostics = new List<RuleDiagnostic>();
+        if (!Directory.Exists(root))
+        {
+            diagnostics.Add(new RuleDiagnostic(new SourceLocation(options.RulesDirectory, 0), DiagnosticSeverity.Error, "EB0010",
+                "the rules folder does not exist: pass --rules DIR or set 'rules' in the configuration"));
+            return new RuleSet([], diagnostics, new RuleLoadStats(0, 0, clock.ElapsedMilliseconds));
+        }
+
+        var files = Directory.EnumerateFiles(root, "*.csx", SearchOption.AllDirectories)
+            .Where(f => !Path.GetRelativePath(root, f).Split(Path.DirectorySeparatorChar).Contains("_shared"))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+        var parsed = new List<(RuleManifest Manifest, string Text)>();
+        var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var file in files)
+        {
+            var display = Path.GetRelativePath(Directory.GetCurrentDirectory(), file);
+            string text;
+            try
+            {
+                text = File.ReadAllText(file, Encoding.UTF8);
+            }
+            catch (IOException ex)
+            {
+                diagnostics.Add(new RuleDiagnostic(new SourceLocation(display, 0), DiagnosticSeverity.Error, "EB0011", $"cannot read the rule: {ex.Message}"));
+                continue;
+            }
+
+            var manifest = RuleHeaderParser.Parse(display, text, diagnostics);
+            if (manifest is null)
+                continue;
+            if (seen.TryGetValue(manifest.Id, out var other))
+            {
+                diagnostics.Add(new RuleDiagnostic(new SourceLocation(display, 1), DiagnosticSeverity.Error, "EB0012",
+                    $"rule id '{manifest.Id}' is already used by {other}: rule ids must be unique", manifest.Id));
+                continue;
+            }
+
+            seen[manifest.Id] = display;
+            if (options.Only.Count == 0 || options.Only.Contains(manifest.Id, StringComparer.OrdinalIgnoreCase))
+                parsed.Add((manifest, text));
+        }
+
+        if (!options.Compile)
+        {
+            return new RuleSet([.. parsed.Select(p => new LoadedRule(p.Manifest, null, []))], diagnostics, new RuleLoadStats(0, 0, clock.ElapsedMilliseconds));
+        }
+
+        var cache = new RuleCache(options.CacheDirectory);
+        var results = new LoadedRule[parsed.Count];
+        var keys = new string[parsed.Count];
+        var misses = new List<int>();
+        var hits = 0;
+        var alc = new RuleLoadContext();
+        for (var i = 0; i < parsed.Count; i++)
+        {
+            var (manifest, text) = parsed[i];
+            keys[i] = RuleCache.KeyFor(text, LoadedTexts(text, manifest.SourcePath));
+            if (cache.TryGetImage(keys[i], out var image) && TryLoad(alc, image) is { } program)
+            {
+                results[i] = LoadedRule.Ready(manifest, program);
+                hits++;
+            }
+            else if (cache.TryGetFailure(keys[i]) is { } failure)
+            {
+                results[i] = new LoadedRule(manifest, null, failure);
+                hits++;
+            }
+            else
+            {
+                misses.Add(i);
+            }
+        }
+
+        if (misses.Count > 0)
+            CompileMisses(root, parsed, keys, misses, cache, alc, results);
+
+        foreach (var r in results)
+            diagnostics.AddRange(r.LoadErrors);
+        return new RuleSet(results, diagnostics, new RuleLoadStats(hits, misses.Count, clock.ElapsedMilliseconds));
+    }
+
+    private static ScriptRuleProgram? TryLoad(RuleLoadContext alc, string image)
+    {
+        try
+        {
+            return ScriptRuleProgram.FromAssembly(alc.LoadFromAssemblyPath(image));
+        }
+        catch (BadImageFormatException)
+        {
+            return null; // a damaged cache entry is a miss: it is compiled again and overwritten
+        }
+    }
+
+    private static IEnumerable<string> LoadedTexts(string text, string path)
+    {
+        // Only pay for a parse when the script has a #load at all.
+        if (!text.Contains("#load", StringComparison.Ordinal))
+            return [];
+        return Compiler.LoadedFiles(path, text).Select(f => File.Exists(f) ? File.ReadAllText(f) : "<missing " + f + ">");
+    }
+
+    private static void CompileMisses(string root, List<(RuleManifest Manifest, string Text)> parsed, string[] keys, List<int> misses,
+        RuleCache cache, RuleLoadContext alc, LoadedRule[] results)
+    {
+        var compiler = new Compiler(root);
+        Parallel.ForEach(misses, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        {
+            var (manifest, text) = parsed[i];
+            var output = compiler.Compile(manifest, text, "evidencebot.rule." + keys[i][..16]);
+            if (output.Image is null)
+            {
+                cache.PutFailure(keys[i], output.Diagnostics);
+                results[i] = new LoadedRule(manifest, null, output.Diagnostics);
+                return;
+            }
+
+            cache.PutImage(keys[i], output.Image);
+            Assembly assembly;
+            lock (alc)
+                assembly = alc.LoadFromAssemblyPath(cache.ImagePath(keys[i]));
+            results[i] = new LoadedRule(manifest, ScriptRuleProgram.FromAssembly(assembly), output.Diagnostics);
+        });
+    }
+
+    // Indirection so the warm path's JIT never touches Roslyn types.
+    private sealed class Compiler(string root)
+    {
+        private readonly RoslynRuleCompiler _inner = new(root);
+
+        public CompileOutput Compile(RuleManifest manifest, string text, string assemblyName) => _inner.Compile(manifest, text, assemblyName);
+
+        public static IReadOnlyList<string> LoadedFiles(string path, string text) => RoslynRuleCompiler.LoadedFiles(path, text);
+    }
+}
