@@ -103,7 +103,12 @@ public sealed class RuleEngine
         {
             cts.CancelAfter(timeout);
             // Task.Run: a rule that blocks synchronously before its first await must not block the engine.
-            var work = Task.Run(() => execution.Rule.Program.ExecuteAsync(context), CancellationToken.None);
+            var program = execution.Rule.Program;
+            var work = Task.Run(() =>
+            {
+                context.Enter();
+                return program.ExecuteAsync(context);
+            }, CancellationToken.None);
             var hardStop = Task.Delay(timeout + _options.AbandonGrace, CancellationToken.None);
             var first = await Task.WhenAny(work, hardStop).ConfigureAwait(false);
             if (first != work)
@@ -156,6 +161,7 @@ public sealed class RuleEngine
             Findings = findings,
             Faults = faults,
             Log = context.Log,
+            Evidence = context.Evidence,
             SourcePath = manifest.SourcePath,
             SourceSha256 = manifest.SourceSha256,
         };

@@ -50,6 +50,9 @@ public sealed record RuleExecutionResult
     /// <summary>Lines the rule logged.</summary>
     public IReadOnlyList<string> Log { get; init; } = [];
 
+    /// <summary>The raw exchanges the verdict rests on. Written to the bundle, not to results.json.</summary>
+    [JsonIgnore] public IReadOnlyCollection<Evidence.HttpExchange> Evidence { get; init; } = [];
+
     /// <summary>The rule file.</summary>
     public string SourcePath { get; init; } = "";
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using EvidenceBot.Core.Evidence;
 
 namespace EvidenceBot.Core.Rules;
 
@@ -12,6 +13,8 @@ public sealed class RuleContext
     private readonly ConcurrentQueue<Finding> _findings = new();
     private readonly ConcurrentQueue<string> _faults = new();
     private readonly ConcurrentQueue<string> _log = new();
+    private readonly ConcurrentDictionary<string, HttpExchange> _evidence = new(StringComparer.Ordinal);
+    private static readonly AsyncLocal<RuleContext?> CurrentContext = new();
     private readonly IReadOnlyDictionary<Type, object> _services;
 
     /// <summary>Creates a context.</summary>
@@ -54,6 +57,25 @@ public sealed class RuleContext
 
     /// <summary>Lines the rule logged.</summary>
     public IReadOnlyList<string> Log => [.. _log];
+
+    /// <summary>
+    /// The execution running on this async flow, or null. Sources use it to attach what they fetched to the
+    /// rule that asked, even when the answer came from a cache shared by several rules.
+    /// </summary>
+    public static RuleContext? Current => CurrentContext.Value;
+
+    /// <summary>Makes this context <see cref="Current"/> for the calling async flow.</summary>
+    public void Enter() => CurrentContext.Value = this;
+
+    /// <summary>The raw evidence attached so far, keyed by content digest, in no particular order.</summary>
+    public IReadOnlyCollection<HttpExchange> Evidence => [.. _evidence.Values];
+
+    /// <summary>Attaches a (redacted) exchange the rule's verdict rests on. The same content is kept once.</summary>
+    public void AttachEvidence(HttpExchange exchange)
+    {
+        ArgumentNullException.ThrowIfNull(exchange);
+        _evidence.TryAdd(exchange.Digest(), exchange);
+    }
 
     /// <summary>Records a finding.</summary>
     public void Report(Finding finding)
