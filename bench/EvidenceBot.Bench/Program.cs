@@ -1,0 +1,22 @@
+namespace EvidenceBot.Bench;
+
+/// <summary>
+/// Bench commands: each measures one issue's performance targets in a single run and prints ratios.
+/// <c>dotnet run -c Release --project bench/EvidenceBot.Bench -- NAME [args]</c>.
+/// </summary>
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var name = args.Length > 0 ? args[0] : "";
+        var rest = args.Skip(1).ToArray();
+        switch (name)
+        {
+            case "rules":
+                return await RulesBench.RunAsync(rest);
+            default:
+                Console.Error.WriteLine("usage: EvidenceBot.Bench rules");
+                return 2;
+        }
+    }
+}
