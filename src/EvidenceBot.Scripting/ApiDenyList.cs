@@ -64,6 +64,13 @@ public static class ApiDenyList
         ["Octokit.Credentials"] = "credentials",
     };
 
+    // Members that stay usable although their type is denied.
+    private static readonly HashSet<string> AllowedMembers = new(StringComparer.Ordinal)
+    {
+        "System.Environment.NewLine", "System.Environment.get_NewLine",
+        "System.Reflection.MemberInfo.Name", "System.Reflection.MemberInfo.get_Name",
+    };
+
     // Members of allowed types that open a door.
     private static readonly Dictionary<string, string> Members = new(StringComparer.Ordinal)
     {
@@ -114,7 +121,7 @@ public static class ApiDenyList
     /// <summary>Why member <paramref name="member"/> of <paramref name="typeFullName"/> is denied, or null.</summary>
     public static string? WhyMemberDenied(string typeFullName, string member)
     {
-        if (typeFullName == "System.Environment" && member is "NewLine" or "get_NewLine")
+        if (AllowedMembers.Contains($"{typeFullName}.{member}"))
             return null;
         var name = member.StartsWith("get_", StringComparison.Ordinal) || member.StartsWith("set_", StringComparison.Ordinal) ? member[4..] : member;
         if (Members.TryGetValue($"{typeFullName}.{name}", out var why))

@@ -116,6 +116,7 @@ internal sealed class RoslynRuleCompiler
     private static void CheckDeniedApis(RuleManifest manifest, SemanticModel model, List<RuleDiagnostic> diagnostics)
     {
         var root = model.SyntaxTree.GetRoot();
+        var denied = new SortedDictionary<int, (ISymbol Symbol, SyntaxNode Node, string Why)>();
         foreach (var node in root.DescendantNodes())
         {
             switch (node)
@@ -134,10 +135,26 @@ internal sealed class RoslynRuleCompiler
             var symbol = info.Symbol ?? info.CandidateSymbols.FirstOrDefault();
             if (symbol is null)
                 continue;
+            // `Environment.NewLine`: a type used only to reach a member is judged by that member.
+            if (symbol is ITypeSymbol && IsReceiverOfMemberAccess(node))
+                continue;
             var why = WhyDenied(symbol);
-            if (why is not null)
-                diagnostics.Add(Deny(manifest, node.GetLocation(), "EB0200", $"'{symbol.ToDisplayString()}' is not allowed in a rule: {why}"));
+            if (why is null)
+                continue;
+            // One diagnostic per line: `File.ReadAllText` names the member, not also the type.
+            var line = node.GetLocation().GetMappedLineSpan().StartLinePosition.Line;
+            if (!denied.TryGetValue(line, out var existing) || (existing.Symbol is ITypeSymbol && symbol is not ITypeSymbol))
+                denied[line] = (symbol, node, why);
         }
+
+        foreach (var (_, (symbol, node, why)) in denied.OrderBy(d => d.Key))
+            diagnostics.Add(Deny(manifest, node.GetLocation(), "EB0200", $"'{symbol.ToDisplayString()}' is not allowed in a rule: {why}"));
+    }
+
+    private static bool IsReceiverOfMemberAccess(SyntaxNode node)
+    {
+        var expression = node.Parent is MemberAccessExpressionSyntax inner && inner.Name == node ? inner : node;
+        return expression.Parent is MemberAccessExpressionSyntax outer && outer.Expression == expression;
     }
 
     private static string? WhyDenied(ISymbol symbol)
@@ -188,8 +205,13 @@ internal sealed class RoslynRuleCompiler
         var md = pe.GetMetadataReader();
         var seen = new HashSet<string>(StringComparer.Ordinal);
 
+        // A type referenced only to reach an allowed member (Environment.NewLine) is judged by its members below.
+        var parents = md.MemberReferences.Select(m => md.GetMemberReference(m).Parent)
+            .Where(p => p.Kind == HandleKind.TypeReference).Select(p => (TypeReferenceHandle)p).ToHashSet();
         foreach (var h in md.TypeReferences)
         {
+            if (parents.Contains(h))
+                continue;
             var name = TypeRefName(md, h);
             var why = ApiDenyList.WhyTypeDenied(name);
             if (why is not null && seen.Add(name))
@@ -267,6 +289,9 @@ internal sealed class RoslynRuleCompiler
             "System.Linq", "System.Text.Json", "System.Text.RegularExpressions", "System.Threading", "System.Threading.Tasks",
             "System.Memory", "System.Runtime.Extensions", "System.ComponentModel.Primitives", "System.ObjectModel",
             "System.Text.Encoding.Extensions", "System.Net.Primitives", "System.Runtime.Serialization.Primitives",
+            // Referenced only so that a rule naming them gets the deny-list's reason, not "type not found".
+            "System.Console", "System.Net.Http", "System.Net.Sockets", "System.Diagnostics.Process", "System.Net.Requests",
+            "System.Net.WebClient",
         ];
         var refs = new List<MetadataReference>();
         foreach (var name in wanted)

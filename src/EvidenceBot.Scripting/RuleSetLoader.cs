@@ -63,7 +63,7 @@ public static class RuleSetLoader
         var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var file in files)
         {
-            var display = Path.GetRelativePath(Directory.GetCurrentDirectory(), file);
+            var display = DisplayPath(file);
             string text;
             try
             {
@@ -129,6 +129,13 @@ public static class RuleSetLoader
         return new RuleSet(results, diagnostics, new RuleLoadStats(hits, misses.Count, clock.ElapsedMilliseconds));
     }
 
+    /// <summary>Relative to the working folder when below it (what a user typed), else absolute.</summary>
+    public static string DisplayPath(string file)
+    {
+        var relative = Path.GetRelativePath(Directory.GetCurrentDirectory(), file);
+        return relative.StartsWith("..", StringComparison.Ordinal) ? file : relative;
+    }
+
     private static ScriptRuleProgram? TryLoad(RuleLoadContext alc, string image)
     {
         try
@@ -166,8 +173,9 @@ public static class RuleSetLoader
 
             cache.PutImage(keys[i], output.Image);
             Assembly assembly;
+            // From memory: the path may be one this context already failed to load (a corrupt entry).
             lock (alc)
-                assembly = alc.LoadFromAssemblyPath(cache.ImagePath(keys[i]));
+                assembly = alc.LoadFromStream(new MemoryStream(output.Image));
             results[i] = new LoadedRule(manifest, ScriptRuleProgram.FromAssembly(assembly), output.Diagnostics);
         });
     }

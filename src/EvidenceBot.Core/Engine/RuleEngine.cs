@@ -113,6 +113,14 @@ public sealed class RuleEngine
             var first = await Task.WhenAny(work, hardStop).ConfigureAwait(false);
             if (first != work)
             {
+                // Under a starved thread pool the timeout's own timer can fire late, together with this one:
+                // cancel now and give a cooperative rule one more grace period before abandoning it.
+                await cts.CancelAsync().ConfigureAwait(false);
+                first = await Task.WhenAny(work, Task.Delay(_options.AbandonGrace, CancellationToken.None)).ConfigureAwait(false);
+            }
+
+            if (first != work)
+            {
                 error = $"timed out after {Format(timeout)} (rule did not stop; abandoned)";
                 _ = work.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
             }
