@@ -1,0 +1,199 @@
+using System.Text.Json;
+
+namespace EvidenceBot.IntegrationTests;
+
+public class RunCommandTests
+{
+    [Fact]
+    public async Task Run_AllPass_ExitsZeroAndWritesResults()
+    {
+        using var cli = new CliRunner();
+        cli.Rule("a.csx", "A-1", "Pass(\"res-a\", \"fine\", new { n = 1 });");
+        cli.Rule("b.csx", "B-1", "NotApplicable(\"res-b\", \"no such thing here\");");
+
+        var (exit, stdout, _) = await cli.RunRules();
+
+        Assert.Equal(0, exit);
+        Assert.Contains("2 rule execution(s): 1 pass, 0 fail, 0 error, 1 not applicable", stdout, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(cli.Out, "results.json")));
+        var root = doc.RootElement;
+        Assert.False(string.IsNullOrEmpty(root.GetProperty("runId").GetString()));
+        Assert.Equal("2026-11-28T12:00:00+00:00", root.GetProperty("startedAt").GetString());
+        Assert.False(string.IsNullOrEmpty(root.GetProperty("engineVersion").GetString()));
+        var a = root.GetProperty("rules").EnumerateArray().Single(r => r.GetProperty("id").GetString() == "A-1");
+        Assert.Equal("pass", a.GetProperty("verdict").GetString());
+        Assert.True(a.TryGetProperty("durationMs", out _));
+        var finding = a.GetProperty("findings")[0];
+        Assert.Equal("res-a", finding.GetProperty("resource").GetString());
+        Assert.Equal("pass", finding.GetProperty("status").GetString());
+        Assert.Equal("fine", finding.GetProperty("message").GetString());
+        Assert.Equal(1, finding.GetProperty("observed").GetProperty("n").GetInt32());
+    }
+
+    [Fact]
+    public async Task Run_SomeFail_ExitsOne()
+    {
+        using var cli = new CliRunner();
+        cli.Rule("a.csx", "A-1", "Pass(\"a\", \"fine\");");
+        cli.Rule("b.csx", "B-1", "Fail(\"b\", \"not fine\");");
+
+        var (exit, _, _) = await cli.RunRules();
+
+        Assert.Equal(1, exit);
+    }
+
+    [Fact]
+    public async Task Run_SomeError_ExitsThree()
+    {
+        using var cli = new CliRunner();
+        cli.Rule("a.csx", "A-1", "Fail(\"a\", \"not fine\");");
+        cli.Rule("b.csx", "B-1", "throw new Exception(\"source down\");");
+
+        var (exit, stdout, _) = await cli.RunRules();
+
+        Assert.Equal(3, exit);
+        Assert.Contains("source down", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_BrokenRule_OthersRunAndTheBrokenOneIsRecordedAsError()
+    {
+        using var cli = new CliRunner();
+        cli.Rule("a.csx", "A-1", "Pass(\"a\", \"fine\");");
+        cli.Rule("b.csx", "B-1", "Pass(\"a\" \"fine\");");
+        cli.Write("rules/c.csx", "/* ---\nid: C-1\n--- */\nPass(\"a\", \"b\");");
+
+        var (exit, _, stderr) = await cli.RunRules();
+
+        Assert.Equal(3, exit);
+        Assert.Contains("b.csx(5,10): error CS1003", stderr, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(cli.Out, "results.json")));
+        var verdicts = doc.RootElement.GetProperty("rules").EnumerateArray()
+            .ToDictionary(r => r.GetProperty("id").GetString()!, r => r.GetProperty("verdict").GetString());
+        Assert.Equal("pass", verdicts["A-1"]);
+        Assert.Equal("error", verdicts["B-1"]);
+        Assert.Equal("error", Assert.Single(verdicts, v => v.Key.StartsWith("file:", StringComparison.Ordinal)).Value);
+    }
+
+    [Fact]
+    public async Task Run_OnlyOneRule_RunsJustThatRule()
+    {
+        using var cli = new CliRunner();
+        cli.Rule("a.csx", "A-1", "Pass(\"a\", \"fine\");");
+        cli.Rule("b.csx", "B-1", "Fail(\"b\", \"not fine\");");
+
+        var (exit, stdout, _) = await cli.RunRules("--rule", "A-1");
+
+        Assert.Equal(0, exit);
+        Assert.Contains("1 rule execution(s)", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_UnknownRuleId_IsUsageErrorTwo()
+    {
+        using var cli = new CliRunner();
+        cli.Rule("a.csx", "A-1", "Pass(\"a\", \"fine\");");
+
+        var (exit, _, stderr) = await cli.RunRules("--rule", "NOPE");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("NOPE", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_MissingRulesFolder_IsUsageErrorTwo()
+    {
+        using var cli = new CliRunner();
+
+        var (exit, _, stderr) = await cli.Run("run", "--rules", Path.Combine(cli.Root, "nope"), "--cache-dir", cli.Cache, "--out", cli.Out);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("does not exist", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_UnknownOption_IsUsageErrorTwo()
+    {
+        using var cli = new CliRunner();
+
+        var (exit, _, stderr) = await cli.Run("run", "--frobnicate");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--frobnicate", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_ConfigOverridesParameterDefaults()
+    {
+        using var cli = new CliRunner();
+        cli.Rule("a.csx", "A-1", "Check(\"a\", Param<int>(\"min\") <= 2, \"min is \" + Param<int>(\"min\"));", "parameters: { min: 1 }\n");
+        var config = cli.Write("evidencebot.json", "{ \"rules\": \"rules\", \"parameters\": { \"A-1\": { \"min\": 5 } } }");
+
+        var (exit, stdout, _) = await cli.Run("run", "--config", config, "--cache-dir", cli.Cache, "--out", cli.Out);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("min is 5", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_ConfigWithUnknownSetting_NamesTheJsonPathAndExitsTwo()
+    {
+        using var cli = new CliRunner();
+        var config = cli.Write("evidencebot.json", "{\n  \"rules\": \"rules\",\n  \"paralel\": 4\n}");
+
+        var (exit, _, stderr) = await cli.Run("run", "--config", config, "--cache-dir", cli.Cache);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("evidencebot.json(3,", stderr, StringComparison.Ordinal);
+        Assert.Contains("$.paralel", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_ConfigWithWrongType_NamesTheJsonPathAndExitsTwo()
+    {
+        using var cli = new CliRunner();
+        var config = cli.Write("evidencebot.json", "{ \"parallel\": \"four\" }");
+
+        var (exit, _, stderr) = await cli.Run("run", "--config", config, "--cache-dir", cli.Cache);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("$.parallel", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_ConfigNotJson_SaysWhereAndExitsTwo()
+    {
+        using var cli = new CliRunner();
+        var config = cli.Write("evidencebot.json", "{ \"rules\": \"rules\", }x");
+
+        var (exit, _, stderr) = await cli.Run("run", "--config", config);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("not valid JSON", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_ConfigParameterForUndeclaredName_IsRejected()
+    {
+        using var cli = new CliRunner();
+        cli.Rule("a.csx", "A-1", "Pass(\"a\", \"b\");", "parameters: { min: 1 }\n");
+        var config = cli.Write("evidencebot.json", "{ \"rules\": \"rules\", \"parameters\": { \"A-1\": { \"minimum\": 5 } } }");
+
+        var (exit, _, stderr) = await cli.Run("run", "--config", config, "--cache-dir", cli.Cache, "--out", cli.Out);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("$.parameters.A-1.minimum", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_RuleTimeoutOption_StopsARunawayRule()
+    {
+        using var cli = new CliRunner();
+        cli.Rule("loop.csx", "LOOP-1", "while (true) { }");
+
+        var (exit, stdout, _) = await cli.RunRules("--rule-timeout", "200ms");
+
+        Assert.Equal(3, exit);
+        Assert.Contains("timed out after 200ms", stdout, StringComparison.Ordinal);
+    }
+}
