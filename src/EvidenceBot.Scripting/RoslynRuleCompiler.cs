@@ -24,6 +24,12 @@ internal sealed class RoslynRuleCompiler
 {
     private static readonly Lazy<ImmutableArray<MetadataReference>> SharedReferences = new(ResolveReferences);
 
+    /// <summary>The emitted name of every rule before renaming; same length as every real name.</summary>
+    internal const string PlaceholderName = "evidencebot.rule.0000000000000000";
+
+    private static readonly Lazy<Compilation> SharedCompilation = new(() =>
+        CSharpScript.Create<object>("", BaseOptions(), typeof(RuleGlobals)).GetCompilation().WithAssemblyName(PlaceholderName));
+
     private readonly string _rulesRoot;
 
     public RoslynRuleCompiler(string rulesRoot) => _rulesRoot = Path.GetFullPath(rulesRoot);
@@ -38,31 +44,37 @@ internal sealed class RoslynRuleCompiler
         if (!CheckDirectives(manifest, tree, diagnostics))
             return new CompileOutput(null, diagnostics);
 
-        // One set of resolved references shared by every compilation: re-resolving them per script triples the cost.
-        var options = ScriptOptions.Default
-            .WithReferences(SharedReferences.Value)
-            .WithImports(RuleImports.Namespaces)
-            .WithFilePath(path)
-            .WithSourceResolver(new SourceFileResolver([], Path.GetDirectoryName(Path.GetFullPath(path))))
-            .WithMetadataResolver(ScriptMetadataResolver.Default.WithSearchPaths())
-            .WithOptimizationLevel(OptimizationLevel.Release)
-            .WithAllowUnsafe(false)
-            .WithEmitDebugInformation(false)
-            .WithLanguageVersion(LanguageVersion.Latest);
+        Compilation compilation;
+        if (((CompilationUnitSyntax)tree.GetRoot()).GetLoadDirectives().Count == 0)
+        {
+            // Derive from one shared empty script compilation: derived compilations share its bound reference
+            // symbols, which halves the cost of every script after the first. The shared compilation has a
+            // fixed placeholder name (a new name would drop the sharing); the image is renamed after emit.
+            var shared = SharedCompilation.Value;
+            compilation = shared.ReplaceSyntaxTree(shared.SyntaxTrees.Single(), CheckpointInjector.Rewrite(tree));
+        }
+        else
+        {
+            // #load needs a resolver rooted at the rule's own folder: compile on its own.
+            var options = BaseOptions()
+                .WithFilePath(path)
+                .WithSourceResolver(new SourceFileResolver([], Path.GetDirectoryName(Path.GetFullPath(path))));
+            compilation = CSharpScript.Create<object>(text, options, typeof(RuleGlobals)).GetCompilation();
+            foreach (var original in compilation.SyntaxTrees.ToList())
+                compilation = compilation.ReplaceSyntaxTree(original, CheckpointInjector.Rewrite(original));
+            compilation = compilation.WithAssemblyName(PlaceholderName);
+        }
 
-        var script = CSharpScript.Create<object>(text, options, typeof(RuleGlobals));
-        var compilation = script.GetCompilation();
-        foreach (var original in compilation.SyntaxTrees.ToList())
-            compilation = compilation.ReplaceSyntaxTree(original, CheckpointInjector.Rewrite(original));
-        compilation = compilation.WithAssemblyName(assemblyName);
-
-        foreach (var d in compilation.GetDiagnostics())
+        // Emit binds every method body once and reports every diagnostic; asking GetDiagnostics first would bind twice.
+        using var pe = new MemoryStream();
+        var result = compilation.Emit(pe);
+        foreach (var d in result.Diagnostics)
         {
             if (d.Severity == RoslynSeverity.Error || (d.Severity == RoslynSeverity.Warning && d.WarningLevel <= 1))
                 diagnostics.Add(ToDiagnostic(manifest, d));
         }
 
-        if (diagnostics.Any(d => d.Severity == CoreSeverity.Error))
+        if (!result.Success || diagnostics.Any(d => d.Severity == CoreSeverity.Error))
             return new CompileOutput(null, diagnostics);
 
         foreach (var t in compilation.SyntaxTrees)
@@ -70,17 +82,36 @@ internal sealed class RoslynRuleCompiler
         if (diagnostics.Any(d => d.Severity == CoreSeverity.Error))
             return new CompileOutput(null, diagnostics);
 
-        using var pe = new MemoryStream();
-        var result = compilation.Emit(pe);
-        if (!result.Success)
-        {
-            diagnostics.AddRange(result.Diagnostics.Where(d => d.Severity == RoslynSeverity.Error).Select(d => ToDiagnostic(manifest, d)));
-            return new CompileOutput(null, diagnostics);
-        }
-
-        var image = pe.ToArray();
+        var image = Rename(pe.ToArray(), assemblyName);
         CheckEmittedReferences(manifest, image, diagnostics);
         return new CompileOutput(diagnostics.Any(d => d.Severity == CoreSeverity.Error) ? null : image, diagnostics);
+    }
+
+    private static ScriptOptions BaseOptions() =>
+        // One set of resolved references shared by every compilation: re-resolving them per script triples the cost.
+        ScriptOptions.Default
+            .WithReferences(SharedReferences.Value)
+            .WithImports(RuleImports.Namespaces)
+            .WithMetadataResolver(ScriptMetadataResolver.Default.WithSearchPaths())
+            .WithOptimizationLevel(OptimizationLevel.Release)
+            .WithAllowUnsafe(false)
+            .WithEmitDebugInformation(false)
+            .WithLanguageVersion(LanguageVersion.Latest);
+
+    /// <summary>Gives an emitted image its own assembly name (same length as the placeholder) so many load side by side.</summary>
+    internal static byte[] Rename(byte[] image, string assemblyName)
+    {
+        var from = System.Text.Encoding.UTF8.GetBytes(PlaceholderName);
+        var to = System.Text.Encoding.UTF8.GetBytes(assemblyName);
+        if (from.Length != to.Length)
+            throw new ArgumentException($"assembly name must be {from.Length} bytes", nameof(assemblyName));
+        var span = image.AsSpan();
+        for (var at = span.IndexOf(from); at >= 0; at = span.IndexOf(from))
+        {
+            to.CopyTo(span[at..]);
+        }
+
+        return image;
     }
 
     private bool CheckDirectives(RuleManifest manifest, SyntaxTree tree, List<RuleDiagnostic> diagnostics)

@@ -82,6 +82,36 @@ public sealed class RuleCache
     public void PutFailure(string key, IReadOnlyList<RuleDiagnostic> diagnostics) =>
         WriteAtomically(Path.Combine(Directory, key + ".errors.json"), JsonSerializer.SerializeToUtf8Bytes(diagnostics));
 
+    /// <summary>Reads a cached entry's bytes, or null.</summary>
+    public byte[]? TryRead(string name)
+    {
+        var path = Path.Combine(Directory, name);
+        try
+        {
+            return File.Exists(path) ? File.ReadAllBytes(path) : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Writes a cached entry atomically.</summary>
+    public void Write(string name, byte[] bytes)
+    {
+        try
+        {
+            WriteAtomically(Path.Combine(Directory, name), bytes);
+        }
+        catch (IOException)
+        {
+            // A cache that cannot be written only costs time.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
     private void WriteAtomically(string path, byte[] bytes)
     {
         System.IO.Directory.CreateDirectory(Directory);

@@ -59,6 +59,8 @@ public static class RuleSetLoader
             .Order(StringComparer.Ordinal)
             .ToList();
 
+        var cache = new RuleCache(options.CacheDirectory);
+        var headers = new HeaderCache(cache);
         var parsed = new List<(RuleManifest Manifest, string Text)>();
         var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var file in files)
@@ -75,7 +77,7 @@ public static class RuleSetLoader
                 continue;
             }
 
-            var manifest = RuleHeaderParser.Parse(display, text, diagnostics);
+            var manifest = headers.Parse(display, text, diagnostics);
             if (manifest is null)
                 continue;
             if (seen.TryGetValue(manifest.Id, out var other))
@@ -95,7 +97,6 @@ public static class RuleSetLoader
             return new RuleSet([.. parsed.Select(p => new LoadedRule(p.Manifest, null, []))], diagnostics, new RuleLoadStats(0, 0, clock.ElapsedMilliseconds));
         }
 
-        var cache = new RuleCache(options.CacheDirectory);
         var results = new LoadedRule[parsed.Count];
         var keys = new string[parsed.Count];
         var misses = new List<int>();
