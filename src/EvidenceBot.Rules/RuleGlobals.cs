@@ -9,7 +9,7 @@ namespace EvidenceBot.Rules;
 /// </summary>
 public class RuleGlobals
 {
-    private static readonly JsonSerializerOptions ObservedJson = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions ParameterJson = new(JsonSerializerDefaults.Web);
     private readonly RuleContext _context;
 
     /// <summary>Creates the globals for one execution.</summary>
@@ -64,7 +64,7 @@ public class RuleGlobals
             throw new KeyNotFoundException($"parameter '{name}' is not declared in the rule header and not set in the configuration");
         try
         {
-            return value.Deserialize<T>(ObservedJson)
+            return value.Deserialize<T>(ParameterJson)
                 ?? throw new InvalidOperationException($"parameter '{name}' is null");
         }
         catch (JsonException ex)
@@ -83,7 +83,7 @@ public class RuleGlobals
 
     private void Report(string resource, Verdict status, string message, object? observed)
     {
-        var json = observed is null ? (JsonElement?)null : JsonSerializer.SerializeToElement(observed, ObservedJson);
+        var json = observed is null ? (JsonElement?)null : EvidenceBot.Rules.ObservedJson.ToElement(observed);
         _context.Report(new Finding(resource, status, message, json));
     }
 }
