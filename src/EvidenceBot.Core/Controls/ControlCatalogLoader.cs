@@ -150,10 +150,10 @@ internal static class ControlCatalogLoader
 
         var controls = new List<Control>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var i2 = 0;
+        var index = 0;
         foreach (var c in root.GetProperty("controls").EnumerateArray())
         {
-            var path = $"$.controls[{i2++}]";
+            var path = $"$.controls[{index++}]";
             var local = c.GetProperty("id").GetString()!;
             var kind = c.GetProperty("kind").GetString()!;
             string? group = c.TryGetProperty("group", out var gp) ? gp.GetString() : null;
@@ -203,7 +203,7 @@ internal static class ControlCatalogLoader
             var from = r.GetProperty("from").GetString()!;
             var to = r.GetProperty("to").GetString()!;
             var ok = CheckEndpoint(file, path + ".from", from, known, controls, errors) & CheckEndpoint(file, path + ".to", to, known, controls, errors);
-            if (ok && Framework(from) == Framework(to))
+            if (ok && FrameworkOf(from) == FrameworkOf(to))
             {
                 errors.Add(new CatalogError(file.Display, path, 0, $"'{from}' and '{to}' are in the same framework: the crosswalk relates controls of different frameworks"));
                 ok = false;
@@ -238,7 +238,7 @@ internal static class ControlCatalogLoader
         return false;
     }
 
-    private static string Framework(string id) => id[..id.IndexOf('/', StringComparison.Ordinal)];
+    private static string FrameworkOf(string id) => id[..id.IndexOf('/', StringComparison.Ordinal)];
 
     private static JsonSchema ReadSchema(string name)
     {
