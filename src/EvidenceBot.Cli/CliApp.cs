@@ -49,6 +49,7 @@ internal static class CliApp
         var root = new RootCommand("EvidenceBot: compliance rules as code, with signed evidence an auditor verifies offline.");
         root.Subcommands.Add(RulesCommands.Build(context));
         root.Subcommands.Add(RunCommand.Build(context));
+        root.Subcommands.Add(ControlsCommands.Build(context));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

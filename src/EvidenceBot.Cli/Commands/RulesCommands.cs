@@ -32,6 +32,7 @@ internal static class RulesCommands
         {
             var cfg = CommonOptions.LoadConfig(parse.GetValue(config));
             var set = RuleSetLoader.Load(new RuleLoadOptions { RulesDirectory = CommonOptions.RulesDirectory(parse.GetValue(rulesDir), cfg), Compile = false });
+            set = ControlsCommands.CheckControls(set);
             CommonOptions.PrintDiagnostics(cli, set.Diagnostics);
             var manifests = set.Rules.Select(r => r.Manifest).OrderBy(m => m.Id, StringComparer.Ordinal).ToList();
             if (parse.GetValue(json))
@@ -83,6 +84,7 @@ internal static class RulesCommands
                 RulesDirectory = CommonOptions.RulesDirectory(parse.GetValue(rulesDir), cfg),
                 CacheDirectory = parse.GetValue(cacheDir) ?? RuleCache.DefaultDirectory(),
             });
+            set = ControlsCommands.CheckControls(set);
             foreach (var d in set.Diagnostics)
                 cli.Out.WriteLine(d.ToString());
             var errors = set.Diagnostics.Count(d => d.Severity == DiagnosticSeverity.Error);

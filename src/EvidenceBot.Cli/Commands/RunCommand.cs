@@ -63,6 +63,7 @@ internal static class RunCommand
             CacheDirectory = options.CacheDirectory,
             Only = options.Only,
         });
+        set = ControlsCommands.CheckControls(set);
         CommonOptions.PrintDiagnostics(cli, set.Diagnostics);
         if (set.Diagnostics.Any(d => d.Code == "EB0010"))
             return ExitCodes.UsageOrConfig;

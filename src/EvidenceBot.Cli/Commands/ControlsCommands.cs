@@ -1,0 +1,376 @@
+using System.CommandLine;
+using System.Text.Json;
+using EvidenceBot.Cli.Configuration;
+using EvidenceBot.Core.Controls;
+using EvidenceBot.Core.Engine;
+using EvidenceBot.Core.Rules;
+using EvidenceBot.Scripting;
+using Spectre.Console;
+
+namespace EvidenceBot.Cli.Commands;
+
+/// <summary><c>evidencebot controls list|coverage|map</c>, and the control-id check every rule load goes through.</summary>
+internal static class ControlsCommands
+{
+    public static Command Build(CliContext cli)
+    {
+        var controls = new Command("controls", "Control catalogs (ISO 27001:2022, ISO 42001:2023, EU AI Act, NIST AI RMF), their crosswalk, and rule coverage.");
+        controls.Subcommands.Add(List(cli));
+        controls.Subcommands.Add(Coverage(cli));
+        controls.Subcommands.Add(Map(cli));
+        return controls;
+    }
+
+    /// <summary>
+    /// Adds an <c>EB0300</c> error for every control id a rule names that no catalog has. Such a rule is not ready to run:
+    /// it keeps its manifest but loses its program, so <c>run</c> records it as an error like any other load error.
+    /// </summary>
+    public static RuleSet CheckControls(RuleSet set, ControlCatalog? catalog = null)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        if (set.Rules.All(r => r.Manifest.Controls.Count == 0))
+            return set; // nothing to check: do not pay for loading the catalogs
+        catalog ??= ControlCatalog.LoadDefault();
+        var added = new List<RuleDiagnostic>();
+        var rules = set.Rules.Select(rule =>
+        {
+            var diagnostics = catalog.Validate(rule.Manifest);
+            if (diagnostics.Count == 0)
+                return rule;
+            added.AddRange(diagnostics);
+            return rule with { Program = null, LoadErrors = [.. rule.LoadErrors, .. diagnostics] };
+        }).ToList();
+        return added.Count == 0 ? set : set with { Rules = rules, Diagnostics = [.. set.Diagnostics, .. added] };
+    }
+
+    private static Option<string?> ControlsDir() =>
+        new("--controls") { Description = "Folder of catalog JSON files to use instead of the catalogs built into evidencebot (e.g. rules/controls)." };
+
+    private static Option<string?> FrameworkOption() =>
+        new("--framework", "-f") { Description = "One framework, e.g. ISO27001:2022, ISO42001:2023, EUAIA:2024, NISTAIRMF:1.0 (default: all)." };
+
+    private static Command List(CliContext cli)
+    {
+        var framework = FrameworkOption();
+        var json = CommonOptions.Json();
+        var controlsDir = ControlsDir();
+        var command = new Command("list", "List the controls of one framework or all: id, title, group.") { framework, json, controlsDir };
+        command.SetAction(parse => Guard(cli, () =>
+        {
+            var catalog = LoadCatalog(parse.GetValue(controlsDir));
+            var frameworks = SelectFrameworks(catalog, parse.GetValue(framework));
+            if (parse.GetValue(json))
+            {
+                cli.Out.WriteLine(JsonSerializer.Serialize(new
+                {
+                    frameworks = frameworks.Select(f => new
+                    {
+                        id = f.Id,
+                        name = f.Name,
+                        source = f.Source,
+                        assessable = f.AssessableKinds,
+                        count = catalog.Controls(f.Id).Count(c => c.Assessable),
+                        controls = catalog.Controls(f.Id).Select(c => new
+                        {
+                            id = c.Id,
+                            localId = c.LocalId,
+                            title = c.Title,
+                            kind = c.Kind,
+                            group = c.Group,
+                            groupTitle = c.GroupTitle,
+                            parent = c.Parent,
+                            assessable = c.Assessable,
+                        }),
+                    }),
+                }, JsonOutput.Options));
+                return ExitCodes.Ok;
+            }
+
+            foreach (var f in frameworks)
+            {
+                var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"{f.Id}: {f.Name}"));
+                table.AddColumns("Id", "Title", "Group", "Kind");
+                foreach (var c in catalog.Controls(f.Id))
+                {
+                    var indent = new string(' ', 2 * Depth(catalog, c));
+                    table.AddRow(Markup.Escape(c.Id), Markup.Escape(indent + c.Title), Markup.Escape(c.GroupTitle ?? ""), c.Kind);
+                }
+
+                cli.Console.Write(table);
+                cli.Console.WriteLine($"{f.Id}: {catalog.Controls(f.Id).Count(c => c.Assessable)} {string.Join("/", f.AssessableKinds)}(s), {catalog.Controls(f.Id).Count} entries");
+            }
+
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Coverage(CliContext cli)
+    {
+        var framework = FrameworkOption();
+        var rulesDir = CommonOptions.Rules();
+        var config = CommonOptions.Config();
+        var results = new Option<string?>("--results") { Description = "The results.json 'evidencebot run' wrote, to show each control's latest verdict." };
+        var json = CommonOptions.Json();
+        var controlsDir = ControlsDir();
+        var command = new Command("coverage",
+            "Every control with the rules that evidence it (directly and through the crosswalk), the latest verdict when given results, " +
+            "and totals: controls covered by automated evidence, controls left to manual evidence. Reads rule headers only.")
+        {
+            framework, rulesDir, config, results, json, controlsDir,
+        };
+        command.SetAction(parse => Guard(cli, () =>
+        {
+            var catalog = LoadCatalog(parse.GetValue(controlsDir));
+            var frameworks = SelectFrameworks(catalog, parse.GetValue(framework));
+            var cfg = CommonOptions.LoadConfig(parse.GetValue(config));
+            var dir = CommonOptions.RulesDirectory(parse.GetValue(rulesDir), cfg);
+            var set = CheckControls(RuleSetLoader.Load(new RuleLoadOptions { RulesDirectory = dir, Compile = false }), catalog);
+            CommonOptions.PrintDiagnostics(cli, set.Diagnostics);
+            if (set.Diagnostics.Any(d => d.Code == "EB0010"))
+                return ExitCodes.UsageOrConfig;
+            var resultsPath = parse.GetValue(results);
+            var verdicts = resultsPath is null ? null : ReadLatestVerdicts(resultsPath);
+            var manifests = set.Rules.Select(r => r.Manifest).ToList();
+            var reports = frameworks.Select(f => ControlCoverage.Compute(catalog, f.Id, manifests, verdicts)).ToList();
+
+            if (parse.GetValue(json))
+                cli.Out.WriteLine(JsonSerializer.Serialize(CoverageJson(dir, resultsPath, manifests.Count, reports), JsonOutput.Options));
+            else
+                WriteCoverageTables(cli, reports, verdicts is not null);
+
+            return set.HasErrors ? ExitCodes.UsageOrConfig : ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Map(CliContext cli)
+    {
+        var from = new Option<string>("--from") { Description = "A control id, e.g. ISO27001:2022/A.8.16.", Required = true };
+        var json = CommonOptions.Json();
+        var controlsDir = ControlsDir();
+        var command = new Command("map", "What a control relates to in the other frameworks, through the crosswalk, and whether its evidence is shown there.")
+        {
+            from, json, controlsDir,
+        };
+        command.SetAction(parse => Guard(cli, () =>
+        {
+            var catalog = LoadCatalog(parse.GetValue(controlsDir));
+            var id = parse.GetValue(from)!;
+            if (catalog.Find(id) is not { } control)
+            {
+                cli.Error(catalog.DescribeUnknown(id));
+                return ExitCodes.UsageOrConfig;
+            }
+
+            var position = catalog.All.Select((c, i) => (c.Id, i)).ToDictionary(x => x.Id, x => x.i, StringComparer.Ordinal);
+            var related = catalog.Crosswalk.Related(id).OrderBy(r => position[r.Id]).ToList();
+            if (parse.GetValue(json))
+            {
+                cli.Out.WriteLine(JsonSerializer.Serialize(new
+                {
+                    id = control.Id,
+                    title = control.Title,
+                    framework = control.Framework,
+                    parent = control.Parent,
+                    related = related.Select(r => new
+                    {
+                        id = r.Id,
+                        title = catalog.Find(r.Id)!.Title,
+                        framework = catalog.Find(r.Id)!.Framework,
+                        relation = r.Relation,
+                        direction = r.Direction,
+                        evidenceFlows = r.EvidenceFlows,
+                        derivedRelation = r.EvidenceFlows ? ControlCatalog.ToControlRelation(r.Relation) : (ControlRelation?)null,
+                        rationale = r.Rationale,
+                    }),
+                }, JsonOutput.Options));
+                return ExitCodes.Ok;
+            }
+
+            cli.Console.WriteLine($"{control.Id}: {control.Title}");
+            if (related.Count == 0)
+            {
+                cli.Console.WriteLine("No crosswalk relation: evidence for it is shown under no other framework.");
+                return ExitCodes.Ok;
+            }
+
+            var table = new Table().Border(TableBorder.Rounded);
+            table.AddColumns("Related control", "Title", "Relation", "Evidence shown there", "Why");
+            foreach (var r in related)
+            {
+                var relation = r.Direction == CrosswalkDirection.Outgoing ? $"{Word(r.Relation)} →" : $"← {Word(r.Relation)}";
+                var flows = r.EvidenceFlows ? $"yes, at most {Word(ControlCatalog.ToControlRelation(r.Relation))}" : "no (supports is one-way)";
+                table.AddRow(Markup.Escape(r.Id), Markup.Escape(catalog.Find(r.Id)!.Title), Markup.Escape(relation), Markup.Escape(flows), Markup.Escape(r.Rationale));
+            }
+
+            cli.Console.Write(table);
+            cli.Console.WriteLine($"{related.Count} relation(s); {related.Count(r => r.EvidenceFlows)} show evidence for {control.Id} as derived");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static object CoverageJson(string rulesDir, string? resultsPath, int ruleCount, List<ControlCoverageReport> reports) => new
+    {
+        rules = rulesDir,
+        ruleCount,
+        results = resultsPath,
+        frameworks = reports.Select(r => new
+        {
+            framework = r.Framework.Id,
+            name = r.Framework.Name,
+            assessable = r.Framework.AssessableKinds,
+            totals = new
+            {
+                controls = r.Totals.Controls,
+                automated = r.Totals.Automated,
+                direct = r.Totals.Direct,
+                derivedOnly = r.Totals.DerivedOnly,
+                partialOnly = r.Totals.PartialOnly,
+                manual = r.Totals.Manual,
+            },
+            verdicts = r.Verdicts,
+            controls = r.Rows.Select(row => new
+            {
+                id = row.Control.Id,
+                title = row.Control.Title,
+                kind = row.Control.Kind,
+                assessable = row.Control.Assessable,
+                status = row.Status,
+                strongest = row.Strongest,
+                verdict = row.Verdict,
+                direct = row.Direct.Select(e => new { rule = e.RuleId, relation = e.Relation, verdict = e.Verdict }),
+                derived = row.Derived.Select(e => new { rule = e.RuleId, relation = e.Relation, via = e.Via, rationale = e.Rationale, verdict = e.Verdict }),
+            }),
+        }),
+    };
+
+    private static void WriteCoverageTables(CliContext cli, List<ControlCoverageReport> reports, bool withVerdicts)
+    {
+        foreach (var report in reports)
+        {
+            var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"{report.Framework.Id}: {report.Framework.Name}"));
+            table.AddColumns("Control", "Title", "Direct", "Derived", "Verdict");
+            foreach (var row in report.Rows)
+            {
+                var direct = string.Join("\n", row.Direct.Select(e => $"{e.RuleId} ({Word(e.Relation)})"));
+                var derived = string.Join("\n", row.Derived.Select(e => $"{e.RuleId} ({Word(e.Relation)} via {e.Via})"));
+                var id = row.Control.Assessable ? row.Control.Id : row.Control.Id + " *";
+                var verdict = row.Status == CoverageStatus.Manual ? "[grey]manual[/]"
+                    : row.Verdict is { } v ? Summary.Word(v) : withVerdicts ? "no result" : "";
+                table.AddRow(Markup.Escape(id), Markup.Escape(row.Control.Title), Markup.Escape(direct), Markup.Escape(derived), verdict);
+            }
+
+            cli.Console.Write(table);
+            var t = report.Totals;
+            cli.Console.WriteLine(
+                $"{report.Framework.Id}: {t.Controls} {string.Join("/", report.Framework.AssessableKinds)}(s); {t.Automated} covered by automated evidence " +
+                $"({t.Direct} direct, {t.DerivedOnly} derived only; {t.PartialOnly} of them partial only), {t.Manual} left to manual evidence" +
+                (report.Rows.Any(r => !r.Control.Assessable) ? "; * = not counted in totals" : ""));
+            if (report.Verdicts is { } vt)
+                cli.Console.WriteLine($"  latest verdicts of covered controls: {vt.Pass} pass, {vt.Fail} fail, {vt.Error} error, {vt.NotApplicable} not applicable, {vt.NoResult} without a result");
+        }
+    }
+
+    /// <summary>
+    /// Reads <c>{ rules: [ { id, verdict, … } ] }</c> as written by <c>evidencebot run</c>. A rule run against several
+    /// targets keeps its worst verdict: fail, then error, then pass, then not_applicable.
+    /// </summary>
+    internal static Dictionary<string, Verdict> ReadLatestVerdicts(string path)
+    {
+        if (!File.Exists(path))
+            throw new ConfigException($"{path}: the results file does not exist: pass the results.json that 'evidencebot run' wrote");
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(File.ReadAllText(path));
+        }
+        catch (JsonException ex)
+        {
+            throw new ConfigException($"{path}({(ex.LineNumber ?? 0) + 1}): the results file is not valid JSON: {ex.Message.Split(" Path:")[0]}");
+        }
+
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("rules", out var rules) || rules.ValueKind != JsonValueKind.Array)
+                throw new ConfigException($"{path}: $.rules: expected an array of rule results, as in the results.json 'evidencebot run' writes");
+            var verdicts = new Dictionary<string, Verdict>(StringComparer.Ordinal);
+            var i = 0;
+            foreach (var entry in rules.EnumerateArray())
+            {
+                var at = $"{path}: $.rules[{i++}]";
+                if (entry.ValueKind != JsonValueKind.Object || !entry.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.String)
+                    throw new ConfigException($"{at}.id: every rule result needs its rule id as a string");
+                if (!entry.TryGetProperty("verdict", out var v) || v.ValueKind != JsonValueKind.String || !TryVerdict(v.GetString()!, out var verdict))
+                    throw new ConfigException($"{at}.verdict: expected one of pass, fail, error, not_applicable (found {(entry.TryGetProperty("verdict", out var found) ? found.GetRawText() : "nothing")})");
+                var key = id.GetString()!;
+                verdicts[key] = verdicts.TryGetValue(key, out var seen) && Worse(seen, verdict) ? seen : verdict;
+            }
+
+            return verdicts;
+        }
+    }
+
+    private static bool TryVerdict(string text, out Verdict verdict)
+    {
+        foreach (var v in Enum.GetValues<Verdict>())
+        {
+            if (Summary.Word(v) == text)
+            {
+                verdict = v;
+                return true;
+            }
+        }
+
+        verdict = default;
+        return false;
+    }
+
+    private static bool Worse(Verdict a, Verdict b) => Severity(a) >= Severity(b);
+
+    private static int Severity(Verdict v) => v switch
+    {
+        Verdict.Fail => 3,
+        Verdict.Error => 2,
+        Verdict.Pass => 1,
+        _ => 0,
+    };
+
+    private static string Word(ControlRelation relation) => JsonSerializer.Serialize(relation).Trim('"');
+
+    private static string Word(CrosswalkRelation relation) => JsonSerializer.Serialize(relation).Trim('"');
+
+    private static int Depth(ControlCatalog catalog, Control control)
+    {
+        var depth = 0;
+        for (var p = control.Parent; p is not null; p = catalog.Find(p)?.Parent)
+            depth++;
+        return depth;
+    }
+
+    private static ControlCatalog LoadCatalog(string? dir) => dir is null ? ControlCatalog.LoadDefault() : ControlCatalog.LoadDirectory(dir);
+
+    private static IReadOnlyList<Framework> SelectFrameworks(ControlCatalog catalog, string? framework)
+    {
+        if (framework is null)
+            return catalog.Frameworks;
+        return catalog.FindFramework(framework) is { } f
+            ? [f]
+            : throw new ConfigException($"--framework: unknown framework '{framework}'; known: {string.Join(", ", catalog.Frameworks.Select(x => x.Id))}");
+    }
+
+    /// <summary>Bad options, configuration, results or catalogs become exit code 2 with a message naming what to fix.</summary>
+    private static int Guard(CliContext cli, Func<int> action)
+    {
+        try
+        {
+            return RulesCommands.Guard(cli, action);
+        }
+        catch (ControlCatalogException ex)
+        {
+            cli.Error("the control catalogs could not be loaded:" + Environment.NewLine + ex.Message);
+            return ExitCodes.UsageOrConfig;
+        }
+    }
+}

@@ -1,0 +1,44 @@
+namespace EvidenceBot.Core.Controls;
+
+/// <summary>
+/// Relations between controls of different frameworks. <see cref="CrosswalkRelation.Equivalent"/> and
+/// <see cref="CrosswalkRelation.Partial"/> are read both ways (equivalence and overlap are symmetric);
+/// <see cref="CrosswalkRelation.Supports"/> only from <c>from</c> to <c>to</c>: meeting the broader control
+/// does not show the narrower one is met.
+/// </summary>
+public sealed class Crosswalk
+{
+    private readonly Dictionary<string, List<RelatedControl>> _related = new(StringComparer.Ordinal);
+
+    /// <summary>Creates a crosswalk from its relations.</summary>
+    public Crosswalk(IEnumerable<CrosswalkLink> links)
+    {
+        ArgumentNullException.ThrowIfNull(links);
+        Links = [.. links];
+        foreach (var link in Links)
+        {
+            Add(link.From, new RelatedControl(link.To, link.Relation, CrosswalkDirection.Outgoing, EvidenceFlows: true, link.Rationale));
+            Add(link.To, new RelatedControl(link.From, link.Relation, CrosswalkDirection.Incoming, EvidenceFlows: IsSymmetric(link.Relation), link.Rationale));
+        }
+    }
+
+    /// <summary>An empty crosswalk.</summary>
+    public static Crosswalk Empty { get; } = new([]);
+
+    /// <summary>Every relation, in file order.</summary>
+    public IReadOnlyList<CrosswalkLink> Links { get; }
+
+    /// <summary>True for relations read both ways.</summary>
+    public static bool IsSymmetric(CrosswalkRelation relation) => relation != CrosswalkRelation.Supports;
+
+    /// <summary>Every control related to <paramref name="id"/>, whichever way the relation was written.</summary>
+    public IReadOnlyList<RelatedControl> Related(string id) =>
+        _related.TryGetValue(id, out var list) ? list : [];
+
+    private void Add(string id, RelatedControl related)
+    {
+        if (!_related.TryGetValue(id, out var list))
+            _related[id] = list = [];
+        list.Add(related);
+    }
+}

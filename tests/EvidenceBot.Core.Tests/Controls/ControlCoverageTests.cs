@@ -1,0 +1,126 @@
+using EvidenceBot.Core.Controls;
+using EvidenceBot.Core.Rules;
+
+namespace EvidenceBot.Core.Tests.Controls;
+
+public sealed class ControlCoverageTests : IDisposable
+{
+    private readonly TempCatalog _temp = TempCatalog.Small();
+    private readonly ControlCatalog _catalog;
+
+    public ControlCoverageTests()
+    {
+        _catalog = _temp.Load();
+    }
+
+    public void Dispose() => _temp.Dispose();
+
+    private static readonly RuleManifest[] Rules =
+    [
+        TempCatalog.Rule("R1", ("AAA:1/A1", ControlRelation.Satisfies)),
+        TempCatalog.Rule("R2", ("AAA:1/A2", ControlRelation.Supports), ("BBB:1/X(2)", ControlRelation.Supports)),
+        TempCatalog.Rule("R3", ("BBB:1/Y", ControlRelation.Partial)),
+    ];
+
+    [Fact]
+    public void Compute_CountsDirectDerivedAndManual()
+    {
+        var report = ControlCoverage.Compute(_catalog, "BBB:1", Rules, null);
+
+        // Assessable: articles X and Y. X: derived only (A1 -> X supports; X(2) -> X rollup). Y: direct (R3).
+        Assert.Equal(new CoverageTotals(Controls: 2, Direct: 1, DerivedOnly: 1, PartialOnly: 1), report.Totals);
+        Assert.Equal(2, report.Totals.Automated);
+        Assert.Equal(0, report.Totals.Manual);
+        Assert.Null(report.Verdicts);
+        Assert.Equal(["BBB:1/X", "BBB:1/X(1)", "BBB:1/X(2)", "BBB:1/Y"], report.Rows.Select(r => r.Control.Id));
+    }
+
+    [Fact]
+    public void Compute_ListsDirectAndDerivedRulesPerControl()
+    {
+        var report = ControlCoverage.Compute(_catalog, "BBB:1", Rules, null);
+        var x = report.Rows.Single(r => r.Control.Id == "BBB:1/X");
+        var x1 = report.Rows.Single(r => r.Control.Id == "BBB:1/X(1)");
+        var x2 = report.Rows.Single(r => r.Control.Id == "BBB:1/X(2)");
+
+        Assert.Empty(x.Direct);
+        Assert.Equal([("R1", ControlRelation.Supports, "AAA:1/A1"), ("R2", ControlRelation.Partial, "BBB:1/X(2)")],
+            x.Derived.Select(e => (e.RuleId, e.Relation, e.Via!)));
+        Assert.Equal(CoverageStatus.Derived, x.Status);
+        Assert.Equal(ControlRelation.Supports, x.Strongest);
+        Assert.Equal([("R2", ControlRelation.Partial)], x1.Derived.Select(e => (e.RuleId, e.Relation)));
+        Assert.Equal(["R2"], x2.Direct.Select(e => e.RuleId));
+        Assert.Equal(CoverageStatus.Direct, x2.Status);
+    }
+
+    [Fact]
+    public void Compute_ControlWithoutRules_IsLeftToManualEvidence()
+    {
+        var report = ControlCoverage.Compute(_catalog, "AAA:1", [Rules[0]], null);
+
+        Assert.Equal(new CoverageTotals(4, 1, 0, 0), report.Totals);
+        Assert.Equal(3, report.Totals.Manual);
+        Assert.Equal(CoverageStatus.Manual, report.Rows.Single(r => r.Control.Id == "AAA:1/A4").Status);
+    }
+
+    [Fact]
+    public void Compute_EquivalentLinkBackwards_CoversTheOtherSide()
+    {
+        var report = ControlCoverage.Compute(_catalog, "AAA:1", Rules, null);
+
+        var a3 = report.Rows.Single(r => r.Control.Id == "AAA:1/A3");
+        Assert.Equal([("R3", ControlRelation.Partial, "BBB:1/Y")], a3.Derived.Select(e => (e.RuleId, e.Relation, e.Via!)));
+        // A1, A2 direct; A3 derived (equivalent read backwards from Y); A4 manual (supports is not read backwards).
+        Assert.Equal(new CoverageTotals(4, 2, 1, 1), report.Totals);
+    }
+
+    [Fact]
+    public void Compute_LatestVerdict_IsTheWorstAndNeverAPassForMissingResults()
+    {
+        var verdicts = new Dictionary<string, Verdict> { ["R1"] = Verdict.Pass, ["R2"] = Verdict.Fail };
+
+        var report = ControlCoverage.Compute(_catalog, "BBB:1", Rules, verdicts);
+
+        var x = report.Rows.Single(r => r.Control.Id == "BBB:1/X");
+        var y = report.Rows.Single(r => r.Control.Id == "BBB:1/Y");
+        Assert.Equal(Verdict.Fail, x.Verdict);                 // R1 pass, R2 fail
+        Assert.Null(y.Verdict);                                 // R3 has no result: not a pass
+        Assert.Null(y.Evidence.Single().Verdict);
+        Assert.Equal(new CoverageVerdictTotals(Pass: 0, Fail: 1, Error: 0, NotApplicable: 0, NoResult: 1), report.Verdicts);
+    }
+
+    [Theory]
+    [InlineData(Verdict.Pass, Verdict.Pass, Verdict.Pass)]
+    [InlineData(Verdict.Pass, Verdict.Error, Verdict.Error)]
+    [InlineData(Verdict.Error, Verdict.Fail, Verdict.Fail)]
+    [InlineData(Verdict.NotApplicable, Verdict.NotApplicable, Verdict.NotApplicable)]
+    [InlineData(Verdict.NotApplicable, Verdict.Pass, Verdict.Pass)]
+    public void Compute_VerdictOfAControl_CombinesItsRules(Verdict r1, Verdict r2, Verdict expected)
+    {
+        var verdicts = new Dictionary<string, Verdict> { ["R1"] = r1, ["R2"] = r2 };
+
+        var report = ControlCoverage.Compute(_catalog, "BBB:1", Rules, verdicts);
+
+        Assert.Equal(expected, report.Rows.Single(r => r.Control.Id == "BBB:1/X").Verdict);
+    }
+
+    [Fact]
+    public void Compute_OnTheShippedCatalog_CountsAll93AndDerivesFrom27001()
+    {
+        var catalog = ControlCatalog.LoadDefault();
+        var rules = new[] { TempCatalog.Rule("MON", ("ISO27001:2022/A.8.16", ControlRelation.Supports)) };
+
+        var iso27001 = ControlCoverage.Compute(catalog, "ISO27001:2022", rules, null);
+        var iso42001 = ControlCoverage.Compute(catalog, "ISO42001:2023", rules, null);
+        var nist = ControlCoverage.Compute(catalog, "NISTAIRMF:1.0", rules, null);
+
+        Assert.Equal(new CoverageTotals(93, 1, 0, 0), iso27001.Totals);
+        Assert.Equal(92, iso27001.Totals.Manual);
+        Assert.Equal(new CoverageTotals(38, 0, 1, 0), iso42001.Totals);
+        Assert.Equal(72, nist.Totals.Controls);
+    }
+
+    [Fact]
+    public void Compute_UnknownFramework_Throws() =>
+        Assert.Throws<ArgumentException>(() => ControlCoverage.Compute(_catalog, "CCC:1", Rules, null));
+}
