@@ -45,7 +45,7 @@ public class RulesCommandTests
         var (exit, stdout, _) = await cli.Run("rules", "check", "--rules", cli.Rules, "--cache-dir", cli.Cache);
 
         Assert.Equal(0, exit);
-        Assert.Contains("1 rule(s) read, 1 compiled, 0 error(s)", stdout, StringComparison.Ordinal);
+        Assert.Contains("1 rule(s) read, 1 ready, 0 error(s)", stdout, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -89,7 +89,7 @@ internal static class RulesCommands
                 cli.Out.WriteLine(d.ToString());
             var errors = set.Diagnostics.Count(d => d.Severity == DiagnosticSeverity.Error);
             var broken = set.Rules.Count(r => r.Program is null);
-            cli.Out.WriteLine($"{set.Rules.Count} rule(s) read, {set.Rules.Count - broken} compiled, {errors} error(s) ({set.Stats.CacheHits} from cache, {set.Stats.Compiled} compiled, {set.Stats.ElapsedMs} ms)");
+            cli.Out.WriteLine($"{set.Rules.Count} rule(s) read, {set.Rules.Count - broken} ready, {errors} error(s) ({set.Stats.CacheHits} from cache, {set.Stats.Compiled} compiled, {set.Stats.ElapsedMs} ms)");
             return errors > 0 ? ExitCodes.UsageOrConfig : ExitCodes.Ok;
         }));
         return command;
