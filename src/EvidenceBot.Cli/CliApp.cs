@@ -49,6 +49,8 @@ internal static class CliApp
         var root = new RootCommand("EvidenceBot: compliance rules as code, with signed evidence an auditor verifies offline.");
         root.Subcommands.Add(RulesCommands.Build(context));
         root.Subcommands.Add(RunCommand.Build(context));
+        root.Subcommands.Add(KeysCommands.Build(context));
+        root.Subcommands.Add(VerifyCommand.Build(context));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -92,7 +92,7 @@ public static class EvidenceBundleWriter
         var previous = ReadChainHead(request.OutputRoot)?.ManifestSha256;
         var createdAt = request.Time.GetUtcNow();
         var name = $"{createdAt.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{Safe(run.RunId, 64)}";
-        var final = Path.Combine(request.OutputRoot, name);
+        var final = Path.GetFullPath(Path.Combine(request.OutputRoot, name));
         if (Directory.Exists(final))
             throw new IOException($"{final} already exists; a run id is never reused");
         var temp = Path.Combine(request.OutputRoot, BundleLayout.PartialPrefix + name);
