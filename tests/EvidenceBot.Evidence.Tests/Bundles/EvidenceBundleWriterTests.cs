@@ -335,7 +335,8 @@ internal static class EvidenceBundleWriterFacts
 {
     public static InTotoStatement<RuleExecutionPredicate> Statement()
     {
-        var (run, _) = Fixtures.Run(Path.Combine(Path.GetTempPath(), "eb-schema-" + Guid.NewGuid().ToString("N")[..8]), 1);
+        using var dir = new TempDir();
+        var (run, _) = Fixtures.Run(dir.Path, 1);
         var rule = run.Rules[0];
         var files = new Dictionary<string, ManifestFile>();
         var raw = rule.Evidence.Select(e => ($"raw/{e.Digest()}.json", e)).ToList();
