@@ -300,7 +300,7 @@ public static class BundleVerifier
                 return;
             }
 
-            var schemaErrors = PredicateSchema.Validate(predicate.GetRawText());
+            var schemaErrors = PredicateSchema.Validate(predicate);
             if (schemaErrors.Count == 0)
                 c.Pass("statement.schema", path, "predicate matches schemas/evidence-predicate.schema.json");
             foreach (var e in schemaErrors)
