@@ -3,7 +3,7 @@
 // every statements/*.sigstore.json and manifest.sigstore.json against the given public key, with thresholds of 0
 // (no transparency log, no timestamps), then every statement subject's SHA-256 against the bundle's files.
 //
-//   node tests/interop/verify-bundle.mjs BUNDLE_DIR PUBLIC_KEY.pem [--json]
+//   node tests/interop/verify-bundle.mjs BUNDLE_DIR PUBLIC_KEY.pem [--json] [--keys-map]
 //
 // Exit code 0 when everything verifies, 1 when anything fails, 2 on usage errors.
 import { createHash, createPublicKey } from 'node:crypto';
@@ -17,20 +17,23 @@ const args = process.argv.slice(2);
 const json = args.includes('--json');
 const [dir, keyPath] = args.filter((a) => !a.startsWith('--'));
 if (!dir || !keyPath || !existsSync(dir) || !existsSync(keyPath)) {
-  console.error('usage: node verify-bundle.mjs BUNDLE_DIR PUBLIC_KEY.pem [--json]');
+  console.error('usage: node verify-bundle.mjs BUNDLE_DIR PUBLIC_KEY.pem [--json] [--keys-map]');
   process.exit(2);
 }
 
 const publicKey = createPublicKey(readFileSync(keyPath, 'utf8'));
-const hint = sha256(publicKey.export({ type: 'spki', format: 'der' }));
+const spki = publicKey.export({ type: 'spki', format: 'der' });
+const hint = sha256(spki);
 // Trust exactly one key, found by its hint (hex SHA-256 of the SPKI DER); no CAs, logs or TSAs.
-const trust = toTrustMaterial(
-  { mediaType: '', certificateAuthorities: [], timestampAuthorities: [], tlogs: [], ctlogs: [] },
-  (keyHint) => {
-    if (keyHint !== hint) throw new Error(`key not found: ${keyHint} (trusted: ${hint})`);
-    return { publicKey, validFor: () => true };
-  },
-);
+// Default: a key finder that hands out the parsed key. --keys-map: the documented map form instead
+// ({ hint: { rawBytes } }), with which @sigstore/verify parses the key again for every verification.
+const emptyRoot = { mediaType: '', certificateAuthorities: [], timestampAuthorities: [], tlogs: [], ctlogs: [] };
+const trust = args.includes('--keys-map')
+  ? toTrustMaterial(emptyRoot, { [hint]: { rawBytes: spki, keyDetails: 5 /* PKIX_ECDSA_P256_SHA_256 */ } })
+  : toTrustMaterial(emptyRoot, (keyHint) => {
+      if (keyHint !== hint) throw new Error(`key not found: ${keyHint} (trusted: ${hint})`);
+      return { publicKey, validFor: () => true };
+    });
 const verifier = new Verifier(trust, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 });
 
 const failures = [];
@@ -120,7 +123,8 @@ if (json) {
   for (const f of failures) console.log(`FAIL ${f.check} ${f.file}: ${f.detail}`);
   console.log(`${summary.passed ? 'OK' : 'FAILED'}: ${statements.length} statement(s) and the manifest checked with @sigstore/verify (key ${hint}), ${failures.length} failure(s)`);
 }
-process.exit(summary.passed ? 0 : 1);
+// exitCode, not exit(): exit() can cut off output still queued for a pipe.
+process.exitCode = summary.passed ? 0 : 1;
 
 function sha256(bytes) {
   return createHash('sha256').update(bytes).digest('hex');
