@@ -58,14 +58,19 @@ public sealed record BundleWriteResult(
     bool Signed,
     string? KeyId);
 
-/// <summary>The chain head in the output root: the last bundle written there.</summary>
+/// <summary>
+/// The chain head in the output root: the last bundle written there. It is written just before that bundle's folder
+/// is renamed into place, so it also says what to link to if that rename never happened.
+/// </summary>
 /// <param name="ManifestSha256">Hex SHA-256 of that bundle's <c>manifest.json</c>.</param>
 /// <param name="Bundle">The bundle folder name.</param>
 /// <param name="RunId">Its run id.</param>
+/// <param name="PreviousManifestSha256">The manifest digest that bundle links to.</param>
 public sealed record ChainHead(
     [property: JsonPropertyName("manifestSha256")] string ManifestSha256,
     [property: JsonPropertyName("bundle")] string Bundle,
-    [property: JsonPropertyName("runId")] string RunId);
+    [property: JsonPropertyName("runId")] string RunId,
+    [property: JsonPropertyName("previousManifestSha256")] string? PreviousManifestSha256 = null);
 
 /// <summary>
 /// Writes a run's evidence bundle: a folder per run with one signed in-toto statement per rule execution,
@@ -89,7 +94,8 @@ public static class EvidenceBundleWriter
         ArgumentNullException.ThrowIfNull(request.Run);
         var run = request.Run;
         Directory.CreateDirectory(request.OutputRoot);
-        var previous = ReadChainHead(request.OutputRoot)?.ManifestSha256;
+        var head = ReadChainHead(request.OutputRoot);
+        var previous = PreviousLink(request.OutputRoot, head);
         var createdAt = request.Time.GetUtcNow();
         var name = $"{createdAt.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{Safe(run.RunId, 64)}";
         var final = Path.GetFullPath(Path.Combine(request.OutputRoot, name));
@@ -183,11 +189,21 @@ public static class EvidenceBundleWriter
                 await request.BeforeCommit(temp).ConfigureAwait(false);
             ct.ThrowIfCancellationRequested();
 
-            // The commit point: until this rename the bundle only exists as a .partial- folder, which never verifies.
-            Directory.Move(temp, final);
-
+            // The head moves first: a crash between these two steps leaves a head naming a bundle that only exists
+            // as its .partial- folder, and the next run then links to what this one linked to (see PreviousLink).
             var manifestSha = Sha256Hex(manifestBytes);
-            WriteChainHead(request.OutputRoot, new ChainHead(manifestSha, name, run.RunId));
+            WriteChainHead(request.OutputRoot, new ChainHead(manifestSha, name, run.RunId, previous));
+            try
+            {
+                // The commit point: until this rename the bundle only exists as a .partial- folder, which never verifies.
+                Directory.Move(temp, final);
+            }
+            catch
+            {
+                RestoreChainHead(request.OutputRoot, head);
+                throw;
+            }
+
             string? archive = null;
             if (request.Archive)
                 archive = await WriteArchiveAsync(final, ct).ConfigureAwait(false);
@@ -198,6 +214,20 @@ public static class EvidenceBundleWriter
             TryDelete(temp);
             throw;
         }
+    }
+
+    /// <summary>
+    /// The manifest digest a new bundle links to: the head's, unless the head names a bundle whose write was interrupted
+    /// (its folder never got renamed from <c>.partial-</c>), in which case the link that bundle would have had. A head
+    /// whose bundle was deleted keeps its digest, so the deletion shows as a broken link.
+    /// </summary>
+    public static string? PreviousLink(string outputRoot, ChainHead? head)
+    {
+        if (head is null)
+            return null;
+        var committed = Directory.Exists(Path.Combine(outputRoot, head.Bundle));
+        var interrupted = !committed && Directory.Exists(Path.Combine(outputRoot, BundleLayout.PartialPrefix + head.Bundle));
+        return interrupted ? head.PreviousManifestSha256 : head.ManifestSha256;
     }
 
     /// <summary>Reads the chain head of an output root; null when there is none yet.</summary>
@@ -211,6 +241,10 @@ public static class EvidenceBundleWriter
             var head = JsonSerializer.Deserialize<ChainHead>(File.ReadAllBytes(path), HeadJson);
             if (head is null || !IsSha256Hex(head.ManifestSha256))
                 throw new InvalidDataException("manifestSha256 is missing or not 64 hex digits");
+            if (head.PreviousManifestSha256 is not null && !IsSha256Hex(head.PreviousManifestSha256))
+                throw new InvalidDataException("previousManifestSha256 is not 64 hex digits");
+            if (string.IsNullOrEmpty(head.Bundle) || head.Bundle.IndexOfAny(['/', '\\']) >= 0 || head.Bundle.StartsWith('.'))
+                throw new InvalidDataException("bundle is not a bundle folder name");
             return head;
         }
         catch (Exception ex) when (ex is JsonException or InvalidDataException)
@@ -327,6 +361,14 @@ public static class EvidenceBundleWriter
 
     internal static bool IsSha256Hex(string? text) =>
         text is { Length: 64 } && text.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
+
+    private static void RestoreChainHead(string outputRoot, ChainHead? head)
+    {
+        if (head is not null)
+            WriteChainHead(outputRoot, head);
+        else
+            File.Delete(Path.Combine(outputRoot, BundleLayout.ChainHead));
+    }
 
     private static void WriteChainHead(string outputRoot, ChainHead head)
     {

@@ -234,6 +234,44 @@ public sealed class EvidenceBundleWriterTests
     }
 
     [Fact]
+    public async Task WriteAsync_HeadNamesAnInterruptedWrite_LinksToWhatThatWriteLinkedTo()
+    {
+        using var dir = new TempDir();
+        using var signer = Fixtures.Signer();
+        var time = new FakeTimeProvider(Fixtures.Start);
+        var first = await Fixtures.WriteAsync(dir, signer, time: time);
+        var output = Path.Combine(dir.Path, "out");
+        // What a kill between moving the head and the rename leaves: a head naming a bundle that is still .partial-.
+        Directory.CreateDirectory(Path.Combine(output, ".partial-20260301T100000Z-killed"));
+        File.WriteAllText(Path.Combine(output, BundleLayout.ChainHead), JsonSerializer.Serialize(
+            new ChainHead(new string('b', 64), "20260301T100000Z-killed", "killed", first.ManifestSha256)));
+        time.Advance(TimeSpan.FromHours(1));
+
+        var next = await Fixtures.WriteAsync(dir, signer, time: time);
+
+        Assert.Equal(first.ManifestSha256, next.PreviousManifestSha256);
+        Assert.True(BundleVerifier.Verify(next.BundlePath, Fixtures.PublicKey(), first.BundlePath).Passed);
+    }
+
+    [Fact]
+    public async Task WriteAsync_LastBundleDeleted_KeepsTheLinkSoTheGapShows()
+    {
+        using var dir = new TempDir();
+        using var signer = Fixtures.Signer();
+        var time = new FakeTimeProvider(Fixtures.Start);
+        var first = await Fixtures.WriteAsync(dir, signer, time: time);
+        time.Advance(TimeSpan.FromHours(1));
+        var second = await Fixtures.WriteAsync(dir, signer, time: time);
+        Directory.Delete(second.BundlePath, recursive: true);
+        time.Advance(TimeSpan.FromHours(1));
+
+        var third = await Fixtures.WriteAsync(dir, signer, time: time);
+
+        Assert.Equal(second.ManifestSha256, third.PreviousManifestSha256);
+        Assert.Contains(BundleVerifier.Verify(third.BundlePath, Fixtures.PublicKey(), first.BundlePath).Failures, f => f.Check == "chain");
+    }
+
+    [Fact]
     public async Task WriteAsync_DamagedChainHead_RefusesWithWhatToDo()
     {
         using var dir = new TempDir();
