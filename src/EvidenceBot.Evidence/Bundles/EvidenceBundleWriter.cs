@@ -94,6 +94,8 @@ public static class EvidenceBundleWriter
         ArgumentNullException.ThrowIfNull(request.Run);
         var run = request.Run;
         Directory.CreateDirectory(request.OutputRoot);
+        // One writer per output folder at a time: two runs reading the same head would fork the chain.
+        using var chainLock = await LockAsync(request.OutputRoot, ct).ConfigureAwait(false);
         var head = ReadChainHead(request.OutputRoot);
         var previous = PreviousLink(request.OutputRoot, head);
         var createdAt = request.Time.GetUtcNow();
@@ -361,6 +363,26 @@ public static class EvidenceBundleWriter
 
     internal static bool IsSha256Hex(string? text) =>
         text is { Length: 64 } && text.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
+
+    private static async Task<FileStream> LockAsync(string outputRoot, CancellationToken ct)
+    {
+        var path = Path.Combine(outputRoot, ".chain.lock");
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (attempt < 600)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), ct).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                throw new IOException($"{outputRoot}: another run has been writing a bundle here for over a minute ({path} is locked); wait for it, or give this run another --out", ex);
+            }
+        }
+    }
 
     private static void RestoreChainHead(string outputRoot, ChainHead? head)
     {

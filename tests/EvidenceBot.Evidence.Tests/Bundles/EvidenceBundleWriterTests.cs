@@ -272,6 +272,21 @@ public sealed class EvidenceBundleWriterTests
     }
 
     [Fact]
+    public async Task WriteAsync_ConcurrentRunsIntoOneFolder_FormOneChain()
+    {
+        using var dir = new TempDir();
+        using var signer = Fixtures.Signer();
+
+        var written = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => Fixtures.WriteAsync(dir, signer, rules: 2))));
+
+        // Every bundle links to a different predecessor: one chain, no fork.
+        var links = written.Select(w => w.PreviousManifestSha256).ToList();
+        Assert.Equal(4, links.Distinct().Count());
+        Assert.Single(links, l => l is null);
+        Assert.All(written.Where(w => w.PreviousManifestSha256 is not null), w => Assert.Contains(written, p => p.ManifestSha256 == w.PreviousManifestSha256));
+    }
+
+    [Fact]
     public async Task WriteAsync_DamagedChainHead_RefusesWithWhatToDo()
     {
         using var dir = new TempDir();
