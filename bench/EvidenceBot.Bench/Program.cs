@@ -14,6 +14,8 @@ public static class Program
         {
             case "rules":
                 return await RulesBench.RunAsync(rest);
+            case "verify":
+                return await VerifyBench.RunAsync(rest);
             default:
                 Console.Error.WriteLine("usage: EvidenceBot.Bench rules");
                 return 2;

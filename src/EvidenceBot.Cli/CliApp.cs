@@ -50,6 +50,8 @@ internal static class CliApp
         root.Subcommands.Add(RulesCommands.Build(context));
         root.Subcommands.Add(RunCommand.Build(context));
         root.Subcommands.Add(ControlsCommands.Build(context));
+        root.Subcommands.Add(KeysCommands.Build(context));
+        root.Subcommands.Add(VerifyCommand.Build(context));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

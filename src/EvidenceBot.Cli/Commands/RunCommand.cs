@@ -20,9 +20,12 @@ internal static class RunCommand
         var only = new Option<string[]>("--rule") { Description = "Run only this rule id (repeatable).", AllowMultipleArgumentsPerToken = true };
         var parallel = new Option<int?>("--parallel") { Description = "How many rule executions run at once (default: processor count)." };
         var timeout = new Option<string?>("--rule-timeout") { Description = "Time bound per rule when its header sets none, e.g. 30s (default 60s)." };
+        var key = new Option<string?>("--key") { Description = "PKCS#8 PEM private key that signs the evidence bundle (else $EVIDENCEBOT_SIGNING_KEY, else the config's signing.key / signing.keyVault.keyId). Without one, evidence is unsigned." };
+        var passphraseEnv = new Option<string?>("--passphrase-env") { Description = "Environment variable holding the signing key's passphrase." };
+        var archive = new Option<bool>("--archive") { Description = "Also write the evidence bundle as <bundle>.tar.gz." };
         var command = new Command("run", "Run rules and write results.")
         {
-            rulesDir, config, cacheDir, outDir, only, parallel, timeout,
+            rulesDir, config, cacheDir, outDir, only, parallel, timeout, key, passphraseEnv, archive,
         };
         command.SetAction((parse, ct) => RulesCommands.GuardAsync(cli, async () =>
         {
@@ -35,6 +38,9 @@ internal static class RunCommand
                 Only = [.. (parse.GetValue(only) ?? []).Concat(cfg.Only ?? [])],
                 Parallel = parse.GetValue(parallel) ?? cfg.Parallel ?? Environment.ProcessorCount,
                 RuleTimeout = ParseTimeout(parse.GetValue(timeout) ?? cfg.RuleTimeout),
+                SigningKey = parse.GetValue(key),
+                PassphraseEnv = parse.GetValue(passphraseEnv),
+                Archive = parse.GetValue(archive),
             };
             return await ExecuteAsync(cli, cfg, options, ct).ConfigureAwait(false);
         }));
@@ -84,6 +90,8 @@ internal static class RunCommand
             return ExitCodes.UsageOrConfig;
         }
 
+        var signer = await EvidenceStep.CreateSignerAsync(cli, cfg, options.SigningKey, options.PassphraseEnv, ct).ConfigureAwait(false);
+        using var signerLifetime = signer as IDisposable;
         var engine = new RuleEngine(new EngineOptions { DefaultRuleTimeout = options.RuleTimeout, MaxParallelism = options.Parallel }, cli.Time);
         var runId = Guid.NewGuid().ToString("N");
         cli.Err.WriteLine($"Running {executions.Count} rule execution(s) from {options.RulesDirectory} ({set.Stats.CacheHits} cached, {set.Stats.Compiled} compiled in {set.Stats.ElapsedMs} ms)");
@@ -98,6 +106,8 @@ internal static class RunCommand
 
         Summary.Write(cli, result);
         cli.Console.WriteLine($"Results: {resultsPath}");
+        if (await EvidenceStep.WriteBundleAsync(cli, result, signer, options.OutDirectory, options.Archive, ct).ConfigureAwait(false) is null)
+            return ExitCodes.CouldNotCollect;
         return VerdictAggregator.ExitCode(result.Rules.Select(r => r.Verdict));
     }
 
@@ -123,4 +133,7 @@ internal sealed record RunOptions
     public IReadOnlyCollection<string> Only { get; init; } = [];
     public int Parallel { get; init; } = Environment.ProcessorCount;
     public TimeSpan RuleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    public string? SigningKey { get; init; }
+    public string? PassphraseEnv { get; init; }
+    public bool Archive { get; init; }
 }

@@ -1,0 +1,115 @@
+using System.Security.Cryptography;
+using Azure.Identity;
+using EvidenceBot.Cli.Configuration;
+using EvidenceBot.Core.Engine;
+using EvidenceBot.Evidence.Bundles;
+using EvidenceBot.Evidence.Signing;
+using EvidenceBot.Evidence.Statements;
+
+namespace EvidenceBot.Cli.Commands;
+
+/// <summary>The evidence half of <c>run</c>: which key signs, and writing the bundle after the rules ran.</summary>
+internal static class EvidenceStep
+{
+    /// <summary>Environment variable naming the signing key file when neither <c>--key</c> nor the config does.</summary>
+    public const string KeyEnvironmentVariable = "EVIDENCEBOT_SIGNING_KEY";
+
+    /// <summary>
+    /// The signer for this run, resolved before any rule runs so a bad key fails fast: <c>--key</c>, else
+    /// <c>$EVIDENCEBOT_SIGNING_KEY</c>, else the config's <c>signing.key</c>, else <c>signing.keyVault.keyId</c>;
+    /// null (unsigned) when none is given. Problems become <see cref="ConfigException"/> (exit 2).
+    /// </summary>
+    public static async Task<IEvidenceSigner?> CreateSignerAsync(CliContext cli, EvidenceBotConfig cfg, string? keyOption, string? passphraseEnvOption, CancellationToken ct)
+    {
+        var envKey = Environment.GetEnvironmentVariable(KeyEnvironmentVariable);
+        var (keyFile, from) = keyOption is not null ? (Path.GetFullPath(keyOption), "--key")
+            : !string.IsNullOrEmpty(envKey) ? (Path.GetFullPath(envKey), "$" + KeyEnvironmentVariable)
+            : cfg.Signing?.Key is not null ? (cfg.Resolve(cfg.Signing.Key)!, "signing.key")
+            : (null, null);
+        var passphraseEnv = passphraseEnvOption ?? cfg.Signing?.PassphraseEnv;
+
+        if (keyFile is not null)
+        {
+            string? passphrase = null;
+            if (passphraseEnv is not null)
+            {
+                passphrase = Environment.GetEnvironmentVariable(passphraseEnv);
+                if (string.IsNullOrEmpty(passphrase))
+                    throw new ConfigException($"{(passphraseEnvOption is not null ? "--passphrase-env" : "signing.passphraseEnv")} {passphraseEnv}: the environment variable is not set or empty");
+            }
+
+            try
+            {
+                var signer = LocalKeySigner.FromPemFile(keyFile, passphrase);
+                cli.Err.WriteLine($"Signing evidence with {keyFile} (from {from}), key id {signer.PublicKey.KeyId}");
+                return signer;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
+            {
+                throw new ConfigException($"{from}: {ex.Message}");
+            }
+        }
+
+        if (cfg.Signing?.KeyVault?.KeyId is { } keyId)
+        {
+            if (!Uri.TryCreate(keyId, UriKind.Absolute, out var uri))
+                throw new ConfigException($"signing.keyVault.keyId: '{keyId}' is not a URL; expected https://VAULT.vault.azure.net/keys/NAME/VERSION");
+            try
+            {
+                var signer = await KeyVaultSigner.CreateAsync(uri, new DefaultAzureCredential(), cancellationToken: ct).ConfigureAwait(false);
+                cli.Err.WriteLine($"Signing evidence with Key Vault key {signer.KeyUri}, key id {signer.PublicKey.KeyId}");
+                return signer;
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidDataException or Azure.RequestFailedException or AuthenticationFailedException or CredentialUnavailableException)
+            {
+                throw new ConfigException($"signing.keyVault.keyId {keyId}: {ex.Message}");
+            }
+        }
+
+        cli.Err.WriteLine(UnsignedWarning);
+        return null;
+    }
+
+    public const string UnsignedWarning =
+        "WARNING: evidence will be UNSIGNED: no --key, $" + KeyEnvironmentVariable + ", signing.key or signing.keyVault.keyId. "
+        + "Auditors cannot verify unsigned evidence; create a key with 'evidencebot keys generate --out keys' and pass --key keys/signing-key.pem.";
+
+    /// <summary>Writes the run's bundle under <paramref name="outputRoot"/> and prints where it is. Returns null (after printing why) when it could not be written.</summary>
+    public static async Task<BundleWriteResult?> WriteBundleAsync(CliContext cli, RunResult result, IEvidenceSigner? signer, string outputRoot, bool archive, CancellationToken ct)
+    {
+        var sources = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var path in result.Rules.Select(r => r.SourcePath).Where(p => p.Length > 0).Distinct(StringComparer.Ordinal))
+        {
+            if (File.Exists(path))
+                sources[path] = await File.ReadAllBytesAsync(path, ct).ConfigureAwait(false);
+        }
+
+        try
+        {
+            var written = await EvidenceBundleWriter.WriteAsync(new BundleRequest
+            {
+                Run = result,
+                ControlsFor = r => PredicateControl.Direct(r.Controls),
+                RuleSources = sources,
+                Signer = signer,
+                OutputRoot = outputRoot,
+                Archive = archive,
+                Time = cli.Time,
+            }, ct).ConfigureAwait(false);
+
+            cli.Out.WriteLine($"Evidence bundle: {written.BundlePath} ({written.StatementCount} statement(s), {written.RawFileCount} raw evidence file(s))");
+            if (written.ArchivePath is not null)
+                cli.Out.WriteLine($"Archive: {written.ArchivePath}");
+            if (written.Signed)
+                cli.Out.WriteLine($"Signed with key {written.KeyId}; manifest sha256 {written.ManifestSha256}{(written.PreviousManifestSha256 is null ? " (first of its chain)" : $", chained to {written.PreviousManifestSha256}")}");
+            else
+                cli.Out.WriteLine("WARNING: this evidence is UNSIGNED: it cannot be verified. Sign runs with --key (see 'evidencebot keys generate').");
+            return written;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or InvalidDataException or CryptographicException or Azure.RequestFailedException)
+        {
+            cli.Error($"the evidence bundle could not be written: {ex.Message}");
+            return null;
+        }
+    }
+}

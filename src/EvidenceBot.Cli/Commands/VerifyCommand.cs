@@ -1,0 +1,82 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+using System.Text.Json;
+using EvidenceBot.Core.Engine;
+using EvidenceBot.Evidence.Bundles;
+using EvidenceBot.Evidence.Signing;
+
+namespace EvidenceBot.Cli.Commands;
+
+/// <summary><c>evidencebot verify BUNDLE --key PUBLIC.pem</c>: offline verification of an evidence bundle.</summary>
+internal static class VerifyCommand
+{
+    public static Command Build(CliContext cli)
+    {
+        var bundle = new Argument<string>("bundle") { Description = "A bundle folder, or its .tar.gz archive." };
+        var key = new Option<string>("--key", "-k") { Description = "The signer's public key (SPKI PEM, e.g. public-key.pem from 'keys generate').", Required = true };
+        var previous = new Option<string?>("--previous") { Description = "Check the chain link: the previous run's manifest SHA-256, or the previous bundle (folder or .tar.gz)." };
+        var json = CommonOptions.Json();
+        var command = new Command("verify", "Verify a bundle offline: every signature, every digest, no missing or extra files, predicate schema, run ids, and the chain link. Exits 4 when anything fails.")
+        {
+            bundle, key, previous, json,
+        };
+        command.SetAction(parse => Run(cli, parse.GetValue(bundle)!, parse.GetValue(key)!, parse.GetValue(previous), parse.GetValue(json)));
+        return command;
+    }
+
+    private static int Run(CliContext cli, string bundle, string keyPath, string? previous, bool json)
+    {
+        if (!Directory.Exists(bundle) && !File.Exists(bundle))
+        {
+            cli.Error($"{bundle}: no such bundle folder or archive");
+            return ExitCodes.UsageOrConfig;
+        }
+
+        EvidencePublicKey publicKey;
+        try
+        {
+            publicKey = EvidencePublicKey.FromPemFile(keyPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException or FormatException)
+        {
+            cli.Error($"--key {keyPath}: {ex.Message}");
+            return ExitCodes.UsageOrConfig;
+        }
+
+        VerificationReport report;
+        try
+        {
+            report = BundleVerifier.Verify(bundle, publicKey, previous);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FileNotFoundException or DirectoryNotFoundException)
+        {
+            cli.Error(ex.Message);
+            return ExitCodes.UsageOrConfig;
+        }
+
+        if (json)
+        {
+            cli.Out.WriteLine(JsonSerializer.Serialize(report, JsonOutput.Options));
+        }
+        else
+        {
+            foreach (var failure in report.Failures)
+                cli.Out.WriteLine($"FAIL {failure.Check} {failure.File}{(failure.Field is null ? "" : $" [{failure.Field}]")}: {failure.Detail}");
+            if (report.Passed)
+            {
+                cli.Out.WriteLine($"OK: {report.Bundle} verified with key {report.KeyId}");
+                cli.Out.WriteLine($"  run {report.RunId}: {report.Statements} statement(s), {report.Files} file(s), {report.Checks.Count} check(s) passed");
+                cli.Out.WriteLine($"  manifest sha256 {report.ManifestSha256} (pass it as --previous when verifying the next run)");
+                cli.Out.WriteLine(previous is null
+                    ? $"  chain: links to {report.PreviousManifestSha256 ?? "no previous run"} (not checked: give --previous to check it)"
+                    : $"  chain: links to the previous manifest {report.PreviousManifestSha256}");
+            }
+            else
+            {
+                cli.Out.WriteLine($"FAILED: {report.Bundle}: {report.Failures.Count} problem(s) in {report.Checks.Count} check(s); do not rely on this evidence");
+            }
+        }
+
+        return report.Passed ? ExitCodes.Ok : ExitCodes.VerificationFailed;
+    }
+}

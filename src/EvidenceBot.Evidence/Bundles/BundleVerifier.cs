@@ -1,0 +1,496 @@
+using System.Collections.Concurrent;
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Text.Json;
+using EvidenceBot.Evidence.Signing;
+using EvidenceBot.Evidence.Statements;
+
+namespace EvidenceBot.Evidence.Bundles;
+
+/// <summary>
+/// Verifies a bundle offline with the signer's public key: every signature (strict DER), every file digest and size,
+/// no missing or extra files, each statement's predicate schema, run id and subjects, and the chain link.
+/// </summary>
+public static class BundleVerifier
+{
+    /// <summary>
+    /// Verifies a bundle folder or its <c>.tar.gz</c>. Never throws for a bad bundle: every problem is a failed check.
+    /// </summary>
+    /// <param name="bundlePathOrTarGz">A bundle folder, or the archive <c>--archive</c> wrote.</param>
+    /// <param name="publicKey">The key the auditor trusts.</param>
+    /// <param name="previous">
+    /// Optional chain link to check: the previous run's manifest SHA-256 (64 hex digits), or the previous bundle
+    /// (folder or archive), whose <c>manifest.json</c> digest is then computed.
+    /// </param>
+    public static VerificationReport Verify(string bundlePathOrTarGz, EvidencePublicKey publicKey, string? previous = null)
+    {
+        ArgumentNullException.ThrowIfNull(bundlePathOrTarGz);
+        ArgumentNullException.ThrowIfNull(publicKey);
+        string? expectedPrevious = null;
+        if (previous is not null)
+            expectedPrevious = ResolvePrevious(previous);
+
+        if (IsArchive(bundlePathOrTarGz))
+        {
+            var temp = Path.Combine(Path.GetTempPath(), "evidencebot-verify-" + Guid.NewGuid().ToString("N"));
+            try
+            {
+                var collector = new CheckCollector();
+                var folder = Extract(bundlePathOrTarGz, temp, collector);
+                if (folder is null)
+                    return new VerificationReport { Bundle = bundlePathOrTarGz, KeyId = publicKey.KeyId, Checks = collector.Sorted() };
+                return VerifyFolder(folder, bundlePathOrTarGz, publicKey, expectedPrevious, collector);
+            }
+            finally
+            {
+                if (Directory.Exists(temp))
+                    Directory.Delete(temp, recursive: true);
+            }
+        }
+
+        if (!Directory.Exists(bundlePathOrTarGz))
+            throw new DirectoryNotFoundException($"{bundlePathOrTarGz}: no such bundle folder or .tar.gz archive");
+        return VerifyFolder(Path.GetFullPath(bundlePathOrTarGz), bundlePathOrTarGz, publicKey, expectedPrevious, new CheckCollector());
+    }
+
+    /// <summary>
+    /// The previous-manifest digest a <c>--previous</c> argument stands for: the argument itself when it is 64 hex
+    /// digits, else the SHA-256 of <c>manifest.json</c> in that bundle folder or archive.
+    /// </summary>
+    public static string ResolvePrevious(string previous)
+    {
+        ArgumentNullException.ThrowIfNull(previous);
+        var lower = previous.Trim().ToLowerInvariant();
+        if (EvidenceBundleWriter.IsSha256Hex(lower))
+            return lower;
+        if (Directory.Exists(previous))
+        {
+            var manifest = Path.Combine(previous, BundleLayout.Manifest);
+            if (!File.Exists(manifest))
+                throw new FileNotFoundException($"{previous}: not a bundle (no {BundleLayout.Manifest})", manifest);
+            return EvidenceBundleWriter.Sha256Hex(File.ReadAllBytes(manifest));
+        }
+
+        if (File.Exists(previous) && IsArchive(previous))
+        {
+            using var file = File.OpenRead(previous);
+            using var gzip = new GZipStream(file, CompressionMode.Decompress);
+            using var tar = new TarReader(gzip);
+            while (tar.GetNextEntry() is { } entry)
+            {
+                var parts = entry.Name.Replace('\\', '/').Split('/', StringSplitOptions.RemoveEmptyEntries);
+                if (parts.Length == 2 && parts[1] == BundleLayout.Manifest && entry.DataStream is not null)
+                {
+                    using var buffer = new MemoryStream();
+                    entry.DataStream.CopyTo(buffer);
+                    return EvidenceBundleWriter.Sha256Hex(buffer.ToArray());
+                }
+            }
+
+            throw new FileNotFoundException($"{previous}: the archive holds no {BundleLayout.Manifest}", previous);
+        }
+
+        throw new ArgumentException($"--previous '{previous}': expected a manifest SHA-256 (64 hex digits) or a previous bundle folder or .tar.gz");
+    }
+
+    private static bool IsArchive(string path) =>
+        path.EndsWith(".tar.gz", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase);
+
+    private static VerificationReport VerifyFolder(string folder, string shownAs, EvidencePublicKey key, string? expectedPrevious, CheckCollector c)
+    {
+        const string Bundle = ".";
+        if (Path.GetFileName(folder.TrimEnd(Path.DirectorySeparatorChar)).StartsWith(BundleLayout.PartialPrefix, StringComparison.Ordinal))
+            c.Fail("complete", Bundle, $"the folder name starts with '{BundleLayout.PartialPrefix}': a bundle whose write never finished (the run was killed or failed)");
+
+        var manifestPath = Path.Combine(folder, BundleLayout.Manifest);
+        if (!File.Exists(manifestPath))
+        {
+            c.Fail("file.missing", BundleLayout.Manifest, "no manifest: not a bundle, or an incomplete one");
+            return Report(shownAs, key, c, null, null, null, 0, 0);
+        }
+
+        var manifestBytes = File.ReadAllBytes(manifestPath);
+        var manifestSha = EvidenceBundleWriter.Sha256Hex(manifestBytes);
+
+        // The manifest's signature, over exactly the bytes of manifest.json.
+        var signaturePath = Path.Combine(folder, BundleLayout.ManifestSignature);
+        if (File.Exists(signaturePath))
+        {
+            var payload = VerifyEnvelope(File.ReadAllBytes(signaturePath), BundleLayout.ManifestSignature, key, c, "manifest.signature");
+            if (payload is not null)
+            {
+                c.Expect(payload.AsSpan().SequenceEqual(manifestBytes), "manifest.signature", BundleLayout.ManifestSignature,
+                    "the signed payload is exactly manifest.json", "the signed payload differs from manifest.json: manifest.json was changed after signing", "dsseEnvelope.payload");
+            }
+        }
+        else
+        {
+            c.Fail("manifest.signature", BundleLayout.ManifestSignature, "missing: the manifest is not signed, so nothing in the bundle can be trusted");
+        }
+
+        InTotoStatement<ManifestPredicate> manifest;
+        try
+        {
+            manifest = InTotoStatement.Deserialize<ManifestPredicate>(manifestBytes, BundleLayout.Manifest);
+            if (manifest.Predicate is null || manifest.Subject is null || string.IsNullOrEmpty(manifest.Predicate.RunId))
+                throw new InvalidDataException("predicate.runId / subject missing");
+        }
+        catch (InvalidDataException ex)
+        {
+            c.Fail("manifest.format", BundleLayout.Manifest, ex.Message);
+            return Report(shownAs, key, c, null, manifestSha, null, 0, 0);
+        }
+
+        var m = manifest.Predicate;
+        c.Expect(manifest.Type == InTotoStatement.StatementType, "manifest.format", BundleLayout.Manifest, "in-toto Statement v1",
+            $"_type is '{manifest.Type}', expected '{InTotoStatement.StatementType}'", "_type");
+        c.Expect(manifest.PredicateType == InTotoStatement.ManifestPredicateType, "manifest.format", BundleLayout.Manifest, "manifest predicate v1",
+            $"predicateType is '{manifest.PredicateType}', expected '{InTotoStatement.ManifestPredicateType}'", "predicateType");
+        if (!m.Signed)
+            c.Fail("manifest.signed", BundleLayout.Manifest, "the bundle is UNSIGNED (written without a key): its content cannot be trusted", "predicate.signed");
+        else
+            c.Expect(m.KeyId == key.KeyId, "manifest.signed", BundleLayout.Manifest, $"signed with key {key.KeyId}",
+                $"the manifest names key {m.KeyId}, but the key given is {key.KeyId}", "predicate.keyId");
+
+        // The subjects and the file table must say the same thing.
+        var listed = new Dictionary<string, ManifestFile>(StringComparer.Ordinal);
+        foreach (var f in m.Files)
+        {
+            if (!IsSafeRelative(f.Path) || f.Path is BundleLayout.Manifest or BundleLayout.ManifestSignature)
+                c.Fail("manifest.format", BundleLayout.Manifest, $"'{f.Path}' is not a valid bundle file path", "predicate.files");
+            else if (!listed.TryAdd(f.Path, f))
+                c.Fail("manifest.format", BundleLayout.Manifest, $"'{f.Path}' is listed twice", "predicate.files");
+        }
+
+        var subjectsAgree = manifest.Subject.Count == listed.Count
+            && manifest.Subject.All(s => listed.TryGetValue(s.Name, out var f) && f.Sha256 == s.Sha256Hex);
+        c.Expect(subjectsAgree, "manifest.format", BundleLayout.Manifest, "subjects match the file table",
+            "the subjects and predicate.files disagree", "subject");
+
+        // Every file present, none extra, each with its digest and size.
+        var present = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+            .Select(p => Path.GetRelativePath(folder, p).Replace(Path.DirectorySeparatorChar, '/'))
+            .Where(p => p is not BundleLayout.Manifest and not BundleLayout.ManifestSignature)
+            .ToHashSet(StringComparer.Ordinal);
+        foreach (var extra in present.Where(p => !listed.ContainsKey(p)).Order(StringComparer.Ordinal))
+            c.Fail("file.extra", extra, "a file the manifest does not list: added after signing");
+        foreach (var missing in listed.Keys.Where(p => !present.Contains(p)).Order(StringComparer.Ordinal))
+            c.Fail("file.missing", missing, "listed in the manifest but absent: deleted after signing");
+
+        var statementBytes = new ConcurrentDictionary<string, byte[]>(StringComparer.Ordinal);
+        Parallel.ForEach(listed.Values.Where(f => present.Contains(f.Path)), f =>
+        {
+            var bytes = File.ReadAllBytes(Path.Combine(folder, f.Path));
+            var sha = EvidenceBundleWriter.Sha256Hex(bytes);
+            if (bytes.Length != f.Size || sha != f.Sha256)
+                c.Fail("file.digest", f.Path, $"content changed after signing: SHA-256 {sha} ({bytes.Length} bytes), manifest says {f.Sha256} ({f.Size} bytes)");
+            else
+                c.Pass("file.digest", f.Path, "SHA-256 and size match the manifest");
+            if (f.Path.StartsWith(BundleLayout.Statements + "/", StringComparison.Ordinal))
+                statementBytes[f.Path] = bytes;
+        });
+
+        // The bundle's own copy of the public key must be the key the auditor trusts.
+        if (present.Contains(BundleLayout.PublicKey))
+        {
+            try
+            {
+                var inBundle = EvidencePublicKey.FromPem(File.ReadAllText(Path.Combine(folder, BundleLayout.PublicKey)), BundleLayout.PublicKey);
+                c.Expect(inBundle.KeyId == key.KeyId, "public-key", BundleLayout.PublicKey, "the bundle's public key is the key given",
+                    $"the bundle carries key {inBundle.KeyId}, but the key given is {key.KeyId}");
+            }
+            catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or FormatException)
+            {
+                c.Fail("public-key", BundleLayout.PublicKey, ex.Message);
+            }
+        }
+
+        var statementFiles = listed.Keys.Where(p => p.StartsWith(BundleLayout.Statements + "/", StringComparison.Ordinal)).ToList();
+        CheckResults(folder, present, m.RunId, statementFiles.Count, c);
+
+        Parallel.ForEach(statementFiles, path =>
+        {
+            if (!statementBytes.TryGetValue(path, out var bytes))
+                return; // reported as missing
+            VerifyStatement(path, bytes, m.RunId, listed, key, c);
+        });
+
+        if (expectedPrevious is not null)
+        {
+            c.Expect(m.PreviousManifestSha256 == expectedPrevious, "chain", BundleLayout.Manifest,
+                $"links to the previous manifest {expectedPrevious}",
+                m.PreviousManifestSha256 is null
+                    ? $"the manifest links to no previous run, expected {expectedPrevious}: the chain is broken"
+                    : $"the manifest links to {m.PreviousManifestSha256}, expected {expectedPrevious}: the chain is broken",
+                "predicate.previousManifestSha256");
+        }
+
+        return Report(shownAs, key, c, m.RunId, manifestSha, m.PreviousManifestSha256, statementFiles.Count, listed.Count);
+    }
+
+    private static void CheckResults(string folder, HashSet<string> present, string runId, int statements, CheckCollector c)
+    {
+        if (!present.Contains(BundleLayout.Results))
+        {
+            c.Fail("results", BundleLayout.Results, "the run summary is missing");
+            return;
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, BundleLayout.Results)));
+            var id = doc.RootElement.TryGetProperty("runId", out var r) ? r.GetString() : null;
+            c.Expect(id == runId, "results", BundleLayout.Results, "run id matches the manifest",
+                $"run id '{id}' differs from the manifest's '{runId}'", "runId");
+            var count = doc.RootElement.TryGetProperty("rules", out var rules) && rules.ValueKind == JsonValueKind.Array ? rules.GetArrayLength() : -1;
+            c.Expect(count == statements, "results", BundleLayout.Results, $"{count} rule execution(s), one statement each",
+                $"{count} rule execution(s) in the summary but {statements} statement(s) in the manifest", "rules");
+        }
+        catch (JsonException ex)
+        {
+            c.Fail("results", BundleLayout.Results, "not JSON: " + ex.Message);
+        }
+    }
+
+    private static void VerifyStatement(string path, byte[] bytes, string runId, Dictionary<string, ManifestFile> listed, EvidencePublicKey key, CheckCollector c)
+    {
+        byte[]? payload;
+        if (path.EndsWith(BundleLayout.SignedSuffix, StringComparison.Ordinal))
+        {
+            payload = VerifyEnvelope(bytes, path, key, c, "statement.signature");
+        }
+        else
+        {
+            c.Fail("statement.signature", path, "the statement is not signed");
+            payload = bytes;
+        }
+
+        if (payload is null)
+            return;
+
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(payload);
+        }
+        catch (JsonException ex)
+        {
+            c.Fail("statement.format", path, "the payload is not JSON: " + ex.Message, "dsseEnvelope.payload");
+            return;
+        }
+
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                c.Fail("statement.format", path, "the payload is not a JSON object", "dsseEnvelope.payload");
+                return;
+            }
+
+            var type = String(root, "_type");
+            var predicateType = String(root, "predicateType");
+            var formatOk = c.Expect(type == InTotoStatement.StatementType, "statement.format", path, "in-toto Statement v1",
+                $"_type is '{type}', expected '{InTotoStatement.StatementType}'", "_type");
+            formatOk &= c.Expect(predicateType == InTotoStatement.RuleExecutionPredicateType, "statement.format", path, "rule-execution predicate v1",
+                $"predicateType is '{predicateType}', expected '{InTotoStatement.RuleExecutionPredicateType}'", "predicateType");
+            if (!root.TryGetProperty("predicate", out var predicate) || predicate.ValueKind != JsonValueKind.Object)
+            {
+                c.Fail("statement.schema", path, "no predicate object", "predicate");
+                return;
+            }
+
+            var schemaErrors = PredicateSchema.Validate(predicate);
+            if (schemaErrors.Count == 0)
+                c.Pass("statement.schema", path, "predicate matches schemas/evidence-predicate.schema.json");
+            foreach (var e in schemaErrors)
+                c.Fail("statement.schema", path, "predicate does not match schemas/evidence-predicate.schema.json: " + e, "predicate");
+
+            var statementRun = String(predicate, "runId");
+            c.Expect(statementRun == runId, "statement.run-id", path, "run id matches the manifest",
+                $"the statement belongs to run '{statementRun}', the bundle to run '{runId}': swapped in from another run", "predicate.runId");
+
+            CheckSubjects(path, root, predicate, listed, c);
+            _ = formatOk;
+        }
+    }
+
+    private static void CheckSubjects(string path, JsonElement root, JsonElement predicate, Dictionary<string, ManifestFile> listed, CheckCollector c)
+    {
+        if (!root.TryGetProperty("subject", out var subjects) || subjects.ValueKind != JsonValueKind.Array || subjects.GetArrayLength() == 0)
+        {
+            c.Fail("statement.subjects", path, "no subjects", "subject");
+            return;
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var ok = true;
+        var i = 0;
+        foreach (var s in subjects.EnumerateArray())
+        {
+            var field = $"subject[{i++}]";
+            var name = s.ValueKind == JsonValueKind.Object ? String(s, "name") : null;
+            var sha = s.ValueKind == JsonValueKind.Object && s.TryGetProperty("digest", out var d) && d.ValueKind == JsonValueKind.Object ? String(d, "sha256") : null;
+            if (name is null || sha is null)
+            {
+                c.Fail("statement.subjects", path, "a subject needs a name and a sha256 digest", field);
+                ok = false;
+                continue;
+            }
+
+            names.Add(name);
+            if (!listed.TryGetValue(name, out var file))
+            {
+                c.Fail("statement.subjects", path, $"subject '{name}' is not a file of this bundle", field);
+                ok = false;
+            }
+            else if (file.Sha256 != sha)
+            {
+                c.Fail("statement.subjects", path, $"subject '{name}' has SHA-256 {sha}, the bundle's file has {file.Sha256}", field);
+                ok = false;
+            }
+            else if (name.StartsWith(BundleLayout.Raw + "/", StringComparison.Ordinal) && name != $"{BundleLayout.Raw}/{sha}.json")
+            {
+                c.Fail("statement.subjects", path, $"raw evidence '{name}' is not stored under its own digest", field);
+                ok = false;
+            }
+        }
+
+        if (predicate.TryGetProperty("evidence", out var evidence) && evidence.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var e in evidence.EnumerateArray())
+            {
+                var p = e.ValueKind == JsonValueKind.Object ? String(e, "path") : null;
+                if (p is null || !names.Contains(p))
+                {
+                    c.Fail("statement.subjects", path, $"evidence '{p}' is not a subject of the statement", "predicate.evidence");
+                    ok = false;
+                }
+            }
+        }
+
+        if (predicate.TryGetProperty("ruleSource", out var source) && source.ValueKind == JsonValueKind.Object
+            && String(source, "path") is { Length: > 0 } sourcePath)
+        {
+            var sourceSha = String(source, "sha256");
+            if (!listed.TryGetValue(sourcePath, out var file) || file.Sha256 != sourceSha || !names.Contains(sourcePath))
+            {
+                c.Fail("statement.subjects", path, $"rule source '{sourcePath}' (SHA-256 {sourceSha}) is not a matching subject and bundle file", "predicate.ruleSource");
+                ok = false;
+            }
+        }
+
+        if (ok)
+            c.Pass("statement.subjects", path, $"{names.Count} subject(s) match the bundle's files");
+    }
+
+    /// <summary>Checks a Sigstore bundle's DSSE signature with <paramref name="key"/>; returns the payload (even when the signature fails, so later checks still run), or null when unreadable.</summary>
+    private static byte[]? VerifyEnvelope(byte[] bytes, string path, EvidencePublicKey key, CheckCollector c, string check)
+    {
+        SigstoreBundle bundle;
+        byte[] payload;
+        byte[] signature;
+        try
+        {
+            bundle = SigstoreBundle.Parse(bytes, path);
+            payload = bundle.DsseEnvelope.PayloadBytes();
+            signature = Convert.FromBase64String(bundle.DsseEnvelope.Signatures[0].Sig);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or FormatException)
+        {
+            c.Fail(check, path, ex.Message);
+            return null;
+        }
+
+        var envelope = bundle.DsseEnvelope;
+        if (envelope.PayloadType != InTotoStatement.PayloadType)
+            c.Fail(check, path, $"payloadType is '{envelope.PayloadType}', expected '{InTotoStatement.PayloadType}'", "dsseEnvelope.payloadType");
+        var hint = bundle.VerificationMaterial.PublicKey.Hint;
+        if (hint != key.KeyId)
+        {
+            c.Fail(check, path, $"signed with key {hint}, not with the key given ({key.KeyId})", "verificationMaterial.publicKey.hint");
+            return payload;
+        }
+
+        var keyid = envelope.Signatures[0].KeyId;
+        if (!string.IsNullOrEmpty(keyid) && keyid != hint)
+            c.Fail(check, path, $"signature keyid {keyid} differs from the bundle's key hint {hint}", "dsseEnvelope.signatures[0].keyid");
+
+        if (key.Verify(Dsse.Pae(envelope.PayloadType, payload), signature, out var problem))
+            c.Pass(check, path, "ECDSA P-256 DER signature over the DSSE PAE verifies");
+        else
+            c.Fail(check, path, problem ?? "signature does not verify", "dsseEnvelope.signatures[0].sig");
+        return payload;
+    }
+
+    private static string? String(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static bool IsSafeRelative(string path) =>
+        path.Length > 0 && !path.StartsWith('/') && !path.Contains('\\', StringComparison.Ordinal)
+        && path.Split('/').All(seg => seg.Length > 0 && seg != "." && seg != "..");
+
+    private static string? Extract(string archive, string destination, CheckCollector c)
+    {
+        if (!File.Exists(archive))
+            throw new FileNotFoundException($"{archive}: no such archive", archive);
+        Directory.CreateDirectory(destination);
+        var tops = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            using var file = File.OpenRead(archive);
+            using var gzip = new GZipStream(file, CompressionMode.Decompress);
+            using var tar = new TarReader(gzip);
+            while (tar.GetNextEntry() is { } entry)
+            {
+                var name = entry.Name.Replace('\\', '/').TrimEnd('/');
+                if (!IsSafeRelative(name))
+                {
+                    c.Fail("archive", name, "unsafe path in the archive (absolute or with '..')");
+                    return null;
+                }
+
+                tops.Add(name.Split('/')[0]);
+                var target = Path.Combine(destination, name.Replace('/', Path.DirectorySeparatorChar));
+                switch (entry.EntryType)
+                {
+                    case TarEntryType.Directory:
+                        Directory.CreateDirectory(target);
+                        break;
+                    case TarEntryType.RegularFile or TarEntryType.V7RegularFile:
+                        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                        entry.ExtractToFile(target, overwrite: false);
+                        break;
+                    default:
+                        c.Fail("archive", name, $"archive entry of type {entry.EntryType}: only files and folders belong in a bundle");
+                        return null;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or FormatException)
+        {
+            c.Fail("archive", Path.GetFileName(archive), "not a readable .tar.gz: " + ex.Message);
+            return null;
+        }
+
+        if (tops.Count != 1)
+        {
+            c.Fail("archive", Path.GetFileName(archive), $"expected one bundle folder at the top of the archive, found {tops.Count}");
+            return null;
+        }
+
+        return Path.Combine(destination, tops.Single());
+    }
+
+    private static VerificationReport Report(string shownAs, EvidencePublicKey key, CheckCollector c, string? runId, string? manifestSha, string? previous, int statements, int files) => new()
+    {
+        Bundle = shownAs,
+        KeyId = key.KeyId,
+        RunId = runId,
+        ManifestSha256 = manifestSha,
+        PreviousManifestSha256 = previous,
+        Statements = statements,
+        Files = files,
+        Checks = c.Sorted(),
+    };
+}

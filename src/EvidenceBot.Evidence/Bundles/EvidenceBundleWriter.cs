@@ -1,0 +1,427 @@
+using System.Collections.Concurrent;
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using EvidenceBot.Core.Engine;
+using EvidenceBot.Evidence.Signing;
+using EvidenceBot.Evidence.Statements;
+
+namespace EvidenceBot.Evidence.Bundles;
+
+/// <summary>What to put in a run's evidence bundle.</summary>
+public sealed record BundleRequest
+{
+    /// <summary>The run: one statement is written per rule execution.</summary>
+    public required RunResult Run { get; init; }
+
+    /// <summary>The controls a rule execution's verdict maps to (direct and crosswalk-derived). Default: the rule's own.</summary>
+    public Func<RuleExecutionResult, IReadOnlyList<PredicateControl>> ControlsFor { get; init; } = static r => PredicateControl.Direct(r.Controls);
+
+    /// <summary>The rule source files that ran, keyed by <see cref="RuleExecutionResult.SourcePath"/>, with their bytes.</summary>
+    public IReadOnlyDictionary<string, byte[]> RuleSources { get; init; } = new Dictionary<string, byte[]>();
+
+    /// <summary>The signer; null writes an unsigned bundle that says so (and never verifies).</summary>
+    public IEvidenceSigner? Signer { get; init; }
+
+    /// <summary>The folder that holds one bundle folder per run and the chain head.</summary>
+    public required string OutputRoot { get; init; }
+
+    /// <summary>Also write <c>&lt;bundle&gt;.tar.gz</c>.</summary>
+    public bool Archive { get; init; }
+
+    /// <summary>The clock for the manifest's <c>createdAt</c>.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Test hook: runs with the temp folder path after everything is written, just before the rename.</summary>
+    internal Func<string, Task>? BeforeCommit { get; init; }
+}
+
+/// <summary>What <see cref="EvidenceBundleWriter.WriteAsync"/> wrote.</summary>
+/// <param name="BundlePath">The bundle folder.</param>
+/// <param name="ArchivePath">The <c>.tar.gz</c>, when requested.</param>
+/// <param name="ManifestSha256">Hex SHA-256 of <c>manifest.json</c>: the next run's chain link.</param>
+/// <param name="PreviousManifestSha256">The previous run's manifest digest this bundle links to; null for the first.</param>
+/// <param name="StatementCount">Statements written (one per rule execution).</param>
+/// <param name="RawFileCount">Distinct raw evidence files written.</param>
+/// <param name="Signed">False when no signer was given.</param>
+/// <param name="KeyId">The signing key id; null when unsigned.</param>
+public sealed record BundleWriteResult(
+    string BundlePath,
+    string? ArchivePath,
+    string ManifestSha256,
+    string? PreviousManifestSha256,
+    int StatementCount,
+    int RawFileCount,
+    bool Signed,
+    string? KeyId);
+
+/// <summary>
+/// The chain head in the output root: the last bundle written there. It is written just before that bundle's folder
+/// is renamed into place, so it also says what to link to if that rename never happened.
+/// </summary>
+/// <param name="ManifestSha256">Hex SHA-256 of that bundle's <c>manifest.json</c>.</param>
+/// <param name="Bundle">The bundle folder name.</param>
+/// <param name="RunId">Its run id.</param>
+/// <param name="PreviousManifestSha256">The manifest digest that bundle links to.</param>
+public sealed record ChainHead(
+    [property: JsonPropertyName("manifestSha256")] string ManifestSha256,
+    [property: JsonPropertyName("bundle")] string Bundle,
+    [property: JsonPropertyName("runId")] string RunId,
+    [property: JsonPropertyName("previousManifestSha256")] string? PreviousManifestSha256 = null);
+
+/// <summary>
+/// Writes a run's evidence bundle: a folder per run with one signed in-toto statement per rule execution,
+/// content-addressed raw evidence, the rule sources, the run summary, the public key and a signed manifest
+/// chained to the previous run's. Built in a temp folder and renamed into place last.
+/// </summary>
+public static class EvidenceBundleWriter
+{
+    private static readonly JsonSerializerOptions ResultsJson = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    private static readonly JsonSerializerOptions HeadJson = new() { WriteIndented = true };
+
+    /// <summary>Writes the bundle (and archive); returns where and what. Throws on any failure, leaving no complete-looking folder.</summary>
+    public static async Task<BundleWriteResult> WriteAsync(BundleRequest request, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(request.Run);
+        var run = request.Run;
+        Directory.CreateDirectory(request.OutputRoot);
+        // One writer per output folder at a time: two runs reading the same head would fork the chain.
+        using var chainLock = await LockAsync(request.OutputRoot, ct).ConfigureAwait(false);
+        var head = ReadChainHead(request.OutputRoot);
+        var previous = PreviousLink(request.OutputRoot, head);
+        var createdAt = request.Time.GetUtcNow();
+        var name = $"{createdAt.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{Safe(run.RunId, 64)}";
+        var final = Path.GetFullPath(Path.Combine(request.OutputRoot, name));
+        if (Directory.Exists(final))
+            throw new IOException($"{final} already exists; a run id is never reused");
+        var temp = Path.Combine(request.OutputRoot, BundleLayout.PartialPrefix + name);
+        if (Directory.Exists(temp))
+            Directory.Delete(temp, recursive: true);
+        Directory.CreateDirectory(temp);
+
+        try
+        {
+            var files = new ConcurrentDictionary<string, ManifestFile>(StringComparer.Ordinal);
+            void Put(string relative, byte[] bytes)
+            {
+                var full = Path.Combine(temp, relative.Replace('/', Path.DirectorySeparatorChar));
+                Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+                File.WriteAllBytes(full, bytes);
+                files[relative] = new ManifestFile(relative, Sha256Hex(bytes), bytes.Length);
+            }
+
+            var sourcePaths = RuleSourcePaths(request.RuleSources.Keys);
+            foreach (var (original, bytes) in request.RuleSources)
+                Put(sourcePaths[original], bytes);
+
+            Put(BundleLayout.Results, JsonSerializer.SerializeToUtf8Bytes(run, ResultsJson));
+            var signer = request.Signer;
+            if (signer is not null)
+                Put(BundleLayout.PublicKey, Encoding.ASCII.GetBytes(signer.PublicKey.ToPem()));
+
+            // Raw evidence: content-addressed, so an exchange several rules saw is stored once.
+            var rawOf = new Dictionary<RuleExecutionResult, List<(string Path, Core.Evidence.HttpExchange Exchange)>>(ReferenceEqualityComparer.Instance);
+            var written = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var rule in run.Rules)
+            {
+                var list = new List<(string, Core.Evidence.HttpExchange)>();
+                foreach (var exchange in rule.Evidence)
+                {
+                    var bytes = exchange.ToFileBytes();
+                    var path = $"{BundleLayout.Raw}/{Sha256Hex(bytes)}.json";
+                    if (written.Add(path))
+                        Put(path, bytes);
+                    list.Add((path, exchange));
+                }
+
+                rawOf[rule] = list;
+            }
+
+            var width = Math.Max(5, run.Rules.Count.ToString(System.Globalization.CultureInfo.InvariantCulture).Length);
+            var suffix = signer is null ? BundleLayout.UnsignedSuffix : BundleLayout.SignedSuffix;
+            await Parallel.ForEachAsync(
+                Enumerable.Range(0, run.Rules.Count),
+                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(4, Environment.ProcessorCount), CancellationToken = ct },
+                async (i, token) =>
+                {
+                    var rule = run.Rules[i];
+                    var statement = BuildStatement(run, rule, rawOf[rule], request, sourcePaths, files);
+                    var payload = InTotoStatement.Serialize(statement);
+                    var bytes = signer is null
+                        ? payload
+                        : (await DsseSigning.SignAsync(signer, InTotoStatement.PayloadType, payload, token).ConfigureAwait(false)).ToJsonBytes();
+                    var index = i.ToString("D" + width, System.Globalization.CultureInfo.InvariantCulture);
+                    Put($"{BundleLayout.Statements}/{index}-{Safe(rule.RuleId, 60)}-{Safe(rule.Target, 40)}{suffix}", bytes);
+                }).ConfigureAwait(false);
+
+            var listed = files.Values.OrderBy(f => f.Path, StringComparer.Ordinal).ToList();
+            var manifest = new InTotoStatement<ManifestPredicate>
+            {
+                Subject = [.. listed.Select(f => InTotoSubject.Sha256(f.Path, f.Sha256))],
+                PredicateType = InTotoStatement.ManifestPredicateType,
+                Predicate = new ManifestPredicate
+                {
+                    RunId = run.RunId,
+                    EngineVersion = run.EngineVersion,
+                    CreatedAt = createdAt,
+                    Signed = signer is not null,
+                    KeyId = signer?.PublicKey.KeyId,
+                    PreviousManifestSha256 = previous,
+                    Files = listed,
+                },
+            };
+            var manifestBytes = InTotoStatement.Serialize(manifest);
+            await File.WriteAllBytesAsync(Path.Combine(temp, BundleLayout.Manifest), manifestBytes, ct).ConfigureAwait(false);
+            if (signer is not null)
+            {
+                var signed = await DsseSigning.SignAsync(signer, InTotoStatement.PayloadType, manifestBytes, ct).ConfigureAwait(false);
+                await File.WriteAllBytesAsync(Path.Combine(temp, BundleLayout.ManifestSignature), signed.ToJsonBytes(), ct).ConfigureAwait(false);
+            }
+
+            if (request.BeforeCommit is not null)
+                await request.BeforeCommit(temp).ConfigureAwait(false);
+            ct.ThrowIfCancellationRequested();
+
+            // The head moves first: a crash between these two steps leaves a head naming a bundle that only exists
+            // as its .partial- folder, and the next run then links to what this one linked to (see PreviousLink).
+            var manifestSha = Sha256Hex(manifestBytes);
+            WriteChainHead(request.OutputRoot, new ChainHead(manifestSha, name, run.RunId, previous));
+            try
+            {
+                // The commit point: until this rename the bundle only exists as a .partial- folder, which never verifies.
+                Directory.Move(temp, final);
+            }
+            catch
+            {
+                RestoreChainHead(request.OutputRoot, head);
+                throw;
+            }
+
+            string? archive = null;
+            if (request.Archive)
+                archive = await WriteArchiveAsync(final, ct).ConfigureAwait(false);
+            return new BundleWriteResult(final, archive, manifestSha, previous, run.Rules.Count, written.Count, signer is not null, signer?.PublicKey.KeyId);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The manifest digest a new bundle links to: the head's, unless the head names a bundle whose write was interrupted
+    /// (its folder never got renamed from <c>.partial-</c>), in which case the link that bundle would have had. A head
+    /// whose bundle was deleted keeps its digest, so the deletion shows as a broken link.
+    /// </summary>
+    public static string? PreviousLink(string outputRoot, ChainHead? head)
+    {
+        if (head is null)
+            return null;
+        var committed = Directory.Exists(Path.Combine(outputRoot, head.Bundle));
+        var interrupted = !committed && Directory.Exists(Path.Combine(outputRoot, BundleLayout.PartialPrefix + head.Bundle));
+        return interrupted ? head.PreviousManifestSha256 : head.ManifestSha256;
+    }
+
+    /// <summary>Reads the chain head of an output root; null when there is none yet.</summary>
+    public static ChainHead? ReadChainHead(string outputRoot)
+    {
+        var path = Path.Combine(outputRoot, BundleLayout.ChainHead);
+        if (!File.Exists(path))
+            return null;
+        try
+        {
+            var head = JsonSerializer.Deserialize<ChainHead>(File.ReadAllBytes(path), HeadJson);
+            if (head is null || !IsSha256Hex(head.ManifestSha256))
+                throw new InvalidDataException("manifestSha256 is missing or not 64 hex digits");
+            if (head.PreviousManifestSha256 is not null && !IsSha256Hex(head.PreviousManifestSha256))
+                throw new InvalidDataException("previousManifestSha256 is not 64 hex digits");
+            if (string.IsNullOrEmpty(head.Bundle) || head.Bundle.IndexOfAny(['/', '\\']) >= 0 || head.Bundle.StartsWith('.'))
+                throw new InvalidDataException("bundle is not a bundle folder name");
+            return head;
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidDataException)
+        {
+            throw new InvalidDataException(
+                $"{path}: the chain head is damaged ({ex.Message}); restore it from the last bundle (its manifest.json SHA-256), or delete it to start a new chain knowingly", ex);
+        }
+    }
+
+    /// <summary>Writes <c>&lt;bundle&gt;.tar.gz</c> next to the bundle folder (atomically) and returns its path.</summary>
+    public static async Task<string> WriteArchiveAsync(string bundleDirectory, CancellationToken ct)
+    {
+        var full = Path.GetFullPath(bundleDirectory).TrimEnd(Path.DirectorySeparatorChar);
+        var archive = full + ".tar.gz";
+        var temp = archive + ".tmp";
+        await using (var file = File.Create(temp))
+        await using (var gzip = new GZipStream(file, CompressionLevel.Optimal))
+        {
+            await TarFile.CreateFromDirectoryAsync(full, gzip, includeBaseDirectory: true, ct).ConfigureAwait(false);
+        }
+
+        File.Move(temp, archive, overwrite: true);
+        return archive;
+    }
+
+    internal static InTotoStatement<RuleExecutionPredicate> BuildStatement(
+        RunResult run,
+        RuleExecutionResult rule,
+        IReadOnlyList<(string Path, Core.Evidence.HttpExchange Exchange)> raw,
+        BundleRequest request,
+        IReadOnlyDictionary<string, string> sourcePaths,
+        IReadOnlyDictionary<string, ManifestFile> files)
+    {
+        var subjects = new SortedDictionary<string, InTotoSubject>(StringComparer.Ordinal);
+        foreach (var (path, _) in raw)
+            subjects[path] = InTotoSubject.Sha256(path, files[path].Sha256);
+
+        var sourcePath = "";
+        var sourceSha = rule.SourceSha256;
+        if (sourcePaths.TryGetValue(rule.SourcePath, out var inBundle))
+        {
+            var included = files[inBundle].Sha256;
+            if (sourceSha.Length > 0 && !string.Equals(sourceSha, included, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException(
+                    $"{rule.SourcePath}: the rule source changed during the run (ran {sourceSha}, now {included}); run again so the bundle holds the source that ran");
+            }
+
+            sourcePath = inBundle;
+            sourceSha = included;
+            subjects[inBundle] = InTotoSubject.Sha256(inBundle, included);
+        }
+
+        // A statement needs a subject; a rule with no readable source and no raw evidence is about the run summary.
+        if (subjects.Count == 0)
+            subjects[BundleLayout.Results] = InTotoSubject.Sha256(BundleLayout.Results, files[BundleLayout.Results].Sha256);
+
+        return new InTotoStatement<RuleExecutionPredicate>
+        {
+            Subject = [.. subjects.Values],
+            PredicateType = InTotoStatement.RuleExecutionPredicateType,
+            Predicate = new RuleExecutionPredicate
+            {
+                RuleId = rule.RuleId,
+                Title = rule.Title,
+                Severity = rule.Severity,
+                RuleSource = new PredicateRuleSource(sourcePath, sourceSha.ToLowerInvariant()),
+                EngineVersion = run.EngineVersion,
+                RunId = run.RunId,
+                StartedAt = rule.StartedAt,
+                EndedAt = rule.EndedAt,
+                Target = rule.Target,
+                Parameters = rule.Parameters,
+                Verdict = rule.Verdict,
+                Error = rule.Error,
+                Findings = [.. rule.Findings.Select(f => new PredicateFinding(f.Resource, f.Status, f.Message, f.Observed))],
+                Faults = rule.Faults,
+                Controls = request.ControlsFor(rule),
+                Evidence = [.. raw.DistinctBy(r => r.Path).OrderBy(r => r.Path, StringComparer.Ordinal)
+                    .Select(r => new PredicateEvidence(r.Path, r.Exchange.Source, r.Exchange.Method, r.Exchange.Url, r.Exchange.Status))],
+            },
+        };
+    }
+
+    /// <summary>
+    /// Where each rule source goes in the bundle: <c>rules/</c> + its path relative to the sources' common folder,
+    /// so the layout of the rules folder is kept.
+    /// </summary>
+    internal static Dictionary<string, string> RuleSourcePaths(IEnumerable<string> sources)
+    {
+        var list = sources.ToList();
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (list.Count == 0)
+            return result;
+        var split = list.Select(p => Path.GetFullPath(p).Replace('\\', '/').Split('/', StringSplitOptions.RemoveEmptyEntries)).ToList();
+        var common = 0;
+        var shortest = split.Min(s => s.Length) - 1; // never consume a file name
+        while (common < shortest && split.All(s => s[common] == split[0][common]))
+            common++;
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < list.Count; i++)
+        {
+            var relative = string.Join('/', split[i][common..].Select(seg => Safe(seg, 100)));
+            var path = $"{BundleLayout.Rules}/{relative}";
+            if (!used.Add(path))
+                throw new InvalidOperationException($"two rule sources map to {path}");
+            result[list[i]] = path;
+        }
+
+        return result;
+    }
+
+    internal static string Sha256Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    internal static bool IsSha256Hex(string? text) =>
+        text is { Length: 64 } && text.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
+
+    private static async Task<FileStream> LockAsync(string outputRoot, CancellationToken ct)
+    {
+        var path = Path.Combine(outputRoot, ".chain.lock");
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (attempt < 600)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), ct).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                throw new IOException($"{outputRoot}: another run has been writing a bundle here for over a minute ({path} is locked); wait for it, or give this run another --out", ex);
+            }
+        }
+    }
+
+    private static void RestoreChainHead(string outputRoot, ChainHead? head)
+    {
+        if (head is not null)
+            WriteChainHead(outputRoot, head);
+        else
+            File.Delete(Path.Combine(outputRoot, BundleLayout.ChainHead));
+    }
+
+    private static void WriteChainHead(string outputRoot, ChainHead head)
+    {
+        var path = Path.Combine(outputRoot, BundleLayout.ChainHead);
+        var temp = path + ".tmp";
+        File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(head, HeadJson));
+        File.Move(temp, path, overwrite: true);
+    }
+
+    private static string Safe(string text, int max)
+    {
+        var chars = text.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '_').ToArray();
+        var safe = new string(chars).Trim('.');
+        if (safe.Length == 0)
+            safe = "_";
+        return safe.Length > max ? safe[..max] : safe;
+    }
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            if (Directory.Exists(directory))
+                Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: a .partial- folder left behind never verifies.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

@@ -1,0 +1,254 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using EvidenceBot.Evidence.Bundles;
+using EvidenceBot.Evidence.Signing;
+using EvidenceBot.Evidence.Statements;
+using Microsoft.Extensions.Time.Testing;
+
+namespace EvidenceBot.Evidence.Tests.Bundles;
+
+/// <summary>Every kind of tampering must be rejected, and the report must say what failed and where.</summary>
+public sealed class BundleVerifierTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private readonly LocalKeySigner _signer = Fixtures.Signer();
+
+    private async Task<string> Bundle(int rules = 3, string? runId = null, string output = "out", FakeTimeProvider? time = null) =>
+        (await Fixtures.WriteAsync(_dir, _signer, rules, runId: runId, outputName: output, time: time)).BundlePath;
+
+    private static VerificationReport Verify(string bundle, GeneratedKey? key = null, string? previous = null) =>
+        BundleVerifier.Verify(bundle, Fixtures.PublicKey(key), previous);
+
+    private static string FirstStatement(string bundle) =>
+        Directory.GetFiles(Path.Combine(bundle, "statements")).Order(StringComparer.Ordinal).First();
+
+    private static void FlipByte(string file, int? at = null)
+    {
+        var bytes = File.ReadAllBytes(file);
+        var i = at ?? bytes.Length / 2;
+        bytes[i] ^= 0x01;
+        File.WriteAllBytes(file, bytes);
+    }
+
+    [Fact]
+    public async Task Verify_UntouchedBundle_PassesEveryCheck()
+    {
+        var bundle = await Bundle();
+
+        var report = Verify(bundle);
+
+        Assert.True(report.Passed, string.Join("\n", report.Failures));
+        Assert.Equal(3, report.Statements);
+        Assert.Contains(report.Checks, c => c.Check == "statement.signature" && c.Passed);
+        Assert.Contains(report.Checks, c => c.Check == "statement.schema" && c.Passed);
+        Assert.Contains(report.Checks, c => c.Check == "manifest.signature" && c.Passed);
+        Assert.Equal(report.Files, report.Checks.Count(c => c.Check == "file.digest" && c.Passed));
+    }
+
+    [Fact]
+    public async Task Verify_FlippedByteInRawFile_IsRejectedNamingTheFile()
+    {
+        var bundle = await Bundle();
+        var raw = Directory.GetFiles(Path.Combine(bundle, "raw")).First();
+        FlipByte(raw);
+
+        var report = Verify(bundle);
+
+        Assert.False(report.Passed);
+        var failure = Assert.Single(report.Failures);
+        Assert.Equal("file.digest", failure.Check);
+        Assert.Equal("raw/" + Path.GetFileName(raw), failure.File);
+    }
+
+    [Fact]
+    public async Task Verify_FlippedByteInStatement_IsRejected()
+    {
+        var bundle = await Bundle();
+        var statement = FirstStatement(bundle);
+        // Flip a byte inside the base64 payload so the file still parses: the signature and the digest both fail.
+        var text = File.ReadAllText(statement);
+        var at = text.IndexOf("\"payload\":\"", StringComparison.Ordinal) + 40;
+        var chars = text.ToCharArray();
+        chars[at] = chars[at] == 'A' ? 'B' : 'A';
+        File.WriteAllText(statement, new string(chars));
+
+        var report = Verify(bundle);
+
+        var name = "statements/" + Path.GetFileName(statement);
+        Assert.Contains(report.Failures, f => f.Check == "file.digest" && f.File == name);
+        Assert.Contains(report.Failures, f => f.File == name && f.Check is "statement.signature" or "statement.format");
+    }
+
+    [Fact]
+    public async Task Verify_FlippedByteInManifest_IsRejected()
+    {
+        var bundle = await Bundle();
+        var manifest = Path.Combine(bundle, "manifest.json");
+        var text = File.ReadAllText(manifest).Replace("\"engineVersion\":\"0.1.0\"", "\"engineVersion\":\"0.1.1\"", StringComparison.Ordinal);
+        File.WriteAllText(manifest, text);
+
+        var report = Verify(bundle);
+
+        Assert.Contains(report.Failures, f => f.Check == "manifest.signature" && f.File == "manifest.sigstore.json");
+    }
+
+    [Fact]
+    public async Task Verify_FlippedByteInManifestSignature_IsRejected()
+    {
+        var bundle = await Bundle();
+        var signature = Path.Combine(bundle, "manifest.sigstore.json");
+        var envelope = JsonSerializer.Deserialize<SigstoreBundle>(File.ReadAllBytes(signature))!;
+        var sig = Convert.FromBase64String(envelope.DsseEnvelope.Signatures[0].Sig);
+        sig[^1] ^= 0x01;
+        var tampered = envelope with { DsseEnvelope = envelope.DsseEnvelope with { Signatures = [envelope.DsseEnvelope.Signatures[0] with { Sig = Convert.ToBase64String(sig) }] } };
+        File.WriteAllBytes(signature, tampered.ToJsonBytes());
+
+        var report = Verify(bundle);
+
+        Assert.Contains(report.Failures, f => f.Check == "manifest.signature" && f.Field == "dsseEnvelope.signatures[0].sig");
+    }
+
+    [Fact]
+    public async Task Verify_DeletedFile_IsReportedMissing()
+    {
+        var bundle = await Bundle();
+        var raw = Directory.GetFiles(Path.Combine(bundle, "raw")).First();
+        File.Delete(raw);
+
+        var report = Verify(bundle);
+
+        Assert.Contains(report.Failures, f => f.Check == "file.missing" && f.File == "raw/" + Path.GetFileName(raw));
+    }
+
+    [Fact]
+    public async Task Verify_DeletedManifestSignature_IsRejected()
+    {
+        var bundle = await Bundle();
+        File.Delete(Path.Combine(bundle, "manifest.sigstore.json"));
+
+        var report = Verify(bundle);
+
+        Assert.Contains(report.Failures, f => f.Check == "manifest.signature");
+    }
+
+    [Fact]
+    public async Task Verify_AddedFile_IsReportedExtra()
+    {
+        var bundle = await Bundle();
+        File.WriteAllText(Path.Combine(bundle, "raw", "planted.json"), "{}");
+
+        var report = Verify(bundle);
+
+        var failure = Assert.Single(report.Failures);
+        Assert.Equal("file.extra", failure.Check);
+        Assert.Equal("raw/planted.json", failure.File);
+    }
+
+    [Fact]
+    public async Task Verify_WrongKey_RejectsEverySignature()
+    {
+        var bundle = await Bundle();
+
+        var report = Verify(bundle, Fixtures.Other);
+
+        Assert.False(report.Passed);
+        Assert.Equal(3, report.Failures.Count(f => f.Check == "statement.signature" && f.Field == "verificationMaterial.publicKey.hint"));
+        Assert.Contains(report.Failures, f => f.Check == "manifest.signature");
+        Assert.Contains(report.Failures, f => f.Check == "public-key");
+    }
+
+    [Fact]
+    public async Task Verify_P1363SignatureOverTheRightBytes_IsRejectedAsNotDer()
+    {
+        var bundle = await Bundle();
+        var statement = FirstStatement(bundle);
+        var envelope = SigstoreBundle.Parse(File.ReadAllBytes(statement), statement);
+        // A signature that is cryptographically valid but encoded r||s, as .NET's default would write it.
+        using var key = ECDsa.Create();
+        key.ImportFromPem(Fixtures.Key.PrivateKeyPem);
+        var p1363 = key.SignData(envelope.DsseEnvelope.Pae(), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        var tampered = envelope with { DsseEnvelope = envelope.DsseEnvelope with { Signatures = [envelope.DsseEnvelope.Signatures[0] with { Sig = Convert.ToBase64String(p1363) }] } };
+        File.WriteAllBytes(statement, tampered.ToJsonBytes());
+
+        var report = Verify(bundle);
+
+        var failure = Assert.Single(report.Failures, f => f.Check == "statement.signature");
+        Assert.Contains("P1363", failure.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_StatementSwappedInFromAnotherRun_IsRejected()
+    {
+        var time = new FakeTimeProvider(Fixtures.Start);
+        var bundle = await Bundle(runId: "run-a", output: "a", time: time);
+        var other = await Bundle(runId: "run-b", output: "b", time: time);
+        var target = FirstStatement(bundle);
+        File.Copy(FirstStatement(other), target, overwrite: true);
+
+        var report = Verify(bundle);
+
+        var name = "statements/" + Path.GetFileName(target);
+        Assert.Contains(report.Failures, f => f.Check == "statement.run-id" && f.File == name && f.Detail.Contains("run-b", StringComparison.Ordinal));
+        Assert.Contains(report.Failures, f => f.Check == "file.digest" && f.File == name);
+    }
+
+    [Fact]
+    public async Task Verify_BrokenChainLink_IsRejected()
+    {
+        var bundle = await Bundle();
+
+        var report = Verify(bundle, previous: new string('a', 64));
+
+        var failure = Assert.Single(report.Failures);
+        Assert.Equal("chain", failure.Check);
+        Assert.Equal("predicate.previousManifestSha256", failure.Field);
+    }
+
+    [Fact]
+    public async Task Verify_ChainSkippingARun_IsRejected()
+    {
+        var time = new FakeTimeProvider(Fixtures.Start);
+        var first = await Bundle(time: time);
+        time.Advance(TimeSpan.FromMinutes(5));
+        _ = await Bundle(time: time);
+        time.Advance(TimeSpan.FromMinutes(5));
+        var third = await Bundle(time: time);
+
+        var report = Verify(third, previous: first);
+
+        Assert.Contains(report.Failures, f => f.Check == "chain");
+    }
+
+    [Fact]
+    public async Task Verify_TamperedArchive_IsRejected()
+    {
+        var written = await Fixtures.WriteAsync(_dir, _signer, archive: true, outputName: "arch");
+        var raw = Directory.GetFiles(Path.Combine(written.BundlePath, "raw")).First();
+        FlipByte(raw);
+        File.Delete(written.ArchivePath!);
+        await EvidenceBundleWriter.WriteArchiveAsync(written.BundlePath, CancellationToken.None);
+
+        var report = Verify(written.ArchivePath!);
+
+        Assert.Contains(report.Failures, f => f.Check == "file.digest" && f.File == "raw/" + Path.GetFileName(raw));
+    }
+
+    [Fact]
+    public async Task Verify_ResignedWithAnotherKey_IsRejectedByTheAuditorsKey()
+    {
+        // An attacker who edits a raw file and re-signs everything with their own key still fails against the auditor's key.
+        using var attacker = Fixtures.Signer(Fixtures.Other);
+        var bundle = (await Fixtures.WriteAsync(_dir, attacker, outputName: "attacker")).BundlePath;
+
+        var report = Verify(bundle);
+
+        Assert.False(report.Passed);
+        Assert.Contains(report.Failures, f => f.Check == "manifest.signature");
+    }
+
+    public void Dispose()
+    {
+        _signer.Dispose();
+        _dir.Dispose();
+    }
+}
