@@ -1,3 +1,4 @@
+using EvidenceBot.Core.Controls;
 using System.Security.Cryptography;
 using Azure.Identity;
 using EvidenceBot.Cli.Configuration;
@@ -89,7 +90,7 @@ internal static class EvidenceStep
             var written = await EvidenceBundleWriter.WriteAsync(new BundleRequest
             {
                 Run = result,
-                ControlsFor = r => PredicateControl.Direct(r.Controls),
+                ControlsFor = ControlsWithCrosswalk,
                 RuleSources = sources,
                 Signer = signer,
                 OutputRoot = outputRoot,
@@ -111,5 +112,17 @@ internal static class EvidenceStep
             cli.Error($"the evidence bundle could not be written: {ex.Message}");
             return null;
         }
+    }
+
+    /// <summary>
+    /// A rule's direct control mappings plus every control related through the crosswalk, marked derived
+    /// with the control it came through: evidence for 27001 A.8.16 also shows under 42001 A.6.2.6.
+    /// </summary>
+    internal static IReadOnlyList<PredicateControl> ControlsWithCrosswalk(RuleExecutionResult result)
+    {
+        if (result.Controls.Count == 0)
+            return [];
+        return [.. ControlCatalog.LoadDefault().Expand(result.Controls)
+            .Select(m => new PredicateControl(m.Id, PredicateControl.RelationName(m.Relation), m.Derived, m.Via))];
     }
 }
