@@ -2,8 +2,25 @@
 # Runs the whole test suite on a fresh machine with the .NET SDK and Node: installs what the tests need first.
 set -euo pipefail
 cd "$(dirname "$0")"
-# Interop tests verify our bundles with independently written tools (@sigstore/verify, GitHub's OpenAPI examples).
-if [ -f tests/interop/package.json ]; then
-  npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
+# Interop tests check our output with independently written tools (@sigstore/verify; GitHub's OpenAPI examples).
+for dir in tests/interop tests/openapi; do
+  if [ -f "$dir/package.json" ]; then
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+  fi
+done
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+dotnet test EvidenceBot.sln -c Release "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line over every test project, in the plain form CI reads.
+passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -oE 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+skipped=$(grep -oE 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+echo "$passed passed, $failed failed, $skipped skipped"
+if [ "$passed" -eq 0 ] && [ "$status" -eq 0 ]; then
+  echo "no test ran" >&2
+  exit 1
 fi
-dotnet test EvidenceBot.sln -c Release "$@"
+exit "$status"
