@@ -63,13 +63,16 @@ internal static class RunCommand
 
     internal static async Task<int> ExecuteAsync(CliContext cli, EvidenceBotConfig cfg, RunOptions options, CancellationToken ct)
     {
+        var phases = new PhaseTimer(cli);
         var set = RuleSetLoader.Load(new RuleLoadOptions
         {
             RulesDirectory = options.RulesDirectory,
             CacheDirectory = options.CacheDirectory,
             Only = options.Only,
         });
+        phases.Mark("load rules");
         set = ControlsCommands.CheckControls(set);
+        phases.Mark("check control ids");
         CommonOptions.PrintDiagnostics(cli, set.Diagnostics);
         if (set.Diagnostics.Any(d => d.Code == "EB0010"))
             return ExitCodes.UsageOrConfig;
@@ -92,21 +95,27 @@ internal static class RunCommand
 
         var signer = await EvidenceStep.CreateSignerAsync(cli, cfg, options.SigningKey, options.PassphraseEnv, ct).ConfigureAwait(false);
         using var signerLifetime = signer as IDisposable;
+        phases.Mark("plan and signer");
         var engine = new RuleEngine(new EngineOptions { DefaultRuleTimeout = options.RuleTimeout, MaxParallelism = options.Parallel }, cli.Time);
         var runId = Guid.NewGuid().ToString("N");
         cli.Err.WriteLine($"Running {executions.Count} rule execution(s) from {options.RulesDirectory} ({set.Stats.CacheHits} cached, {set.Stats.Compiled} compiled in {set.Stats.ElapsedMs} ms)");
         var observer = new ProgressObserver(cli, executions.Count);
         var result = await engine.RunAsync(executions, runId, observer, ct).ConfigureAwait(false);
+        phases.Mark("run rules");
 
         Directory.CreateDirectory(options.OutDirectory);
         var resultsPath = Path.Combine(options.OutDirectory, "results.json");
         var temp = resultsPath + ".tmp";
         await File.WriteAllTextAsync(temp, JsonSerializer.Serialize(result, JsonOutput.Options), ct).ConfigureAwait(false);
         File.Move(temp, resultsPath, overwrite: true);
+        phases.Mark("write results.json");
 
         Summary.Write(cli, result);
         cli.Console.WriteLine($"Results: {resultsPath}");
-        if (await EvidenceStep.WriteBundleAsync(cli, result, signer, options.OutDirectory, options.Archive, ct).ConfigureAwait(false) is null)
+        phases.Mark("summary");
+        var bundle = await EvidenceStep.WriteBundleAsync(cli, result, signer, options.OutDirectory, options.Archive, ct).ConfigureAwait(false);
+        phases.Mark("write bundle");
+        if (bundle is null)
             return ExitCodes.CouldNotCollect;
         return VerdictAggregator.ExitCode(result.Rules.Select(r => r.Verdict));
     }
@@ -136,4 +145,21 @@ internal sealed record RunOptions
     public string? SigningKey { get; init; }
     public string? PassphraseEnv { get; init; }
     public bool Archive { get; init; }
+}
+
+/// <summary>With <c>EVIDENCEBOT_TIMINGS=1</c>, prints how long each phase of a run took, to stderr.</summary>
+internal sealed class PhaseTimer(CliContext cli)
+{
+    private readonly bool _on = Environment.GetEnvironmentVariable("EVIDENCEBOT_TIMINGS") is "1" or "true";
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+    private TimeSpan _last;
+
+    public void Mark(string phase)
+    {
+        if (!_on)
+            return;
+        var now = _clock.Elapsed;
+        cli.Err.WriteLine($"timing: {phase,-20} {(now - _last).TotalMilliseconds,7:0.0} ms");
+        _last = now;
+    }
 }
