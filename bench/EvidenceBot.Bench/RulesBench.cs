@@ -6,7 +6,7 @@ namespace EvidenceBot.Bench;
 /// <summary>
 /// Issue 2: cold `run` with 100 generated rules (empty cache), warm `run` (cache filled) and a one-rule cold
 /// `run`, each as a fresh `evidencebot` process, plus the warm run's peak RSS. Prints medians and ratios.
-/// Usage: rules [--cli PATH_TO_evidencebot.dll] [--repeat N] [--rules N].
+/// Usage (from the repository root): rules [--cli PATH_TO_evidencebot.dll] [--repeat N] [--rules N].
 /// </summary>
 public static class RulesBench
 {
@@ -15,7 +15,9 @@ public static class RulesBench
         var cli = Arg(args, "--cli") ?? Path.Combine(AppContext.BaseDirectory, "evidencebot.dll");
         var repeat = int.Parse(Arg(args, "--repeat") ?? "3", CultureInfo.InvariantCulture);
         var count = int.Parse(Arg(args, "--rules") ?? "100", CultureInfo.InvariantCulture);
-        var root = Path.Combine(Path.GetTempPath(), "eb-bench-rules-" + Guid.NewGuid().ToString("N"));
+        // Under the working folder, not /tmp: on these machines /tmp costs ~1 ms per created file, which would
+        // measure the disk, not EvidenceBot.
+        var root = Path.Combine(Directory.GetCurrentDirectory(), "bench", ".work", "rules-" + Guid.NewGuid().ToString("N"));
         var many = Generate(Path.Combine(root, "many"), count);
         var one = Generate(Path.Combine(root, "one"), 1);
 
