@@ -6,4 +6,5 @@ cd "$(dirname "$0")"
 if [ -f tests/interop/package.json ]; then
   npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
 fi
+npm ci --prefix tests/openapi --no-audit --no-fund --loglevel=error   # GitHub's OpenAPI examples for the fake GitHub
 dotnet test EvidenceBot.sln -c Release "$@"
