@@ -66,23 +66,30 @@ internal sealed class GitHubAppTokens : IDisposable
 
     private async Task<Credentials> CredentialsAsync(string organization)
     {
-        while (true)
-        {
-            var lazy = _tokens.GetOrAdd(organization, org => new Lazy<Task<AccessToken>>(() => MintAsync(org)));
-            AccessToken token;
-            try
-            {
-                token = await lazy.Value.ConfigureAwait(false);
-            }
-            catch
-            {
-                _tokens.TryRemove(new KeyValuePair<string, Lazy<Task<AccessToken>>>(organization, lazy));
-                throw;
-            }
+        var lazy = _tokens.GetOrAdd(organization, org => new Lazy<Task<AccessToken>>(() => MintAsync(org)));
+        var token = await Await(organization, lazy).ConfigureAwait(false);
+        if (token.ExpiresAt - _time.GetUtcNow() > RefreshMargin)
+            return new Credentials(token.Token, AuthenticationType.Bearer);
 
-            if (token.ExpiresAt - _time.GetUtcNow() > RefreshMargin)
-                return new Credentials(token.Token, AuthenticationType.Bearer);
+        // Close to expiry: mint once more (callers racing here share one new token). A new token is used whatever
+        // its lifetime: GitHub decides that, and asking again would not change it.
+        var fresh = new Lazy<Task<AccessToken>>(() => MintAsync(organization));
+        var current = _tokens.TryUpdate(organization, fresh, lazy) ? fresh : _tokens.GetOrAdd(organization, fresh);
+        token = await Await(organization, current).ConfigureAwait(false);
+        return new Credentials(token.Token, AuthenticationType.Bearer);
+    }
+
+    private async Task<AccessToken> Await(string organization, Lazy<Task<AccessToken>> lazy)
+    {
+        try
+        {
+            return await lazy.Value.ConfigureAwait(false);
+        }
+        catch
+        {
+            // A failed mint is not kept: the next caller tries again.
             _tokens.TryRemove(new KeyValuePair<string, Lazy<Task<AccessToken>>>(organization, lazy));
+            throw;
         }
     }
 

@@ -13,7 +13,11 @@ using WireMock.Util;
 namespace EvidenceBot.Sources.GitHub.Tests.Fake;
 
 /// <summary>A scripted answer: status, headers, body (JSON text unless a content type says otherwise).</summary>
-public sealed record FakeAnswer(int Status, string? Body = null, IReadOnlyDictionary<string, string>? Headers = null, string ContentType = "application/json; charset=utf-8");
+public sealed record FakeAnswer(int Status, string? Body = null, IReadOnlyDictionary<string, string>? Headers = null, string ContentType = "application/json; charset=utf-8")
+{
+    /// <summary>How long the fake waits before answering (e.g. to make an attempt time out).</summary>
+    public TimeSpan Delay { get; init; }
+}
 
 /// <summary>
 /// A GitHub REST API on loopback (WireMock.Net): organisations, repositories and their security settings from a
@@ -46,7 +50,7 @@ public sealed class FakeGitHub : IDisposable
     public List<FakeOrg> Orgs { get; } = [];
 
     /// <summary>The clock the fake reads "now" from (alert ages, rate-limit resets, token expiry).</summary>
-    public Func<DateTimeOffset> Now { get; set; } = () => DateTimeOffset.UnixEpoch.AddYears(56);
+    public Func<DateTimeOffset> Now { get; set; } = () => DateTimeOffset.UtcNow;
 
     /// <summary>Scopes reported in X-OAuth-Scopes.</summary>
     public string GrantedScopes { get; set; } = "repo, read:org, admin:org, security_events";
@@ -504,6 +508,8 @@ public sealed class FakeGitHub : IDisposable
 
     private ResponseMessage ToMessage(FakeAnswer answer, IRequestMessage request)
     {
+        if (answer.Delay > TimeSpan.Zero)
+            Thread.Sleep(answer.Delay);
         var headers = new Dictionary<string, WireMockList<string>>(StringComparer.OrdinalIgnoreCase)
         {
             ["X-GitHub-Api-Version-Selected"] = new("2022-11-28"),
