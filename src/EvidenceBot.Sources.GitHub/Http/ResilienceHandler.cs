@@ -26,18 +26,22 @@ internal sealed class ResilienceHandler : DelegatingHandler
         _options = options;
         _time = time;
         _slots = slots;
-        _pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time };
+        if (options.MaxRetries > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
             {
-                MaxRetryAttempts = Math.Max(0, options.MaxRetries),
+                MaxRetryAttempts = options.MaxRetries,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = options.RetryBaseDelay <= TimeSpan.Zero ? TimeSpan.FromMilliseconds(1) : options.RetryBaseDelay,
                 MaxDelay = TimeSpan.FromSeconds(30),
                 ShouldHandle = args => ValueTask.FromResult(ShouldRetry(args.Outcome)),
                 DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result is { } r && Advice(r) is { } a ? a.Wait : (TimeSpan?)null),
-            })
-            .Build();
+            });
+        }
+
+        _pipeline = builder.Build();
     }
 
     /// <summary>How many attempts were retried, for the bench and tests.</summary>
