@@ -14,8 +14,10 @@ public static class Program
         {
             case "rules":
                 return await RulesBench.RunAsync(rest);
+            case "github":
+                return await GitHubBench.RunAsync(rest);
             default:
-                Console.Error.WriteLine("usage: EvidenceBot.Bench rules");
+                Console.Error.WriteLine("usage: EvidenceBot.Bench rules | github [record-demo]");
                 return 2;
         }
     }
