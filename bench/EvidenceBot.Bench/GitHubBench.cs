@@ -43,11 +43,16 @@ public static class GitHubBench
 
         using var fake = FakeGitHub.Start(Latency);
         Build(fake, repoCount);
+        fake.CacheAnswers = true;
         using var etag = new TempFolder();
+
+        // Warm-up on the same fake (JIT, connection pool, the fake's answer cache), without an ETag cache, not measured.
+        var warm = await Measure(fake, rules, new Setup(concurrency, null, Coalesce: true, RuleParallelism: rules.Count));
+        Console.WriteLine($"  (warm-up run above: {warm.WallMs:0} ms, not counted)");
 
         var first = await Measure(fake, rules, new Setup(concurrency, etag.Path, Coalesce: true, RuleParallelism: rules.Count));
         var second = await Measure(fake, rules, new Setup(concurrency, etag.Path, Coalesce: true, RuleParallelism: rules.Count));
-        var naive = await Measure(fake, rules, new Setup(1, null, Coalesce: false, RuleParallelism: 1));
+        var naive = Environment.GetEnvironmentVariable("EB_BENCH_SKIP_NAIVE") == "1" ? second : await Measure(fake, rules, new Setup(1, null, Coalesce: false, RuleParallelism: 1));
 
         var ideal = first.Sent * Latency.TotalMilliseconds / concurrency;
         Console.WriteLine();
@@ -87,8 +92,22 @@ public static class GitHubBench
         var executions = rules.Select(r => new RuleExecution(r, "bench-org", new Dictionary<string, JsonElement>(r.Manifest.Parameters), services)).ToList();
         var engine = new RuleEngine(new EngineOptions { MaxParallelism = setup.RuleParallelism, DefaultRuleTimeout = TimeSpan.FromMinutes(10) }, TimeProvider.System);
         var clock = Stopwatch.StartNew();
+        var samples = new List<int>();
+        using var stop = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                samples.Add(session.InFlight);
+                await Task.Delay(10);
+            }
+        });
         var result = await engine.RunAsync(executions, "bench");
         clock.Stop();
+        await stop.CancelAsync();
+        await sampler;
+        var quarter = Math.Max(1, samples.Count / 4);
+        Console.WriteLine($"  in flight: mean {samples.DefaultIfEmpty().Average():0.0} of {setup.Concurrency}; by quarter {string.Join(" / ", samples.Chunk(quarter).Select(c => c.Average().ToString("0.0", CultureInfo.InvariantCulture)))}");
         var requests = fake.Requests;
         var verdicts = string.Join(",", result.Rules.OrderBy(r => r.RuleId, StringComparer.Ordinal).Select(r => r.Verdict.ToString()[0]));
         foreach (var r in result.Rules.Where(r => r.Verdict == Verdict.Error))

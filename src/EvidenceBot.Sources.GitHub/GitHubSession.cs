@@ -81,6 +81,9 @@ public sealed class GitHubSession : IDisposable
     /// <summary>What was asked, fetched, sent and revalidated so far.</summary>
     public GitHubRequestStats Stats => _http.Stats with { Sent = _http.Stats.Sent };
 
+    /// <summary>Requests on the wire right now (for the bench: how full the concurrency slots are).</summary>
+    internal int InFlight => Math.Max(1, _options.Concurrency) - _slots.CurrentCount;
+
     /// <summary>Retries made so far (rate limits, 5xx, timeouts).</summary>
     public int Retries
     {
