@@ -79,7 +79,7 @@ public sealed class GitHubSession : IDisposable
     public IReadOnlyList<string> Organizations => _options.Organizations;
 
     /// <summary>What was asked, fetched, sent and revalidated so far.</summary>
-    public GitHubRequestStats Stats => _http.Stats with { Sent = _http.Stats.Sent };
+    public GitHubRequestStats Stats => _http.Stats;
 
     /// <summary>Requests on the wire right now (for the bench: how full the concurrency slots are).</summary>
     internal int InFlight => Math.Max(1, _options.Concurrency) - _slots.CurrentCount;

@@ -36,8 +36,8 @@ internal sealed class ResilienceHandler : DelegatingHandler
                 UseJitter = true,
                 Delay = options.RetryBaseDelay <= TimeSpan.Zero ? TimeSpan.FromMilliseconds(1) : options.RetryBaseDelay,
                 MaxDelay = TimeSpan.FromSeconds(30),
-                ShouldHandle = args => ValueTask.FromResult(ShouldRetry(args.Outcome)),
-                DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result is { } r && Advice(r) is { } a ? a.Wait : (TimeSpan?)null),
+                ShouldHandle = args => ShouldRetryAsync(args.Outcome),
+                DelayGenerator = async args => args.Outcome.Result is { } r && await AdviceAsync(r).ConfigureAwait(false) is { } a ? a.Wait : null,
             });
         }
 
@@ -84,29 +84,24 @@ internal sealed class ResilienceHandler : DelegatingHandler
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    private bool ShouldRetry(Outcome<HttpResponseMessage> outcome)
+    private async ValueTask<bool> ShouldRetryAsync(Outcome<HttpResponseMessage> outcome)
     {
         if (outcome.Exception is not null)
             return outcome.Exception is TimeoutException || (outcome.Exception is HttpRequestException && outcome.Exception is not ReplayMissException);
         var response = outcome.Result!;
         var status = (int)response.StatusCode;
-        if (Advice(response) is { } advice)
+        if (await AdviceAsync(response).ConfigureAwait(false) is { } advice)
             return advice.Wait <= _options.MaxRateLimitWait;
         return status >= 500 && status != (int)HttpStatusCode.NotImplemented;
     }
 
-    private RateLimitAdvice? Advice(HttpResponseMessage response)
+    private async ValueTask<RateLimitAdvice?> AdviceAsync(HttpResponseMessage response)
     {
         var status = (int)response.StatusCode;
         if (status is not (403 or 429))
             return null;
-        string? body = null;
-        if (response.Content is not null)
-        {
-            // Buffered by the attempt: reading again is free.
-            body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
-        }
-
+        // Buffered by the attempt: reading again is free.
+        var body = response.Content is null ? null : await response.Content.ReadAsStringAsync().ConfigureAwait(false);
         return RateLimitAdvice.From(status, name => Header(response, name), body, _time.GetUtcNow());
     }
 
