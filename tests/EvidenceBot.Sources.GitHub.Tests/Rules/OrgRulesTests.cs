@@ -177,3 +177,18 @@ public sealed class AuditLogRuleTests
         Assert.Contains("404", result.Error, StringComparison.Ordinal);
     }
 }
+
+public sealed class UnconfiguredSourceTests
+{
+    [Fact]
+    public async Task Run_GitHubRuleWithoutGitHubSection_IsErrorSayingWhatToConfigure()
+    {
+        var rule = RuleHarness.Rules.Single(r => r.Manifest.Id == "GH-ORG-2FA");
+        var engine = new EvidenceBot.Core.Engine.RuleEngine(new EvidenceBot.Core.Engine.EngineOptions(), TimeProvider.System);
+
+        var result = await engine.ExecuteAsync(new EvidenceBot.Core.Engine.RuleExecution(rule, "default", rule.Manifest.Parameters));
+
+        Assert.Equal(Verdict.Error, result.Verdict);
+        Assert.Contains("source 'github' is not configured", result.Error, StringComparison.Ordinal);
+    }
+}
