@@ -16,8 +16,10 @@ public static class Program
                 return await RulesBench.RunAsync(rest);
             case "verify":
                 return await VerifyBench.RunAsync(rest);
+            case "github":
+                return await GitHubBench.RunAsync(rest);
             default:
-                Console.Error.WriteLine("usage: EvidenceBot.Bench rules");
+                Console.Error.WriteLine("usage: EvidenceBot.Bench rules | verify [N] | github [record-demo]");
                 return 2;
         }
     }

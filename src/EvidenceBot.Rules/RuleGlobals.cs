@@ -35,6 +35,12 @@ public class RuleGlobals
     /// <summary>A log whose lines are kept with the rule's results.</summary>
     public RuleLog Log { get; }
 
+    /// <summary>
+    /// GitHub, for the organisation this execution targets. The rule header must list <c>github</c> in its
+    /// sources and the configuration must have a <c>github</c> section; otherwise this is a clear error.
+    /// </summary>
+    public IGitHubSource GitHub => RequireService<IGitHubSource>("github");
+
     /// <summary>Records that <paramref name="resource"/> meets the control.</summary>
     public void Pass(string resource, string message, object? observed = null) => Report(resource, Verdict.Pass, message, observed);
 

@@ -18,7 +18,7 @@ public static class RuleContractAssemblies
         get
         {
             lock (Extra)
-                return [typeof(RuleGlobals).Assembly, typeof(Finding).Assembly, .. Extra];
+                return [typeof(RuleGlobals).Assembly, typeof(Finding).Assembly, typeof(Octokit.Repository).Assembly, .. Extra];
         }
     }
 

@@ -15,7 +15,7 @@ public static class RuleImports
                 return
                 [
                     "System", "System.Linq", "System.Collections.Generic", "System.Threading", "System.Threading.Tasks",
-                    "System.Text", "System.Text.RegularExpressions", "System.Text.Json", "EvidenceBot.Rules", .. Extra,
+                    "System.Text", "System.Text.RegularExpressions", "System.Text.Json", "EvidenceBot.Rules", "Octokit", .. Extra,
                 ];
             }
         }

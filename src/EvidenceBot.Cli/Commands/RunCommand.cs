@@ -84,7 +84,8 @@ internal static class RunCommand
             return ExitCodes.UsageOrConfig;
         }
 
-        var executions = RunPlanner.Plan(set, cfg);
+        using var sources = RunSources.Open(cfg, cli.Time);
+        var executions = RunPlanner.Plan(set, cfg, sources);
         // Files whose header could not be read still appear in the results, as errors: nothing is dropped silently.
         executions.AddRange(RunPlanner.Unreadable(set));
         if (executions.Count == 0)
@@ -111,6 +112,8 @@ internal static class RunCommand
         phases.Mark("write results.json");
 
         Summary.Write(cli, result);
+        if (sources.GitHub?.Stats is { Asked: > 0 } gh)
+            cli.Err.WriteLine($"GitHub: {gh.Asked} request(s) asked by rules, {gh.Fetched} distinct, {gh.Sent} sent, {gh.Revalidated} answered 304 from the ETag cache");
         cli.Console.WriteLine($"Results: {resultsPath}");
         phases.Mark("summary");
         var bundle = await EvidenceStep.WriteBundleAsync(cli, result, signer, options.OutDirectory, options.Archive, ct).ConfigureAwait(false);

@@ -1,8 +1,12 @@
 using System.Text.Json;
 using EvidenceBot.Cli.Configuration;
 using EvidenceBot.Core.Engine;
+using EvidenceBot.Core.Evidence;
 using EvidenceBot.Core.Rules;
+using EvidenceBot.Rules;
 using EvidenceBot.Scripting;
+using EvidenceBot.Sources.GitHub;
+using EvidenceBot.Sources.Http;
 
 namespace EvidenceBot.Cli.Commands;
 
@@ -11,11 +15,33 @@ internal static class RunPlanner
 {
     public const string DefaultTarget = "default";
 
-    public static List<RuleExecution> Plan(RuleSet set, EvidenceBotConfig cfg)
+    public const string GitHubSource = "github";
+
+    /// <summary>
+    /// One execution per rule; a rule whose header lists <c>github</c> runs once per configured organisation
+    /// (target = the organisation login), with that organisation's <see cref="IGitHubSource"/> among its services.
+    /// Without a <c>github</c> section such a rule still runs once, and its first GitHub call is a clear error.
+    /// </summary>
+    public static List<RuleExecution> Plan(RuleSet set, EvidenceBotConfig cfg, RunSources? sources = null)
     {
         var executions = new List<RuleExecution>();
         foreach (var rule in set.Rules)
-            executions.Add(new RuleExecution(rule, DefaultTarget, EffectiveParameters(rule.Manifest, cfg)));
+        {
+            var parameters = EffectiveParameters(rule.Manifest, cfg);
+            if (rule.Manifest.Sources.Contains(GitHubSource, StringComparer.OrdinalIgnoreCase) && sources?.GitHub is { } github)
+            {
+                foreach (var org in github.Organizations)
+                {
+                    var services = new Dictionary<Type, object> { [typeof(IGitHubSource)] = github.For(org) };
+                    executions.Add(new RuleExecution(rule, org, parameters, services));
+                }
+            }
+            else
+            {
+                executions.Add(new RuleExecution(rule, DefaultTarget, parameters));
+            }
+        }
+
         return executions;
     }
 
@@ -57,4 +83,136 @@ internal static class RunPlanner
             yield return new RuleExecution(new LoadedRule(manifest, null, [.. group]), DefaultTarget, new Dictionary<string, JsonElement>());
         }
     }
+}
+
+/// <summary>The sources one run opens from its configuration; disposed when the run ends.</summary>
+internal sealed class RunSources : IDisposable
+{
+    private RunSources(GitHubSession? github, Redactor redactor)
+    {
+        GitHub = github;
+        Redactor = redactor;
+    }
+
+    /// <summary>The GitHub session, when the configuration has a <c>github</c> section.</summary>
+    public GitHubSession? GitHub { get; }
+
+    /// <summary>Masks every configured secret and every token the sources use.</summary>
+    public Redactor Redactor { get; }
+
+    /// <summary>
+    /// Opens what the configuration asks for. Every problem is a <see cref="ConfigException"/> naming the JSON path
+    /// and what to do. <paramref name="environment"/> reads environment variables (injectable for tests).
+    /// </summary>
+    public static RunSources Open(EvidenceBotConfig cfg, TimeProvider time, Func<string, string?>? environment = null, IExchangeSink? sink = null)
+    {
+        ArgumentNullException.ThrowIfNull(cfg);
+        var env = environment ?? Environment.GetEnvironmentVariable;
+        var redactor = new Redactor((cfg.Secrets ?? []).Select(name => env(name)).OfType<string>());
+        var github = cfg.GitHub is null ? null : new GitHubSession(GitHubOptions(cfg, cfg.GitHub, env, redactor, sink), time);
+        return new RunSources(github, redactor);
+    }
+
+    private static GitHubSourceOptions GitHubOptions(EvidenceBotConfig cfg, GitHubConfig gh, Func<string, string?> env, Redactor redactor, IExchangeSink? sink)
+    {
+        var baseUrl = new Uri("https://api.github.com/");
+        if (gh.BaseUrl is not null && (!Uri.TryCreate(gh.BaseUrl, UriKind.Absolute, out baseUrl!) || baseUrl.Scheme is not ("http" or "https")))
+            throw new ConfigException($"$.github.baseUrl: '{gh.BaseUrl}' is not an absolute http(s) URL; e.g. https://api.github.com/ or https://HOST/api/v3/ for GitHub Enterprise Server");
+
+        var organizations = gh.Organizations ?? [];
+        if (organizations.Count == 0)
+            throw new ConfigException("$.github.organizations: list at least one organisation login");
+
+        HttpMessageHandler? transport = null;
+        string? token = null;
+        GitHubAppCredentials? app = null;
+        if (gh.Replay is not null)
+        {
+            var folder = cfg.Resolve(gh.Replay)!;
+            try
+            {
+                transport = ReplayHandler.FromDirectory(folder);
+            }
+            catch (Exception ex) when (ex is DirectoryNotFoundException or InvalidDataException or IOException)
+            {
+                throw new ConfigException($"$.github.replay: {ex.Message}");
+            }
+        }
+        else if (gh.TokenEnv is not null && gh.App is not null)
+        {
+            throw new ConfigException("$.github: set either tokenEnv or app, not both");
+        }
+        else if (gh.TokenEnv is not null)
+        {
+            token = env(gh.TokenEnv);
+            if (string.IsNullOrWhiteSpace(token))
+                throw new ConfigException($"$.github.tokenEnv: the environment variable {gh.TokenEnv} is not set; export a token that can read the organisations' settings (see docs/github.md)");
+        }
+        else if (gh.App is { } a)
+        {
+            app = new GitHubAppCredentials(a.AppId, AppKey(cfg, a, env), a.InstallationId);
+        }
+        else
+        {
+            throw new ConfigException("$.github: set tokenEnv (a token in an environment variable), app (a GitHub App) or replay (a folder of recorded exchanges)");
+        }
+
+        var maxWait = TimeSpan.FromSeconds(60);
+        if (gh.MaxRateLimitWait is not null)
+        {
+            try
+            {
+                maxWait = RuleHeaderParser.ParseDuration(gh.MaxRateLimitWait);
+            }
+            catch (FormatException ex)
+            {
+                throw new ConfigException("$.github.maxRateLimitWait: " + ex.Message);
+            }
+        }
+
+        return new GitHubSourceOptions
+        {
+            BaseUrl = baseUrl,
+            Token = token,
+            App = app,
+            Organizations = organizations,
+            Include = gh.Include ?? [],
+            Exclude = gh.Exclude ?? [],
+            Topics = gh.Topics ?? [],
+            IncludeArchived = gh.IncludeArchived ?? false,
+            IncludeForks = gh.IncludeForks ?? false,
+            EtagCacheDirectory = cfg.Resolve(gh.EtagCache),
+            MaxRateLimitWait = maxWait,
+            Concurrency = gh.Concurrency ?? 8,
+            Transport = transport,
+            Redactor = redactor,
+            Sink = sink,
+        };
+    }
+
+    private static string AppKey(EvidenceBotConfig cfg, GitHubAppConfig app, Func<string, string?> env)
+    {
+        string pem;
+        if (app.PrivateKeyEnv is not null)
+        {
+            pem = env(app.PrivateKeyEnv) ?? throw new ConfigException($"$.github.app.privateKeyEnv: the environment variable {app.PrivateKeyEnv} is not set");
+        }
+        else if (app.PrivateKeyFile is not null)
+        {
+            var path = cfg.Resolve(app.PrivateKeyFile)!;
+            if (!File.Exists(path))
+                throw new ConfigException($"$.github.app.privateKeyFile: {path} does not exist; download the App's private key (PEM) from its settings page");
+            pem = File.ReadAllText(path);
+        }
+        else
+        {
+            throw new ConfigException("$.github.app: set privateKeyFile or privateKeyEnv (the App's private key, PEM)");
+        }
+
+        if (!pem.Contains("PRIVATE KEY-----", StringComparison.Ordinal))
+            throw new ConfigException($"$.github.app.{(app.PrivateKeyEnv is not null ? "privateKeyEnv" : "privateKeyFile")}: not a PEM private key ('-----BEGIN RSA PRIVATE KEY-----' or '-----BEGIN PRIVATE KEY-----')");
+        return pem;
+    }
+
+    public void Dispose() => GitHub?.Dispose();
 }

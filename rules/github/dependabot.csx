@@ -1,0 +1,43 @@
+/* ---
+id: GH-DEPENDABOT
+title: Dependabot alerts are on and no critical or high alert is past its SLA
+description: >
+  Per repository: Dependabot alerts enabled, and no open alert of severity critical older than criticalSlaDays
+  or high older than highSlaDays.
+severity: high
+sources: [github]
+controls:
+  - { id: "ISO27001:2022/A.8.8", relation: satisfies }
+  - { id: "ISO42001:2023/A.6.2.6", relation: partial }
+  - { id: "EUAIA:2024/Art.15", relation: supports }
+parameters: { criticalSlaDays: 7, highSlaDays: 30 }
+timeout: 5m
+freshness: 24h
+--- */
+var sla = new Dictionary<string, TimeSpan>
+{
+    ["critical"] = TimeSpan.FromDays(Param<int>("criticalSlaDays")),
+    ["high"] = TimeSpan.FromDays(Param<int>("highSlaDays")),
+};
+var perRepo = await GitHub.ForEachRepositoryAsync(repo => GitHub.DependabotAlertsAsync(repo, "open", Ct), Ct);
+
+foreach (var (repo, alerts) in perRepo)
+{
+    if (alerts is null)
+    {
+        Fail(repo.FullName, "Dependabot alerts are disabled", new { dependabotAlerts = false });
+        continue;
+    }
+
+    var overdue = alerts
+        .Select(a => (number: a.GetProperty("number").GetInt32(),
+                      severity: a.GetProperty("security_advisory").GetProperty("severity").GetString() ?? "",
+                      age: Now - a.GetProperty("created_at").GetDateTimeOffset()))
+        .Where(a => sla.TryGetValue(a.severity, out var limit) && a.age > limit)
+        .OrderBy(a => a.number)
+        .ToArray();
+    Check(repo.FullName, overdue.Length == 0,
+        overdue.Length == 0 ? $"Dependabot alerts on; {alerts.Count} open alert(s), none critical/high past its SLA"
+                            : $"{overdue.Length} critical/high alert(s) past SLA: {string.Join(", ", overdue.Select(o => $"#{o.number} {o.severity} {Math.Floor(o.age.TotalDays)}d"))}",
+        new { dependabotAlerts = true, openAlerts = alerts.Count, overdue = overdue.Select(o => new { o.number, o.severity, ageDays = Math.Floor(o.age.TotalDays) }).ToArray() });
+}

@@ -1,0 +1,95 @@
+using System.Text.Json;
+using EvidenceBot.Core.Evidence;
+using EvidenceBot.Sources.Http;
+
+namespace EvidenceBot.Sources.GitHub.Http;
+
+/// <summary>
+/// Where the exchange behind one fetch lands. The coalescing client opens a slot for each network fetch;
+/// the recording handler, further down the same async flow, fills it. An AsyncLocal is the only channel:
+/// Octokit's adapter rebuilds the request message, so nothing can ride on the request itself.
+/// </summary>
+internal sealed class ExchangeSlot
+{
+    private static readonly AsyncLocal<ExchangeSlot?> CurrentSlot = new();
+
+    /// <summary>The last attempt's exchange (retries overwrite it).</summary>
+    public HttpExchange? Exchange { get; set; }
+
+    /// <summary>How many attempts reached the transport.</summary>
+    public int Attempts { get; set; }
+
+    public static ExchangeSlot? Current => CurrentSlot.Value;
+
+    public static ExchangeSlot Open()
+    {
+        var slot = new ExchangeSlot();
+        CurrentSlot.Value = slot;
+        return slot;
+    }
+}
+
+/// <summary>A 2xx answer that claims to be JSON but is not (truncated, malformed). Never retried, never cached.</summary>
+internal sealed class MalformedResponseException(string url, string detail)
+    : Exception($"GitHub's answer to GET {url} is not valid JSON ({detail}): the response was truncated or malformed")
+{
+    public string Url { get; } = url;
+}
+
+/// <summary>
+/// Buffers each answer, records it as a redacted exchange in the current <see cref="ExchangeSlot"/>, and refuses
+/// a malformed JSON body before Octokit or the ETag cache sees it.
+/// </summary>
+internal sealed class RecordingHandler : DelegatingHandler
+{
+    private readonly CapturingHandler _capture;
+    private readonly Redactor _redactor;
+
+    public RecordingHandler(Redactor redactor, TimeProvider time, HttpMessageHandler inner) : base(inner)
+    {
+        _redactor = redactor;
+        // Reused for its redacting Capture(): attaching to a rule is the coalescing client's job, since one answer may serve many rules.
+        _capture = new CapturingHandler("github", redactor, time);
+    }
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        byte[] body = [];
+        if (response.Content is not null)
+        {
+            body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            var buffered = new ByteArrayContent(body);
+            foreach (var h in response.Content.Headers)
+                buffered.Headers.TryAddWithoutValidation(h.Key, h.Value);
+            response.Content = buffered;
+        }
+
+        response.RequestMessage ??= request;
+        var slot = ExchangeSlot.Current;
+        if (slot is not null)
+        {
+            slot.Attempts++;
+            slot.Exchange = _capture.Capture(request, response, body);
+        }
+
+        if (response.IsSuccessStatusCode && IsJson(response) && body.Length > 0)
+        {
+            try
+            {
+                using var _ = JsonDocument.Parse(body);
+            }
+            catch (JsonException ex)
+            {
+                var url = _redactor.Url(request.RequestUri?.ToString() ?? "");
+                response.Dispose();
+                throw new MalformedResponseException(url, ex.Message);
+            }
+        }
+
+        return response;
+    }
+
+    private static bool IsJson(HttpResponseMessage response) =>
+        response.Content?.Headers.ContentType?.MediaType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true;
+}
