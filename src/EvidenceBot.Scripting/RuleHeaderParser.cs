@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using EvidenceBot.Core.Json;
 using EvidenceBot.Core.Rules;
 using NJsonSchema;
 using NJsonSchema.Validation;
@@ -97,7 +98,7 @@ public static partial class RuleHeaderParser
         var ruleId = (json as JsonObject)?["id"] is JsonValue idValue && idValue.GetValueKind() == JsonValueKind.String ? idValue.GetValue<string>() : null;
         if (errors.Count > 0)
         {
-            foreach (var error in Flatten(errors))
+            foreach (var error in SchemaErrors.Flatten(errors))
             {
                 var field = FieldName(error);
                 diagnostics.Add(Error(path, lineFor(FieldPath(error)), "EB0100", $"header field '{field}': {Describe(error, json)}", 0, ruleId));
@@ -215,22 +216,6 @@ public static partial class RuleHeaderParser
                 return JsonValue.Create(v);
             default:
                 return null;
-        }
-    }
-
-    private static IEnumerable<ValidationError> Flatten(IEnumerable<ValidationError> errors)
-    {
-        foreach (var e in errors)
-        {
-            if (e is ChildSchemaValidationError child && child.Errors.Count > 0)
-            {
-                foreach (var inner in Flatten(child.Errors.SelectMany(x => x.Value)))
-                    yield return inner;
-            }
-            else
-            {
-                yield return e;
-            }
         }
     }
 

@@ -49,21 +49,26 @@ public sealed class CapturingHandler : DelegatingHandler
     {
         ArgumentNullException.ThrowIfNull(request);
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        byte[] body = [];
-        if (response.Content is not null)
-        {
-            body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-            var buffered = new ByteArrayContent(body);
-            foreach (var h in response.Content.Headers)
-                buffered.Headers.TryAddWithoutValidation(h.Key, h.Value);
-            response.Content = buffered;
-        }
-
+        var body = await BufferAsync(response, cancellationToken).ConfigureAwait(false);
         var exchange = Capture(request, response, body);
         RuleContext.Current?.AttachEvidence(exchange);
         _sink?.Add(exchange);
         response.RequestMessage ??= request;
         return response;
+    }
+
+    /// <summary>Reads a response body once and puts it back as a buffered copy, so the caller can still read it.</summary>
+    public static async Task<byte[]> BufferAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        if (response.Content is null)
+            return [];
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        var buffered = new ByteArrayContent(body);
+        foreach (var h in response.Content.Headers)
+            buffered.Headers.TryAddWithoutValidation(h.Key, h.Value);
+        response.Content = buffered;
+        return body;
     }
 
     /// <summary>Builds the redacted exchange record.</summary>

@@ -1,3 +1,4 @@
+using EvidenceBot.Core.Json;
 using System.Text;
 using System.Text.Json;
 using NJsonSchema;
@@ -122,7 +123,7 @@ internal static class ControlCatalogLoader
 
         if (schema is null)
             return root;
-        var found = Flatten(schema.Validate(file.Text)).ToList();
+        var found = SchemaErrors.Flatten(schema.Validate(file.Text)).ToList();
         foreach (var e in found)
             errors.Add(new CatalogError(file.Display, JsonPath(e.Path), e.HasLineInfo ? e.LineNumber : 0, Describe(e)));
         return found.Count == 0 ? root : null;
@@ -250,22 +251,6 @@ internal static class ControlCatalogLoader
             ?? throw new InvalidOperationException(name + " is not embedded");
         using var reader = new StreamReader(stream, Encoding.UTF8);
         return JsonSchema.FromJsonAsync(reader.ReadToEnd()).GetAwaiter().GetResult();
-    }
-
-    private static IEnumerable<ValidationError> Flatten(IEnumerable<ValidationError> errors)
-    {
-        foreach (var e in errors)
-        {
-            if (e is ChildSchemaValidationError child && child.Errors.Count > 0)
-            {
-                foreach (var inner in Flatten(child.Errors.SelectMany(x => x.Value)))
-                    yield return inner;
-            }
-            else
-            {
-                yield return e;
-            }
-        }
     }
 
     private static string JsonPath(string? path)

@@ -55,15 +55,7 @@ internal sealed class RecordingHandler : DelegatingHandler
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        byte[] body = [];
-        if (response.Content is not null)
-        {
-            body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-            var buffered = new ByteArrayContent(body);
-            foreach (var h in response.Content.Headers)
-                buffered.Headers.TryAddWithoutValidation(h.Key, h.Value);
-            response.Content = buffered;
-        }
+        var body = await CapturingHandler.BufferAsync(response, cancellationToken).ConfigureAwait(false);
 
         response.RequestMessage ??= request;
         var slot = ExchangeSlot.Current;

@@ -1,0 +1,28 @@
+using NJsonSchema.Validation;
+
+namespace EvidenceBot.Core.Json;
+
+/// <summary>Helpers for reporting NJsonSchema validation errors.</summary>
+public static class SchemaErrors
+{
+    /// <summary>
+    /// NJsonSchema nests the errors of <c>oneOf</c>/<c>anyOf</c>/<c>items</c> branches; a user needs the leaves,
+    /// each with its own path and line.
+    /// </summary>
+    public static IEnumerable<ValidationError> Flatten(IEnumerable<ValidationError> errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        foreach (var e in errors)
+        {
+            if (e is ChildSchemaValidationError child && child.Errors.Count > 0)
+            {
+                foreach (var inner in Flatten(child.Errors.SelectMany(x => x.Value)))
+                    yield return inner;
+            }
+            else
+            {
+                yield return e;
+            }
+        }
+    }
+}
