@@ -93,7 +93,7 @@ internal sealed class RoslynRuleCompiler
             .WithReferences(SharedReferences.Value)
             .WithImports(RuleImports.Namespaces)
             .WithMetadataResolver(ScriptMetadataResolver.Default.WithSearchPaths())
-            .WithOptimizationLevel(OptimizationLevel.Release)
+            .WithOptimizationLevel(OptimizationLevel.Debug)
             .WithAllowUnsafe(false)
             .WithEmitDebugInformation(false)
             .WithLanguageVersion(LanguageVersion.Latest);

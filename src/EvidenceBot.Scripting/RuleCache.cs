@@ -129,7 +129,7 @@ public sealed class RuleCache
         sb.Append("roslyn=").Append(roslyn)
           .Append(";deny=").Append(ApiDenyList.Version)
           .Append(";checkpoint=").Append(CheckpointInjector.Version)
-          .Append(";options=script,latest,release,nounsafe;imports=").Append(string.Join(',', RuleImports.Namespaces));
+          .Append(";options=script,latest,debug,nounsafe;imports=").Append(string.Join(',', RuleImports.Namespaces));
         foreach (var asm in RuleContractAssemblies.All)
             sb.Append(';').Append(asm.GetName().Name).Append('=').Append(asm.ManifestModule.ModuleVersionId);
         return sb.ToString();

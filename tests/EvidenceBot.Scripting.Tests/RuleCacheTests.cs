@@ -87,3 +87,74 @@ public class RuleCacheTests
         Assert.Single(Directory.GetFiles(t.Cache, "*.dll"));
     }
 }
+
+public class HeaderCacheTests
+{
+    [Fact]
+    public void Load_SecondStart_ReadsTheSameManifestFromTheHeaderCache()
+    {
+        using var t = new TempRules();
+        t.Write("a.csx", """
+            /* ---
+            id: FULL-1
+            title: Every header field
+            description: text
+            severity: critical
+            sources: [github]
+            controls:
+              - { id: "ISO27001:2022/A.8.16", relation: partial }
+            parameters: { n: 2, names: [a, b], on: true, nested: { x: 1 } }
+            timeout: 1500ms
+            schedule: "0 * * * *"
+            freshness: 2d
+            --- */
+            Pass("a", "b");
+            """);
+
+        var fresh = Assert.Single(t.Load().Rules).Manifest;
+        var cached = Assert.Single(t.Load().Rules).Manifest;
+
+        Assert.Equal(fresh.Id, cached.Id);
+        Assert.Equal(fresh.Title, cached.Title);
+        Assert.Equal(fresh.Description, cached.Description);
+        Assert.Equal(fresh.Severity, cached.Severity);
+        Assert.Equal(fresh.Sources, cached.Sources);
+        Assert.Equal(fresh.Controls, cached.Controls);
+        Assert.Equal(fresh.ControlLines, cached.ControlLines);
+        Assert.Equal(fresh.Parameters.Keys, cached.Parameters.Keys);
+        Assert.All(fresh.Parameters, p => Assert.Equal(p.Value.GetRawText(), cached.Parameters[p.Key].GetRawText()));
+        Assert.Equal(fresh.Timeout, cached.Timeout);
+        Assert.Equal(fresh.Freshness, cached.Freshness);
+        Assert.Equal(fresh.Schedule, cached.Schedule);
+        Assert.Equal(fresh.SourceSha256, cached.SourceSha256);
+        Assert.Equal(fresh.SourcePath, cached.SourcePath);
+    }
+
+    [Fact]
+    public void Load_BadHeaderSecondStart_ReportsTheSameErrorFromTheCache()
+    {
+        using var t = new TempRules();
+        t.Write("bad.csx", "/* ---\nid: B-1\ntitle: Bad\nseverity: urgent\n--- */\n");
+
+        var first = t.Load().Diagnostics.Select(d => d.ToString()).ToList();
+        var second = t.Load().Diagnostics.Select(d => d.ToString()).ToList();
+
+        Assert.NotEmpty(first);
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public void Load_DamagedHeaderCacheEntry_IsParsedAgain()
+    {
+        using var t = new TempRules();
+        t.Rule("a.csx", "A-1", "Pass(\"a\", \"b\");");
+        t.Load();
+        foreach (var f in Directory.GetFiles(t.Cache, "*.header.json"))
+            File.WriteAllText(f, "{ \"manifest\": 42 }");
+
+        var again = t.Load();
+
+        Assert.Equal("A-1", Assert.Single(again.Rules).Manifest.Id);
+        Assert.Empty(again.Diagnostics);
+    }
+}
