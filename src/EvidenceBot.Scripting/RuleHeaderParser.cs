@@ -240,23 +240,9 @@ public static partial class RuleHeaderParser
             ValidationErrorKind.PatternMismatch => $"does not have the expected form {e.Schema?.Pattern}{shown}",
             ValidationErrorKind.StringExpected or ValidationErrorKind.ArrayExpected or ValidationErrorKind.ObjectExpected
                 or ValidationErrorKind.IntegerExpected or ValidationErrorKind.NumberExpected or ValidationErrorKind.BooleanExpected =>
-                $"{Humanize(e.Kind)}{shown}",
-            _ => $"{Humanize(e.Kind)}{shown}",
+                $"{SchemaErrors.Humanize(e.Kind)}{shown}",
+            _ => $"{SchemaErrors.Humanize(e.Kind)}{shown}",
         };
-    }
-
-    private static string Humanize(ValidationErrorKind kind)
-    {
-        var s = kind.ToString();
-        var sb = new StringBuilder();
-        foreach (var c in s)
-        {
-            if (char.IsUpper(c) && sb.Length > 0)
-                sb.Append(' ');
-            sb.Append(char.ToLowerInvariant(c));
-        }
-
-        return sb.ToString();
     }
 
     private static JsonNode? Lookup(JsonNode? root, string? path)

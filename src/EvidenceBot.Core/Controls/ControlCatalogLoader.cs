@@ -268,21 +268,8 @@ internal static class ControlCatalogLoader
         ValidationErrorKind.StringTooShort => $"is shorter than {e.Schema?.MinLength} characters",
         ValidationErrorKind.StringTooLong => $"is longer than {e.Schema?.MaxLength} characters",
         ValidationErrorKind.TooFewItems => $"needs at least {e.Schema?.MinItems} item(s)",
-        _ => Humanize(e.Kind.ToString()),
+        _ => SchemaErrors.Humanize(e.Kind),
     };
-
-    private static string Humanize(string kind)
-    {
-        var sb = new StringBuilder();
-        foreach (var c in kind)
-        {
-            if (char.IsUpper(c) && sb.Length > 0)
-                sb.Append(' ');
-            sb.Append(char.ToLowerInvariant(c));
-        }
-
-        return sb.ToString();
-    }
 
     private static string FirstSentence(string message)
     {

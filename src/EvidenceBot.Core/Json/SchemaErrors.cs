@@ -1,3 +1,4 @@
+using System.Text;
 using NJsonSchema.Validation;
 
 namespace EvidenceBot.Core.Json;
@@ -24,5 +25,19 @@ public static class SchemaErrors
                 yield return e;
             }
         }
+    }
+
+    /// <summary>An error kind as words: <c>NumberExpected</c> → <c>number expected</c>.</summary>
+    public static string Humanize(ValidationErrorKind kind)
+    {
+        var sb = new StringBuilder();
+        foreach (var c in kind.ToString())
+        {
+            if (char.IsUpper(c) && sb.Length > 0)
+                sb.Append(' ');
+            sb.Append(char.ToLowerInvariant(c));
+        }
+
+        return sb.ToString();
     }
 }
