@@ -8,21 +8,28 @@ namespace EvidenceBot.Cli;
 /// <summary>Everything a command needs from the outside world, so tests can run the CLI in-process.</summary>
 internal sealed class CliContext
 {
+    private readonly Lazy<IAnsiConsole> _console;
+
     public CliContext(TextWriter stdout, TextWriter stderr, TimeProvider time, bool interactive)
     {
         Out = stdout;
         Err = stderr;
         Time = time;
         Interactive = interactive;
-        Console = AnsiConsole.Create(new AnsiConsoleSettings
+        // Created on first use: only a terminal draws with Spectre, and a redirected run should not pay its start-up.
+        _console = new Lazy<IAnsiConsole>(() =>
         {
-            Out = new AnsiConsoleOutput(stdout),
-            Ansi = interactive ? AnsiSupport.Detect : AnsiSupport.No,
-            ColorSystem = interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-            Interactive = interactive ? InteractionSupport.Detect : InteractionSupport.No,
+            var console = AnsiConsole.Create(new AnsiConsoleSettings
+            {
+                Out = new AnsiConsoleOutput(stdout),
+                Ansi = interactive ? AnsiSupport.Detect : AnsiSupport.No,
+                ColorSystem = interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+                Interactive = interactive ? InteractionSupport.Detect : InteractionSupport.No,
+            });
+            if (!interactive)
+                console.Profile.Width = 160;
+            return console;
         });
-        if (!interactive)
-            Console.Profile.Width = 160;
     }
 
     public TextWriter Out { get; }
@@ -33,7 +40,7 @@ internal sealed class CliContext
 
     public bool Interactive { get; }
 
-    public IAnsiConsole Console { get; }
+    public IAnsiConsole Console => _console.Value;
 
     /// <summary>Writes an error line to stderr.</summary>
     public void Error(string message) => Err.WriteLine("error: " + message);

@@ -15,6 +15,10 @@ public class RunCommandTests
 
         Assert.Equal(0, exit);
         Assert.Contains("2 rule execution(s): 1 pass, 0 fail, 0 error, 1 not applicable", stdout, StringComparison.Ordinal);
+        // Redirected output (a log, a pipe) gets plain aligned columns, no box drawing.
+        Assert.Matches(@"(?m)^Rule +Target +Verdict +Findings +ms +Note$", stdout);
+        Assert.Matches(@"(?m)^A-1 +default +pass +1 pass / 0 fail +\d+$", stdout);
+        Assert.DoesNotContain("│", stdout, StringComparison.Ordinal);
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(cli.Out, "results.json")));
         var root = doc.RootElement;
         Assert.False(string.IsNullOrEmpty(root.GetProperty("runId").GetString()));

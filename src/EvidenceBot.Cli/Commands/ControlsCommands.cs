@@ -5,7 +5,6 @@ using EvidenceBot.Core.Controls;
 using EvidenceBot.Core.Engine;
 using EvidenceBot.Core.Rules;
 using EvidenceBot.Scripting;
-using Spectre.Console;
 
 namespace EvidenceBot.Cli.Commands;
 
@@ -88,16 +87,15 @@ internal static class ControlsCommands
 
             foreach (var f in frameworks)
             {
-                var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"{f.Id}: {f.Name}"));
-                table.AddColumns("Id", "Title", "Group", "Kind");
+                var table = new TextTable("Id", "Title", "Group", "Kind") { Title = $"{f.Id}: {f.Name}" };
                 foreach (var c in catalog.Controls(f.Id))
                 {
                     var indent = new string(' ', 2 * Depth(catalog, c));
-                    table.AddRow(Markup.Escape(c.Id), Markup.Escape(indent + c.Title), Markup.Escape(c.GroupTitle ?? ""), c.Kind);
+                    table.AddRow(c.Id, indent + c.Title, c.GroupTitle ?? "", c.Kind);
                 }
 
-                cli.Console.Write(table);
-                cli.Console.WriteLine($"{f.Id}: {catalog.Controls(f.Id).Count(c => c.Assessable)} {string.Join("/", f.AssessableKinds)}(s), {catalog.Controls(f.Id).Count} entries");
+                table.Write(cli);
+                cli.Out.WriteLine($"{f.Id}: {catalog.Controls(f.Id).Count(c => c.Assessable)} {string.Join("/", f.AssessableKinds)}(s), {catalog.Controls(f.Id).Count} entries");
             }
 
             return ExitCodes.Ok;
@@ -188,24 +186,23 @@ internal static class ControlsCommands
                 return ExitCodes.Ok;
             }
 
-            cli.Console.WriteLine($"{control.Id}: {control.Title}");
+            cli.Out.WriteLine($"{control.Id}: {control.Title}");
             if (related.Count == 0)
             {
-                cli.Console.WriteLine("No crosswalk relation: evidence for it is shown under no other framework.");
+                cli.Out.WriteLine("No crosswalk relation: evidence for it is shown under no other framework.");
                 return ExitCodes.Ok;
             }
 
-            var table = new Table().Border(TableBorder.Rounded);
-            table.AddColumns("Related control", "Title", "Relation", "Evidence shown there", "Why");
+            var table = new TextTable("Related control", "Title", "Relation", "Evidence shown there", "Why");
             foreach (var r in related)
             {
                 var relation = r.Direction == CrosswalkDirection.Outgoing ? $"{Word(r.Relation)} →" : $"← {Word(r.Relation)}";
                 var flows = r.EvidenceFlows ? $"yes, at most {Word(ControlCatalog.ToControlRelation(r.Relation))}" : "no (supports is one-way)";
-                table.AddRow(Markup.Escape(r.Id), Markup.Escape(catalog.Find(r.Id)!.Title), Markup.Escape(relation), Markup.Escape(flows), Markup.Escape(r.Rationale));
+                table.AddRow(r.Id, catalog.Find(r.Id)!.Title, relation, flows, r.Rationale);
             }
 
-            cli.Console.Write(table);
-            cli.Console.WriteLine($"{related.Count} relation(s); {related.Count(r => r.EvidenceFlows)} show evidence for {control.Id} as derived");
+            table.Write(cli);
+            cli.Out.WriteLine($"{related.Count} relation(s); {related.Count(r => r.EvidenceFlows)} show evidence for {control.Id} as derived");
             return ExitCodes.Ok;
         }));
         return command;
@@ -250,26 +247,26 @@ internal static class ControlsCommands
     {
         foreach (var report in reports)
         {
-            var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"{report.Framework.Id}: {report.Framework.Name}"));
-            table.AddColumns("Control", "Title", "Direct", "Derived", "Verdict");
+            var table = new TextTable("Control", "Title", "Direct", "Derived", "Verdict") { Title = $"{report.Framework.Id}: {report.Framework.Name}" }
+                .Style(4, Summary.Color);
             foreach (var row in report.Rows)
             {
                 var direct = string.Join("\n", row.Direct.Select(e => $"{e.RuleId} ({Word(e.Relation)})"));
                 var derived = string.Join("\n", row.Derived.Select(e => $"{e.RuleId} ({Word(e.Relation)} via {e.Via})"));
                 var id = row.Control.Assessable ? row.Control.Id : row.Control.Id + " *";
-                var verdict = row.Status == CoverageStatus.Manual ? "[grey]manual[/]"
+                var verdict = row.Status == CoverageStatus.Manual ? "manual"
                     : row.Verdict is { } v ? Summary.Word(v) : withVerdicts ? "no result" : "";
-                table.AddRow(Markup.Escape(id), Markup.Escape(row.Control.Title), Markup.Escape(direct), Markup.Escape(derived), verdict);
+                table.AddRow(id, row.Control.Title, direct, derived, verdict);
             }
 
-            cli.Console.Write(table);
+            table.Write(cli);
             var t = report.Totals;
-            cli.Console.WriteLine(
+            cli.Out.WriteLine(
                 $"{report.Framework.Id}: {t.Controls} {string.Join("/", report.Framework.AssessableKinds)}(s); {t.Automated} covered by automated evidence " +
                 $"({t.Direct} direct, {t.DerivedOnly} derived only; {t.PartialOnly} of them partial only), {t.Manual} left to manual evidence" +
                 (report.Rows.Any(r => !r.Control.Assessable) ? "; * = not counted in totals" : ""));
             if (report.Verdicts is { } vt)
-                cli.Console.WriteLine($"  latest verdicts of covered controls: {vt.Pass} pass, {vt.Fail} fail, {vt.Error} error, {vt.NotApplicable} not applicable, {vt.NoResult} without a result");
+                cli.Out.WriteLine($"  latest verdicts of covered controls: {vt.Pass} pass, {vt.Fail} fail, {vt.Error} error, {vt.NotApplicable} not applicable, {vt.NoResult} without a result");
         }
     }
 

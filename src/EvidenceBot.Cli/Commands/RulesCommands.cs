@@ -4,7 +4,6 @@ using EvidenceBot.Cli.Configuration;
 using EvidenceBot.Core.Engine;
 using EvidenceBot.Core.Rules;
 using EvidenceBot.Scripting;
-using Spectre.Console;
 
 namespace EvidenceBot.Cli.Commands;
 
@@ -50,16 +49,15 @@ internal static class RulesCommands
             }
             else
             {
-                var table = new Table().Border(TableBorder.Rounded);
-                table.AddColumns("Id", "Title", "Severity", "Sources", "Controls");
+                var table = new TextTable("Id", "Title", "Severity", "Sources", "Controls");
                 foreach (var m in manifests)
                 {
-                    table.AddRow(Markup.Escape(m.Id), Markup.Escape(m.Title), m.Severity.ToString().ToLowerInvariant(),
-                        Markup.Escape(string.Join(", ", m.Sources)), Markup.Escape(string.Join("\n", m.Controls.Select(c => $"{c.Id} ({c.Relation.ToString().ToLowerInvariant()})"))));
+                    table.AddRow(m.Id, m.Title, m.Severity.ToString().ToLowerInvariant(),
+                        string.Join(", ", m.Sources), string.Join("\n", m.Controls.Select(c => $"{c.Id} ({c.Relation.ToString().ToLowerInvariant()})")));
                 }
 
-                cli.Console.Write(table);
-                cli.Console.WriteLine($"{manifests.Count} rule(s)");
+                table.Write(cli);
+                cli.Out.WriteLine($"{manifests.Count} rule(s)");
             }
 
             return set.HasErrors ? ExitCodes.UsageOrConfig : ExitCodes.Ok;

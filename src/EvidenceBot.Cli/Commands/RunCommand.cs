@@ -4,7 +4,6 @@ using EvidenceBot.Cli.Configuration;
 using EvidenceBot.Core.Engine;
 using EvidenceBot.Core.Rules;
 using EvidenceBot.Scripting;
-using Spectre.Console;
 
 namespace EvidenceBot.Cli.Commands;
 
@@ -114,7 +113,7 @@ internal static class RunCommand
         Summary.Write(cli, result);
         if (sources.GitHub?.Stats is { Asked: > 0 } gh)
             cli.Err.WriteLine($"GitHub: {gh.Asked} request(s) asked by rules, {gh.Fetched} distinct, {gh.Sent} sent, {gh.Revalidated} answered 304 from the ETag cache");
-        cli.Console.WriteLine($"Results: {resultsPath}");
+        cli.Out.WriteLine($"Results: {resultsPath}");
         phases.Mark("summary");
         var bundle = await EvidenceStep.WriteBundleAsync(cli, result, signer, options.OutDirectory, options.Archive, ct).ConfigureAwait(false);
         phases.Mark("write bundle");
