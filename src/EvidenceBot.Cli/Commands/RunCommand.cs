@@ -106,7 +106,7 @@ internal static class RunCommand
         Directory.CreateDirectory(options.OutDirectory);
         var resultsPath = Path.Combine(options.OutDirectory, "results.json");
         var temp = resultsPath + ".tmp";
-        await File.WriteAllTextAsync(temp, JsonSerializer.Serialize(result, JsonOutput.Options), ct).ConfigureAwait(false);
+        await File.WriteAllBytesAsync(temp, RunResultJson.Serialize(result), ct).ConfigureAwait(false);
         File.Move(temp, resultsPath, overwrite: true);
         phases.Mark("write results.json");
 

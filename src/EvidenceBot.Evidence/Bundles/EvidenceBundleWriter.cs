@@ -79,13 +79,7 @@ public sealed record ChainHead(
 /// </summary>
 public static class EvidenceBundleWriter
 {
-    private static readonly JsonSerializerOptions ResultsJson = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
-
-    private static readonly JsonSerializerOptions HeadJson = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions HeadJson = new() { WriteIndented = true, TypeInfoResolver = StatementJsonContext.Default };
 
     /// <summary>Writes the bundle (and archive); returns where and what. Throws on any failure, leaving no complete-looking folder.</summary>
     public static async Task<BundleWriteResult> WriteAsync(BundleRequest request, CancellationToken ct)
@@ -123,7 +117,7 @@ public static class EvidenceBundleWriter
             foreach (var (original, bytes) in request.RuleSources)
                 Put(sourcePaths[original], bytes);
 
-            Put(BundleLayout.Results, JsonSerializer.SerializeToUtf8Bytes(run, ResultsJson));
+            Put(BundleLayout.Results, RunResultJson.Serialize(run));
             var signer = request.Signer;
             if (signer is not null)
                 Put(BundleLayout.PublicKey, Encoding.ASCII.GetBytes(signer.PublicKey.ToPem()));

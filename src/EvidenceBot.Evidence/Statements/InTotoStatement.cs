@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using EvidenceBot.Evidence.Bundles;
 using EvidenceBot.Core.Rules;
 
 namespace EvidenceBot.Evidence.Statements;
@@ -39,16 +41,26 @@ public static class InTotoStatement
     /// <summary>Our predicate type for the manifest of a run bundle.</summary>
     public const string ManifestPredicateType = "https://evidencebot.dev/evidence/manifest/v1";
 
-    /// <summary>How statements are serialized: compact, and the exact bytes are what gets signed.</summary>
+    /// <summary>
+    /// How statements are serialized: compact, and the exact bytes are what gets signed. Our own statement types use
+    /// serializer code generated at build time (no reflection at start-up); any other predicate type still works.
+    /// </summary>
     public static JsonSerializerOptions JsonOptions { get; } = new()
     {
         WriteIndented = false,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        TypeInfoResolver = JsonTypeInfoResolver.Combine(StatementJsonContext.Default, new DefaultJsonTypeInfoResolver()),
+    };
+
+    // Writing our own statements uses generated serialization code only: no metadata to build at start-up.
+    private static readonly JsonSerializerOptions WriteOptions = new(StatementWriteJsonContext.Default.Options)
+    {
+        TypeInfoResolver = JsonTypeInfoResolver.Combine(StatementWriteJsonContext.Default, new DefaultJsonTypeInfoResolver()),
     };
 
     /// <summary>Serializes a statement once; sign and store exactly these bytes.</summary>
     public static byte[] Serialize<TPredicate>(InTotoStatement<TPredicate> statement) =>
-        JsonSerializer.SerializeToUtf8Bytes(statement, JsonOptions);
+        JsonSerializer.SerializeToUtf8Bytes(statement, WriteOptions);
 
     /// <summary>Reads a statement; the message names the file and what is wrong.</summary>
     public static InTotoStatement<TPredicate> Deserialize<TPredicate>(ReadOnlySpan<byte> bytes, string where)
@@ -188,3 +200,15 @@ public sealed record PredicateEvidence(
     [property: JsonPropertyName("method")] string Method,
     [property: JsonPropertyName("url")] string Url,
     [property: JsonPropertyName("status")] int Status);
+
+[JsonSourceGenerationOptions(WriteIndented = false, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(InTotoStatement<RuleExecutionPredicate>))]
+[JsonSerializable(typeof(InTotoStatement<ManifestPredicate>))]
+[JsonSerializable(typeof(SigstoreBundle))]
+[JsonSerializable(typeof(ChainHead))]
+internal sealed partial class StatementJsonContext : JsonSerializerContext;
+
+[JsonSourceGenerationOptions(WriteIndented = false, DefaultIgnoreCondition = JsonIgnoreCondition.Never, GenerationMode = JsonSourceGenerationMode.Serialization)]
+[JsonSerializable(typeof(InTotoStatement<RuleExecutionPredicate>))]
+[JsonSerializable(typeof(InTotoStatement<ManifestPredicate>))]
+internal sealed partial class StatementWriteJsonContext : JsonSerializerContext;

@@ -26,6 +26,7 @@ public sealed record SigstoreBundle
     {
         WriteIndented = false,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        TypeInfoResolver = StatementJsonContext.Default,
     };
 
     /// <summary>Wraps a signed envelope; <paramref name="keyHint"/> is the key id (hex SHA-256 of the SPKI DER).</summary>
