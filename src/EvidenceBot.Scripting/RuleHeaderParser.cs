@@ -120,7 +120,7 @@ public static partial class RuleHeaderParser
             {
                 var id = array[i]!["id"]!.GetValue<string>();
                 var relation = array[i]!["relation"]!.GetValue<string>();
-                controls.Add(new ControlMapping(id, JsonSerializer.Deserialize<ControlRelation>($"\"{relation}\"")));
+                controls.Add(new ControlMapping(id, WireNames.Parse<ControlRelation>(relation)));
                 controlLines.TryAdd(id, lineFor($"#/controls[{i}].id"));
             }
         }
@@ -137,7 +137,7 @@ public static partial class RuleHeaderParser
             Id = obj["id"]!.GetValue<string>(),
             Title = obj["title"]!.GetValue<string>(),
             Description = obj["description"]?.GetValue<string>() ?? "",
-            Severity = obj["severity"] is JsonNode s ? JsonSerializer.Deserialize<Severity>($"\"{s.GetValue<string>()}\"") : Severity.Medium,
+            Severity = obj["severity"] is JsonNode s ? WireNames.Parse<Severity>(s.GetValue<string>()) : Severity.Medium,
             Sources = obj["sources"] is JsonArray src ? [.. src.Select(x => x!.GetValue<string>())] : [],
             Controls = controls,
             ControlLines = controlLines,

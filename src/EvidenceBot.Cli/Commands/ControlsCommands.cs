@@ -3,6 +3,7 @@ using System.Text.Json;
 using EvidenceBot.Cli.Configuration;
 using EvidenceBot.Core.Controls;
 using EvidenceBot.Core.Engine;
+using EvidenceBot.Core.Json;
 using EvidenceBot.Core.Rules;
 using EvidenceBot.Scripting;
 
@@ -334,9 +335,9 @@ internal static class ControlsCommands
         _ => 0,
     };
 
-    private static string Word(ControlRelation relation) => JsonSerializer.Serialize(relation).Trim('"');
+    private static string Word(ControlRelation relation) => WireNames.Of(relation);
 
-    private static string Word(CrosswalkRelation relation) => JsonSerializer.Serialize(relation).Trim('"');
+    private static string Word(CrosswalkRelation relation) => WireNames.Of(relation);
 
     private static int Depth(ControlCatalog catalog, Control control)
     {

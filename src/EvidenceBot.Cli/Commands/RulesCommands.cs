@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using EvidenceBot.Cli.Configuration;
 using EvidenceBot.Core.Engine;
+using EvidenceBot.Core.Json;
 using EvidenceBot.Core.Rules;
 using EvidenceBot.Scripting;
 
@@ -52,8 +53,8 @@ internal static class RulesCommands
                 var table = new TextTable("Id", "Title", "Severity", "Sources", "Controls");
                 foreach (var m in manifests)
                 {
-                    table.AddRow(m.Id, m.Title, m.Severity.ToString().ToLowerInvariant(),
-                        string.Join(", ", m.Sources), string.Join("\n", m.Controls.Select(c => $"{c.Id} ({c.Relation.ToString().ToLowerInvariant()})")));
+                    table.AddRow(m.Id, m.Title, WireNames.Of(m.Severity),
+                        string.Join(", ", m.Sources), string.Join("\n", m.Controls.Select(c => $"{c.Id} ({WireNames.Of(c.Relation)})")));
                 }
 
                 table.Write(cli);

@@ -1,4 +1,5 @@
 using EvidenceBot.Core.Engine;
+using EvidenceBot.Core.Json;
 using EvidenceBot.Core.Rules;
 
 namespace EvidenceBot.Cli.Commands;
@@ -6,13 +7,7 @@ namespace EvidenceBot.Cli.Commands;
 /// <summary>The summary table and totals line.</summary>
 internal static class Summary
 {
-    public static string Word(Verdict v) => v switch
-    {
-        Verdict.Pass => "pass",
-        Verdict.Fail => "fail",
-        Verdict.Error => "error",
-        _ => "not_applicable",
-    };
+    public static string Word(Verdict v) => WireNames.Of(v);
 
     /// <summary>The terminal colour of a verdict word.</summary>
     public static string? Color(string word) => word switch

@@ -1,6 +1,6 @@
-using EvidenceBot.Core.Json;
 using System.Text;
 using System.Text.Json;
+using EvidenceBot.Core.Json;
 using NJsonSchema;
 using NJsonSchema.Validation;
 
@@ -224,7 +224,7 @@ internal static class ControlCatalogLoader
             if (ok)
             {
                 pairs[key] = i;
-                var relation = JsonSerializer.Deserialize<CrosswalkRelation>(r.GetProperty("relation").GetRawText());
+                var relation = WireNames.Parse<CrosswalkRelation>(r.GetProperty("relation").GetString());
                 links.Add(new CrosswalkLink(from, to, relation, r.GetProperty("rationale").GetString()!));
             }
 

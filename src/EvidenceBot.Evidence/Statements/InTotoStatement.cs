@@ -1,8 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
-using EvidenceBot.Evidence.Bundles;
+using EvidenceBot.Core.Json;
 using EvidenceBot.Core.Rules;
+using EvidenceBot.Evidence.Bundles;
 
 namespace EvidenceBot.Evidence.Statements;
 
@@ -180,12 +181,7 @@ public sealed record PredicateControl(
         [.. (controls ?? []).Select(c => new PredicateControl(c.Id, RelationName(c.Relation), false, null))];
 
     /// <summary>The wire name of a relation.</summary>
-    public static string RelationName(ControlRelation relation) => relation switch
-    {
-        ControlRelation.Satisfies => "satisfies",
-        ControlRelation.Supports => "supports",
-        _ => "partial",
-    };
+    public static string RelationName(ControlRelation relation) => WireNames.Of(relation);
 }
 
 /// <summary>One raw evidence file and what it is.</summary>
