@@ -19,7 +19,7 @@ public static class ObservedJson
     public const int MaxDepth = 12;
 
     // Weak keys: rule types live in a collectible load context and must not be pinned by this cache.
-    private static readonly ConditionalWeakTable<Type, PropertyInfo[]> Properties = new();
+    private static readonly ConditionalWeakTable<Type, Member[]> Members = new();
 
     /// <summary>Serializes <paramref name="value"/> to a standalone JSON element.</summary>
     public static JsonElement ToElement(object? value)
@@ -128,18 +128,17 @@ public static class ObservedJson
         }
 
         w.WriteStartObject();
-        foreach (var p in Properties.GetValue(type, static t =>
-                     [.. t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanRead && p.GetIndexParameters().Length == 0)]))
+        foreach (var m in Members.GetValue(type, MembersOf))
         {
-            w.WritePropertyName(CamelCase(p.Name));
+            w.WritePropertyName(m.Name);
             object? v;
             try
             {
-                v = p.GetValue(value);
+                v = m.Field is not null ? m.Field.GetValue(value) : m.Property.GetValue(value);
             }
             catch (TargetInvocationException ex)
             {
-                w.WriteStringValue($"<error reading {p.Name}: {ex.InnerException?.Message}>");
+                w.WriteStringValue($"<error reading {m.Property.Name}: {ex.InnerException?.Message}>");
                 continue;
             }
 
@@ -148,6 +147,19 @@ public static class ObservedJson
 
         w.WriteEndObject();
     }
+
+    private static Member[] MembersOf(Type type)
+    {
+        // An anonymous type's getter only returns its backing field: read the field, which needs no code generated
+        // or compiled for a getter that every rule's own anonymous types would otherwise each pay for.
+        var anonymous = type.IsDefined(typeof(CompilerGeneratedAttribute), false) && type.Name.Contains("AnonymousType", StringComparison.Ordinal);
+        return [.. type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanRead && p.GetIndexParameters().Length == 0)
+            .Select(p => new Member(CamelCase(p.Name), p,
+                anonymous ? type.GetField($"<{p.Name}>i__Field", BindingFlags.NonPublic | BindingFlags.Instance) : null))];
+    }
+
+    private sealed record Member(string Name, PropertyInfo Property, FieldInfo? Field);
 
     private static void WriteFloat(Utf8JsonWriter w, double d)
     {

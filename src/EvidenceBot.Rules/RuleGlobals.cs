@@ -68,6 +68,8 @@ public class RuleGlobals
     {
         if (!_context.Parameters.TryGetValue(name, out var value))
             throw new KeyNotFoundException($"parameter '{name}' is not declared in the rule header and not set in the configuration");
+        if (ParameterValue.TryRead<T>(value, out var simple))
+            return simple;
         try
         {
             return value.Deserialize<T>(ParameterJson)

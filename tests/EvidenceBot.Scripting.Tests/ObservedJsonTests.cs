@@ -47,6 +47,14 @@ public class ObservedJsonTests
     }
 
     [Fact]
+    public void ToElement_AnonymousObjectsOfManyShapes_ReadEveryMemberInDeclarationOrder()
+    {
+        var json = ObservedJson.ToElement(new { zeta = 1, Alpha = "a", nested = new { when = new DateTimeOffset(2026, 11, 28, 0, 0, 0, TimeSpan.Zero), none = (string?)null }, list = new[] { new { k = 1 } } });
+
+        Assert.Equal("""{"zeta":1,"alpha":"a","nested":{"when":"2026-11-28T00:00:00+00:00","none":null},"list":[{"k":1}]}""", json.GetRawText());
+    }
+
+    [Fact]
     public void ToElement_Cycle_IsCutAtMaxDepthInsteadOfFailingTheRule()
     {
         var a = new Node { Value = 1 };
