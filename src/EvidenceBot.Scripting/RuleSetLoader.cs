@@ -61,33 +61,41 @@ public static class RuleSetLoader
 
         var cache = new RuleCache(options.CacheDirectory);
         var headers = new HeaderCache(cache);
-        var parsed = new List<(RuleManifest Manifest, string Text)>();
-        var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var file in files)
+        // Reading files and headers is independent per file: done in parallel, then merged in file order so that
+        // diagnostics and "which file keeps a duplicate id" do not depend on timing.
+        var read = new (RuleManifest? Manifest, string Text, List<RuleDiagnostic> Diagnostics)[files.Count];
+        var workingFolder = Directory.GetCurrentDirectory();
+        Parallel.For(0, files.Count, i =>
         {
-            var display = DisplayPath(file);
-            string text;
+            var display = DisplayPath(files[i], workingFolder);
+            var found = new List<RuleDiagnostic>();
             try
             {
-                text = File.ReadAllText(file, Encoding.UTF8);
+                var text = File.ReadAllText(files[i], Encoding.UTF8);
+                read[i] = (headers.Parse(display, text, found), text, found);
             }
             catch (IOException ex)
             {
-                diagnostics.Add(new RuleDiagnostic(new SourceLocation(display, 0), DiagnosticSeverity.Error, "EB0011", $"cannot read the rule: {ex.Message}"));
-                continue;
+                found.Add(new RuleDiagnostic(new SourceLocation(display, 0), DiagnosticSeverity.Error, "EB0011", $"cannot read the rule: {ex.Message}"));
+                read[i] = (null, "", found);
             }
+        });
 
-            var manifest = headers.Parse(display, text, diagnostics);
+        var parsed = new List<(RuleManifest Manifest, string Text)>();
+        var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (manifest, text, found) in read)
+        {
+            diagnostics.AddRange(found);
             if (manifest is null)
                 continue;
             if (seen.TryGetValue(manifest.Id, out var other))
             {
-                diagnostics.Add(new RuleDiagnostic(new SourceLocation(display, 1), DiagnosticSeverity.Error, "EB0012",
+                diagnostics.Add(new RuleDiagnostic(new SourceLocation(manifest.SourcePath, 1), DiagnosticSeverity.Error, "EB0012",
                     $"rule id '{manifest.Id}' is already used by {other}: rule ids must be unique", manifest.Id));
                 continue;
             }
 
-            seen[manifest.Id] = display;
+            seen[manifest.Id] = manifest.SourcePath;
             if (options.Only.Count == 0 || options.Only.Contains(manifest.Id, StringComparer.OrdinalIgnoreCase))
                 parsed.Add((manifest, text));
         }
@@ -99,28 +107,19 @@ public static class RuleSetLoader
 
         var results = new LoadedRule[parsed.Count];
         var keys = new string[parsed.Count];
-        var misses = new List<int>();
-        var hits = 0;
         var alc = new RuleLoadContext();
-        for (var i = 0; i < parsed.Count; i++)
+        // Cached rules load in parallel too: each is a file read, a hash and an assembly mapped into the context.
+        Parallel.For(0, parsed.Count, i =>
         {
             var (manifest, text) = parsed[i];
             keys[i] = RuleCache.KeyFor(text, LoadedTexts(text, manifest.SourcePath));
             if (cache.TryGetImage(keys[i], out var image) && TryLoad(alc, image) is { } program)
-            {
                 results[i] = LoadedRule.Ready(manifest, program);
-                hits++;
-            }
             else if (cache.TryGetFailure(keys[i]) is { } failure)
-            {
                 results[i] = new LoadedRule(manifest, null, failure);
-                hits++;
-            }
-            else
-            {
-                misses.Add(i);
-            }
-        }
+        });
+        var misses = Enumerable.Range(0, parsed.Count).Where(i => results[i] is null).ToList();
+        var hits = parsed.Count - misses.Count;
 
         if (misses.Count > 0)
             CompileMisses(root, parsed, keys, misses, cache, alc, results);
@@ -131,9 +130,11 @@ public static class RuleSetLoader
     }
 
     /// <summary>Relative to the working folder when below it (what a user typed), else absolute.</summary>
-    public static string DisplayPath(string file)
+    public static string DisplayPath(string file) => DisplayPath(file, Directory.GetCurrentDirectory());
+
+    private static string DisplayPath(string file, string workingFolder)
     {
-        var relative = Path.GetRelativePath(Directory.GetCurrentDirectory(), file);
+        var relative = Path.GetRelativePath(workingFolder, file);
         return relative.StartsWith("..", StringComparison.Ordinal) ? file : relative;
     }
 
@@ -141,11 +142,13 @@ public static class RuleSetLoader
     {
         try
         {
-            return ScriptRuleProgram.FromAssembly(alc.LoadFromAssemblyPath(image));
+            // From the bytes rather than the path: mapping a file costs three times as much per assembly, and the
+            // context's lock makes that cost serial however many threads load.
+            return ScriptRuleProgram.FromAssembly(alc.LoadFromStream(new MemoryStream(File.ReadAllBytes(image))));
         }
-        catch (BadImageFormatException)
+        catch (Exception ex) when (ex is BadImageFormatException or IOException)
         {
-            return null; // a damaged cache entry is a miss: it is compiled again and overwritten
+            return null; // a damaged or vanished cache entry is a miss: it is compiled again and overwritten
         }
     }
 

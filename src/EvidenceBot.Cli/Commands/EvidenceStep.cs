@@ -75,8 +75,8 @@ internal static class EvidenceStep
         "WARNING: evidence will be UNSIGNED: no --key, $" + KeyEnvironmentVariable + ", signing.key or signing.keyVault.keyId. "
         + "Auditors cannot verify unsigned evidence; create a key with 'evidencebot keys generate --out keys' and pass --key keys/signing-key.pem.";
 
-    /// <summary>Writes the run's bundle under <paramref name="outputRoot"/> and prints where it is. Returns null (after printing why) when it could not be written.</summary>
-    public static async Task<BundleWriteResult?> WriteBundleAsync(CliContext cli, RunResult result, IEvidenceSigner? signer, string outputRoot, bool archive, CancellationToken ct)
+    /// <summary>Writes the run's bundle under <paramref name="outputRoot"/>; prints nothing, so it can run beside the summary.</summary>
+    public static async Task<BundleOutcome> WriteBundleAsync(TimeProvider time, RunResult result, IEvidenceSigner? signer, string outputRoot, bool archive, CancellationToken ct)
     {
         var sources = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var path in result.Rules.Select(r => r.SourcePath).Where(p => p.Length > 0).Distinct(StringComparer.Ordinal))
@@ -87,7 +87,7 @@ internal static class EvidenceStep
 
         try
         {
-            var written = await EvidenceBundleWriter.WriteAsync(new BundleRequest
+            return new BundleOutcome(await EvidenceBundleWriter.WriteAsync(new BundleRequest
             {
                 Run = result,
                 ControlsFor = ControlsWithCrosswalk,
@@ -95,23 +95,32 @@ internal static class EvidenceStep
                 Signer = signer,
                 OutputRoot = outputRoot,
                 Archive = archive,
-                Time = cli.Time,
-            }, ct).ConfigureAwait(false);
-
-            cli.Out.WriteLine($"Evidence bundle: {written.BundlePath} ({written.StatementCount} statement(s), {written.RawFileCount} raw evidence file(s))");
-            if (written.ArchivePath is not null)
-                cli.Out.WriteLine($"Archive: {written.ArchivePath}");
-            if (written.Signed)
-                cli.Out.WriteLine($"Signed with key {written.KeyId}; manifest sha256 {written.ManifestSha256}{(written.PreviousManifestSha256 is null ? " (first of its chain)" : $", chained to {written.PreviousManifestSha256}")}");
-            else
-                cli.Out.WriteLine("WARNING: this evidence is UNSIGNED: it cannot be verified. Sign runs with --key (see 'evidencebot keys generate').");
-            return written;
+                Time = time,
+            }, ct).ConfigureAwait(false), null);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or InvalidDataException or CryptographicException or Azure.RequestFailedException)
         {
-            cli.Error($"the evidence bundle could not be written: {ex.Message}");
+            return new BundleOutcome(null, $"the evidence bundle could not be written: {ex.Message}");
+        }
+    }
+
+    /// <summary>Prints where the bundle is and whether it is signed, or why it could not be written (then returns null).</summary>
+    public static BundleWriteResult? Report(CliContext cli, BundleOutcome outcome)
+    {
+        if (outcome.Written is not { } written)
+        {
+            cli.Error(outcome.Error!);
             return null;
         }
+
+        cli.Out.WriteLine($"Evidence bundle: {written.BundlePath} ({written.StatementCount} statement(s), {written.RawFileCount} raw evidence file(s))");
+        if (written.ArchivePath is not null)
+            cli.Out.WriteLine($"Archive: {written.ArchivePath}");
+        if (written.Signed)
+            cli.Out.WriteLine($"Signed with key {written.KeyId}; manifest sha256 {written.ManifestSha256}{(written.PreviousManifestSha256 is null ? " (first of its chain)" : $", chained to {written.PreviousManifestSha256}")}");
+        else
+            cli.Out.WriteLine("WARNING: this evidence is UNSIGNED: it cannot be verified. Sign runs with --key (see 'evidencebot keys generate').");
+        return written;
     }
 
     /// <summary>
@@ -126,3 +135,8 @@ internal static class EvidenceStep
             .Select(m => new PredicateControl(m.Id, PredicateControl.RelationName(m.Relation), m.Derived, m.Via))];
     }
 }
+
+/// <summary>What writing a bundle gave: the bundle, or why there is none.</summary>
+/// <param name="Written">The bundle written; null when it could not be.</param>
+/// <param name="Error">Why it could not be written; null when it was.</param>
+internal sealed record BundleOutcome(BundleWriteResult? Written, string? Error);

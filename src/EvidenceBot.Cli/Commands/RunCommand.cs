@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using EvidenceBot.Cli.Configuration;
+using EvidenceBot.Core.Controls;
 using EvidenceBot.Core.Engine;
 using EvidenceBot.Core.Rules;
 using EvidenceBot.Scripting;
@@ -63,6 +64,8 @@ internal static class RunCommand
     internal static async Task<int> ExecuteAsync(CliContext cli, EvidenceBotConfig cfg, RunOptions options, CancellationToken ct)
     {
         var phases = new PhaseTimer(cli);
+        // The control catalogs check the rules' control ids and expand the bundle's crosswalk: read them while the rules load.
+        var catalog = Task.Run(ControlCatalog.LoadDefault, ct);
         var set = RuleSetLoader.Load(new RuleLoadOptions
         {
             RulesDirectory = options.RulesDirectory,
@@ -70,7 +73,7 @@ internal static class RunCommand
             Only = options.Only,
         });
         phases.Mark("load rules");
-        set = ControlsCommands.CheckControls(set);
+        set = ControlsCommands.CheckControls(set, await catalog.ConfigureAwait(false));
         phases.Mark("check control ids");
         CommonOptions.PrintDiagnostics(cli, set.Diagnostics);
         if (set.Diagnostics.Any(d => d.Code == "EB0010"))
@@ -103,7 +106,9 @@ internal static class RunCommand
         var result = await engine.RunAsync(executions, runId, observer, ct).ConfigureAwait(false);
         phases.Mark("run rules");
 
+        // The bundle (signing, hashing, many small files) is written while results.json and the summary are.
         Directory.CreateDirectory(options.OutDirectory);
+        var bundle = Task.Run(() => EvidenceStep.WriteBundleAsync(cli.Time, result, signer, options.OutDirectory, options.Archive, ct), ct);
         var resultsPath = Path.Combine(options.OutDirectory, "results.json");
         var temp = resultsPath + ".tmp";
         await File.WriteAllBytesAsync(temp, RunResultJson.Serialize(result), ct).ConfigureAwait(false);
@@ -115,9 +120,9 @@ internal static class RunCommand
             cli.Err.WriteLine($"GitHub: {gh.Asked} request(s) asked by rules, {gh.Fetched} distinct, {gh.Sent} sent, {gh.Revalidated} answered 304 from the ETag cache");
         cli.Out.WriteLine($"Results: {resultsPath}");
         phases.Mark("summary");
-        var bundle = await EvidenceStep.WriteBundleAsync(cli, result, signer, options.OutDirectory, options.Archive, ct).ConfigureAwait(false);
+        var written = EvidenceStep.Report(cli, await bundle.ConfigureAwait(false));
         phases.Mark("write bundle");
-        if (bundle is null)
+        if (written is null)
             return ExitCodes.CouldNotCollect;
         return VerdictAggregator.ExitCode(result.Rules.Select(r => r.Verdict));
     }
