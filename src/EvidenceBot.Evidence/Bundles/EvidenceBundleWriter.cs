@@ -79,8 +79,6 @@ public sealed record ChainHead(
 /// </summary>
 public static class EvidenceBundleWriter
 {
-    private static readonly JsonSerializerOptions HeadJson = new() { WriteIndented = true, TypeInfoResolver = StatementJsonContext.Default };
-
     /// <summary>Writes the bundle (and archive); returns where and what. Throws on any failure, leaving no complete-looking folder.</summary>
     public static async Task<BundleWriteResult> WriteAsync(BundleRequest request, CancellationToken ct)
     {
@@ -234,8 +232,8 @@ public static class EvidenceBundleWriter
             return null;
         try
         {
-            var head = JsonSerializer.Deserialize<ChainHead>(File.ReadAllBytes(path), HeadJson);
-            if (head is null || !IsSha256Hex(head.ManifestSha256))
+            var head = StatementWriter.ReadChainHead(File.ReadAllBytes(path));
+            if (!IsSha256Hex(head.ManifestSha256))
                 throw new InvalidDataException("manifestSha256 is missing or not 64 hex digits");
             if (head.PreviousManifestSha256 is not null && !IsSha256Hex(head.PreviousManifestSha256))
                 throw new InvalidDataException("previousManifestSha256 is not 64 hex digits");
@@ -390,7 +388,7 @@ public static class EvidenceBundleWriter
     {
         var path = Path.Combine(outputRoot, BundleLayout.ChainHead);
         var temp = path + ".tmp";
-        File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(head, HeadJson));
+        File.WriteAllBytes(temp, StatementWriter.Write(head));
         File.Move(temp, path, overwrite: true);
     }
 

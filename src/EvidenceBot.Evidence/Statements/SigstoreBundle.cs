@@ -37,7 +37,7 @@ public sealed record SigstoreBundle
     };
 
     /// <summary>The bundle's JSON bytes (write them to a file ending in <c>.sigstore.json</c>).</summary>
-    public byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
+    public byte[] ToJsonBytes() => StatementWriter.Write(this);
 
     /// <summary>Reads a bundle; the message names the file and the field that is wrong.</summary>
     public static SigstoreBundle Parse(ReadOnlySpan<byte> bytes, string where)
