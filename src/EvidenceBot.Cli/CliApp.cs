@@ -8,7 +8,7 @@ namespace EvidenceBot.Cli;
 /// <summary>Everything a command needs from the outside world, so tests can run the CLI in-process.</summary>
 internal sealed class CliContext
 {
-    private readonly Lazy<IAnsiConsole> _console;
+    private IAnsiConsole? _console;
 
     public CliContext(TextWriter stdout, TextWriter stderr, TimeProvider time, bool interactive)
     {
@@ -16,20 +16,6 @@ internal sealed class CliContext
         Err = stderr;
         Time = time;
         Interactive = interactive;
-        // Created on first use: only a terminal draws with Spectre, and a redirected run should not pay its start-up.
-        _console = new Lazy<IAnsiConsole>(() =>
-        {
-            var console = AnsiConsole.Create(new AnsiConsoleSettings
-            {
-                Out = new AnsiConsoleOutput(stdout),
-                Ansi = interactive ? AnsiSupport.Detect : AnsiSupport.No,
-                ColorSystem = interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-                Interactive = interactive ? InteractionSupport.Detect : InteractionSupport.No,
-            });
-            if (!interactive)
-                console.Profile.Width = 160;
-            return console;
-        });
     }
 
     public TextWriter Out { get; }
@@ -40,7 +26,22 @@ internal sealed class CliContext
 
     public bool Interactive { get; }
 
-    public IAnsiConsole Console => _console.Value;
+    /// <summary>Spectre's console, created on first use: only a terminal draws with Spectre, and a redirected run does not load it.</summary>
+    public IAnsiConsole Console => _console ??= CreateConsole(Out, Interactive);
+
+    private static IAnsiConsole CreateConsole(TextWriter stdout, bool interactive)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(stdout),
+            Ansi = interactive ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = interactive ? InteractionSupport.Detect : InteractionSupport.No,
+        });
+        if (!interactive)
+            console.Profile.Width = 160;
+        return console;
+    }
 
     /// <summary>Writes an error line to stderr.</summary>
     public void Error(string message) => Err.WriteLine("error: " + message);

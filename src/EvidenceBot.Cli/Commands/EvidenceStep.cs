@@ -52,23 +52,27 @@ internal static class EvidenceStep
         }
 
         if (cfg.Signing?.KeyVault?.KeyId is { } keyId)
-        {
-            if (!Uri.TryCreate(keyId, UriKind.Absolute, out var uri))
-                throw new ConfigException($"signing.keyVault.keyId: '{keyId}' is not a URL; expected https://VAULT.vault.azure.net/keys/NAME/VERSION");
-            try
-            {
-                var signer = await KeyVaultSigner.CreateAsync(uri, new DefaultAzureCredential(), cancellationToken: ct).ConfigureAwait(false);
-                cli.Err.WriteLine($"Signing evidence with Key Vault key {signer.KeyUri}, key id {signer.PublicKey.KeyId}");
-                return signer;
-            }
-            catch (Exception ex) when (ex is ArgumentException or InvalidDataException or Azure.RequestFailedException or AuthenticationFailedException or CredentialUnavailableException)
-            {
-                throw new ConfigException($"signing.keyVault.keyId {keyId}: {ex.Message}");
-            }
-        }
+            return await CreateKeyVaultSignerAsync(cli, keyId, ct).ConfigureAwait(false);
 
         cli.Err.WriteLine(UnsignedWarning);
         return null;
+    }
+
+    // A method of its own so that runs without Key Vault never load the Azure SDK.
+    private static async Task<IEvidenceSigner> CreateKeyVaultSignerAsync(CliContext cli, string keyId, CancellationToken ct)
+    {
+        if (!Uri.TryCreate(keyId, UriKind.Absolute, out var uri))
+            throw new ConfigException($"signing.keyVault.keyId: '{keyId}' is not a URL; expected https://VAULT.vault.azure.net/keys/NAME/VERSION");
+        try
+        {
+            var signer = await KeyVaultSigner.CreateAsync(uri, new DefaultAzureCredential(), cancellationToken: ct).ConfigureAwait(false);
+            cli.Err.WriteLine($"Signing evidence with Key Vault key {signer.KeyUri}, key id {signer.PublicKey.KeyId}");
+            return signer;
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidDataException or Azure.RequestFailedException or AuthenticationFailedException or CredentialUnavailableException)
+        {
+            throw new ConfigException($"signing.keyVault.keyId {keyId}: {ex.Message}");
+        }
     }
 
     public const string UnsignedWarning =
@@ -98,11 +102,14 @@ internal static class EvidenceStep
                 Time = time,
             }, ct).ConfigureAwait(false), null);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or InvalidDataException or CryptographicException or Azure.RequestFailedException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or InvalidDataException or CryptographicException || IsAzureFailure(ex))
         {
             return new BundleOutcome(null, $"the evidence bundle could not be written: {ex.Message}");
         }
     }
+
+    // Apart, so that the Azure SDK is loaded only to look at an exception, never to start a run.
+    private static bool IsAzureFailure(Exception ex) => ex is Azure.RequestFailedException;
 
     /// <summary>Prints where the bundle is and whether it is signed, or why it could not be written (then returns null).</summary>
     public static BundleWriteResult? Report(CliContext cli, BundleOutcome outcome)

@@ -116,8 +116,8 @@ internal static class RunCommand
         phases.Mark("write results.json");
 
         Summary.Write(cli, result);
-        if (sources.GitHub?.Stats is { Asked: > 0 } gh)
-            cli.Err.WriteLine($"GitHub: {gh.Asked} request(s) asked by rules, {gh.Fetched} distinct, {gh.Sent} sent, {gh.Revalidated} answered 304 from the ETag cache");
+        if (sources.GitHubSummary() is { } github)
+            cli.Err.WriteLine(github);
         cli.Out.WriteLine($"Results: {resultsPath}");
         phases.Mark("summary");
         var written = EvidenceStep.Report(cli, await bundle.ConfigureAwait(false));

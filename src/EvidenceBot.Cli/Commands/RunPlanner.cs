@@ -28,21 +28,21 @@ internal static class RunPlanner
         foreach (var rule in set.Rules)
         {
             var parameters = EffectiveParameters(rule.Manifest, cfg);
-            if (rule.Manifest.Sources.Contains(GitHubSource, StringComparer.OrdinalIgnoreCase) && sources?.GitHub is { } github)
-            {
-                foreach (var org in github.Organizations)
-                {
-                    var services = new Dictionary<Type, object> { [typeof(IGitHubSource)] = github.For(org) };
-                    executions.Add(new RuleExecution(rule, org, parameters, services));
-                }
-            }
+            if (rule.Manifest.Sources.Contains(GitHubSource, StringComparer.OrdinalIgnoreCase) && sources is { HasGitHub: true })
+                executions.AddRange(PerOrganization(rule, parameters, sources));
             else
-            {
                 executions.Add(new RuleExecution(rule, DefaultTarget, parameters));
-            }
         }
 
         return executions;
+    }
+
+    // Apart, so that runs without GitHub never load the GitHub source and Octokit.
+    private static IEnumerable<RuleExecution> PerOrganization(LoadedRule rule, Dictionary<string, JsonElement> parameters, RunSources sources)
+    {
+        var github = sources.GitHub!;
+        return github.Organizations.Select(org =>
+            new RuleExecution(rule, org, parameters, new Dictionary<Type, object> { [typeof(IGitHubSource)] = github.For(org) }));
     }
 
     public static Dictionary<string, JsonElement> EffectiveParameters(RuleManifest manifest, EvidenceBotConfig cfg)
@@ -88,14 +88,17 @@ internal static class RunPlanner
 /// <summary>The sources one run opens from its configuration; disposed when the run ends.</summary>
 internal sealed class RunSources : IDisposable
 {
-    private RunSources(GitHubSession? github, Redactor redactor)
+    // Typed object: a run without GitHub must not load the GitHub source (and Octokit) just to hold a null.
+    private readonly IDisposable? _github;
+
+    private RunSources(IDisposable? github, Redactor redactor)
     {
-        GitHub = github;
+        _github = github;
         Redactor = redactor;
     }
 
     /// <summary>The GitHub session, when the configuration has a <c>github</c> section.</summary>
-    public GitHubSession? GitHub { get; }
+    public GitHubSession? GitHub => (GitHubSession?)_github;
 
     /// <summary>Masks every configured secret and every token the sources use.</summary>
     public Redactor Redactor { get; }
@@ -109,8 +112,23 @@ internal sealed class RunSources : IDisposable
         ArgumentNullException.ThrowIfNull(cfg);
         var env = environment ?? Environment.GetEnvironmentVariable;
         var redactor = new Redactor((cfg.Secrets ?? []).Select(name => env(name)).OfType<string>());
-        var github = cfg.GitHub is null ? null : new GitHubSession(GitHubOptions(cfg, cfg.GitHub, env, redactor, sink), time);
-        return new RunSources(github, redactor);
+        return cfg.GitHub is null ? new RunSources(null, redactor) : WithGitHub(cfg, cfg.GitHub, time, env, redactor, sink);
+    }
+
+    /// <summary>True when the configuration has a <c>github</c> section.</summary>
+    public bool HasGitHub => _github is not null;
+
+    /// <summary>The GitHub line of the run summary, when rules asked GitHub anything.</summary>
+    public string? GitHubSummary() => _github is null ? null : GitHubSummary(_github);
+
+    private static string? GitHubSummary(IDisposable session) => ((GitHubSession)session).Stats is { Asked: > 0 } gh
+        ? $"GitHub: {gh.Asked} request(s) asked by rules, {gh.Fetched} distinct, {gh.Sent} sent, {gh.Revalidated} answered 304 from the ETag cache"
+        : null;
+
+    private static RunSources WithGitHub(EvidenceBotConfig cfg, GitHubConfig gh, TimeProvider time, Func<string, string?> env, Redactor redactor, IExchangeSink? sink)
+    {
+        var options = GitHubOptions(cfg, gh, env, redactor, sink);
+        return new RunSources(new GitHubSession(options, time), redactor);
     }
 
     private static GitHubSourceOptions GitHubOptions(EvidenceBotConfig cfg, GitHubConfig gh, Func<string, string?> env, Redactor redactor, IExchangeSink? sink)
@@ -214,5 +232,5 @@ internal sealed class RunSources : IDisposable
         return pem;
     }
 
-    public void Dispose() => GitHub?.Dispose();
+    public void Dispose() => _github?.Dispose();
 }

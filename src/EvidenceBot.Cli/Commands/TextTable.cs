@@ -41,7 +41,7 @@ internal sealed class TextTable(params string[] columns)
     public void Write(CliContext cli)
     {
         if (cli.Interactive)
-            WriteSpectre(cli.Console);
+            WriteSpectre(cli);
         else
             cli.Out.Write(ToPlainText());
     }
@@ -86,7 +86,8 @@ internal sealed class TextTable(params string[] columns)
         text.Append(line.ToString().TrimEnd()).Append('\n');
     }
 
-    private void WriteSpectre(IAnsiConsole console)
+    // Apart, and given the context rather than Spectre's console: a redirected run never loads Spectre.
+    private void WriteSpectre(CliContext cli)
     {
         var table = new Table().Border(TableBorder.Rounded);
         if (Title is not null)
@@ -99,6 +100,6 @@ internal sealed class TextTable(params string[] columns)
                 : Markup.Escape(cell))]);
         }
 
-        console.Write(table);
+        cli.Console.Write(table);
     }
 }

@@ -15,8 +15,8 @@ internal static class ControlCatalogLoader
 {
     private const string ResourcePrefix = "controls/";
 
-    private static readonly Lazy<JsonSchema> CatalogSchema = new(() => ReadSchema("schemas/control-catalog.schema.json"));
-    private static readonly Lazy<JsonSchema> CrosswalkSchema = new(() => ReadSchema("schemas/crosswalk.schema.json"));
+    private const string CatalogSchemaName = "schemas/control-catalog.schema.json";
+    private const string CrosswalkSchemaName = "schemas/crosswalk.schema.json";
 
     public static ControlCatalog LoadEmbedded()
     {
@@ -76,7 +76,7 @@ internal static class ControlCatalogLoader
         var frameworkFile = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var file in catalogs)
         {
-            if (Parse(file, validateSchemas ? CatalogSchema.Value : null, errors) is not { } root)
+            if (Parse(file, validateSchemas ? CatalogSchemaName : null, errors) is not { } root)
                 continue;
             var (framework, list) = ReadCatalog(file, root, errors);
             if (frameworkFile.TryGetValue(framework.Id, out var other))
@@ -94,7 +94,7 @@ internal static class ControlCatalogLoader
         var links = new List<CrosswalkLink>();
         foreach (var file in files.Where(f => IsCrosswalk(f.Name)))
         {
-            if (Parse(file, validateSchemas ? CrosswalkSchema.Value : null, errors) is { } root)
+            if (Parse(file, validateSchemas ? CrosswalkSchemaName : null, errors) is { } root)
                 links.AddRange(ReadCrosswalk(file, root, known, controls, errors));
         }
 
@@ -106,7 +106,7 @@ internal static class ControlCatalogLoader
     private static bool IsCrosswalk(string name) =>
         name.Equals("crosswalk.json", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".crosswalk.json", StringComparison.OrdinalIgnoreCase);
 
-    private static JsonElement? Parse(SourceFile file, JsonSchema? schema, List<CatalogError> errors)
+    private static JsonElement? Parse(SourceFile file, string? schema, List<CatalogError> errors)
     {
         JsonElement root;
         try
@@ -121,12 +121,7 @@ internal static class ControlCatalogLoader
             return null;
         }
 
-        if (schema is null)
-            return root;
-        var found = SchemaErrors.Flatten(schema.Validate(file.Text)).ToList();
-        foreach (var e in found)
-            errors.Add(new CatalogError(file.Display, JsonPath(e.Path), e.HasLineInfo ? e.LineNumber : 0, Describe(e)));
-        return found.Count == 0 ? root : null;
+        return schema is null || SchemaCheck.Passes(file, schema, errors) ? root : null;
     }
 
     private static (Framework Framework, List<Control> Controls) ReadCatalog(SourceFile file, JsonElement root, List<CatalogError> errors)
@@ -245,36 +240,54 @@ internal static class ControlCatalogLoader
 
     private static string FrameworkOf(string id) => id[..id.IndexOf('/', StringComparison.Ordinal)];
 
-    private static JsonSchema ReadSchema(string name)
-    {
-        using var stream = typeof(ControlCatalogLoader).Assembly.GetManifestResourceStream(name)
-            ?? throw new InvalidOperationException(name + " is not embedded");
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        return JsonSchema.FromJsonAsync(reader.ReadToEnd()).GetAwaiter().GetResult();
-    }
-
-    private static string JsonPath(string? path)
-    {
-        var p = (path ?? "#").TrimStart('#').TrimStart('/');
-        return p.Length == 0 ? "$" : "$." + p;
-    }
-
-    private static string Describe(ValidationError e) => e.Kind switch
-    {
-        ValidationErrorKind.PropertyRequired => $"'{e.Property}' is required",
-        ValidationErrorKind.NoAdditionalPropertiesAllowed => $"'{e.Property}' is not a field here; allowed: {string.Join(", ", e.Schema?.Properties.Keys ?? [])}",
-        ValidationErrorKind.NotInEnumeration => $"must be one of {string.Join(", ", e.Schema?.Enumeration.Select(x => x?.ToString()) ?? [])}",
-        ValidationErrorKind.PatternMismatch => $"does not have the expected form {e.Schema?.Pattern}",
-        ValidationErrorKind.StringTooShort => $"is shorter than {e.Schema?.MinLength} characters",
-        ValidationErrorKind.StringTooLong => $"is longer than {e.Schema?.MaxLength} characters",
-        ValidationErrorKind.TooFewItems => $"needs at least {e.Schema?.MinItems} item(s)",
-        _ => SchemaErrors.Humanize(e.Kind),
-    };
-
     private static string FirstSentence(string message)
     {
         var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
         return cut > 0 ? message[..cut] : message;
+    }
+
+    // NJsonSchema is only loaded when a catalog folder is validated, never on a run's start-up with the built-in catalogs.
+    private static class SchemaCheck
+    {
+        private static readonly Dictionary<string, Lazy<JsonSchema>> Schemas = new(StringComparer.Ordinal)
+        {
+            [CatalogSchemaName] = new(() => ReadSchema(CatalogSchemaName)),
+            [CrosswalkSchemaName] = new(() => ReadSchema(CrosswalkSchemaName)),
+        };
+
+        public static bool Passes(SourceFile file, string schema, List<CatalogError> errors)
+        {
+            var found = SchemaErrors.Flatten(Schemas[schema].Value.Validate(file.Text)).ToList();
+            foreach (var e in found)
+                errors.Add(new CatalogError(file.Display, JsonPath(e.Path), e.HasLineInfo ? e.LineNumber : 0, Describe(e)));
+            return found.Count == 0;
+        }
+
+        private static JsonSchema ReadSchema(string name)
+        {
+            using var stream = typeof(ControlCatalogLoader).Assembly.GetManifestResourceStream(name)
+                ?? throw new InvalidOperationException(name + " is not embedded");
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            return JsonSchema.FromJsonAsync(reader.ReadToEnd()).GetAwaiter().GetResult();
+        }
+
+        private static string JsonPath(string? path)
+        {
+            var p = (path ?? "#").TrimStart('#').TrimStart('/');
+            return p.Length == 0 ? "$" : "$." + p;
+        }
+
+        private static string Describe(ValidationError e) => e.Kind switch
+        {
+            ValidationErrorKind.PropertyRequired => $"'{e.Property}' is required",
+            ValidationErrorKind.NoAdditionalPropertiesAllowed => $"'{e.Property}' is not a field here; allowed: {string.Join(", ", e.Schema?.Properties.Keys ?? [])}",
+            ValidationErrorKind.NotInEnumeration => $"must be one of {string.Join(", ", e.Schema?.Enumeration.Select(x => x?.ToString()) ?? [])}",
+            ValidationErrorKind.PatternMismatch => $"does not have the expected form {e.Schema?.Pattern}",
+            ValidationErrorKind.StringTooShort => $"is shorter than {e.Schema?.MinLength} characters",
+            ValidationErrorKind.StringTooLong => $"is longer than {e.Schema?.MaxLength} characters",
+            ValidationErrorKind.TooFewItems => $"needs at least {e.Schema?.MinItems} item(s)",
+            _ => SchemaErrors.Humanize(e.Kind),
+        };
     }
 
     internal sealed record SourceFile(string Display, string Name, string Text);
