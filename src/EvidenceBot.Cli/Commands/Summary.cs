@@ -19,16 +19,38 @@ internal static class Summary
         _ => null,
     };
 
+    private static int Rank(Verdict v) => v switch
+    {
+        Verdict.Error => 0,
+        Verdict.Fail => 1,
+        Verdict.Pass => 2,
+        _ => 3,
+    };
+
     public static void Write(CliContext cli, RunResult result)
     {
         var table = new TextTable("Rule", "Target", "Verdict", "Findings", "ms", "Note").Style(2, Color);
-        foreach (var r in result.Rules.OrderBy(r => r.Verdict switch { Verdict.Error => 0, Verdict.Fail => 1, Verdict.Pass => 2, _ => 3 }).ThenBy(r => r.RuleId, StringComparer.Ordinal))
+        // Errors first, then failures, passes and the rest; by rule id and target within each.
+        var rows = result.Rules.ToArray();
+        Array.Sort(rows, static (a, b) => Rank(a.Verdict) != Rank(b.Verdict) ? Rank(a.Verdict).CompareTo(Rank(b.Verdict))
+            : string.CompareOrdinal(a.RuleId, b.RuleId) is var byId and not 0 ? byId
+            : string.CompareOrdinal(a.Target, b.Target));
+        foreach (var r in rows)
         {
-            var counts = $"{r.Findings.Count(f => f.Status == Verdict.Pass)} pass / {r.Findings.Count(f => f.Status == Verdict.Fail)} fail";
-            var note = r.Error ?? r.Findings.FirstOrDefault(f => f.Status == Verdict.Fail)?.Message ?? "";
+            int pass = 0, fail = 0;
+            string? firstFailure = null;
+            foreach (var f in r.Findings)
+            {
+                if (f.Status == Verdict.Pass)
+                    pass++;
+                else if (f.Status == Verdict.Fail && fail++ == 0)
+                    firstFailure = f.Message;
+            }
+
+            var note = r.Error ?? firstFailure ?? "";
             if (note.Length > 90)
                 note = note[..87] + "...";
-            table.AddRow(r.RuleId, r.Target, Word(r.Verdict), counts, r.DurationMs.ToString(System.Globalization.CultureInfo.InvariantCulture), note);
+            table.AddRow(r.RuleId, r.Target, Word(r.Verdict), $"{pass} pass / {fail} fail", r.DurationMs.ToString(System.Globalization.CultureInfo.InvariantCulture), note);
         }
 
         table.Write(cli);
