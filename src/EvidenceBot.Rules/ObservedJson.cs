@@ -4,6 +4,7 @@ using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using EvidenceBot.Core.Json;
 
 namespace EvidenceBot.Rules;
 
@@ -24,10 +25,7 @@ public static class ObservedJson
     /// <summary>Serializes <paramref name="value"/> to a standalone JSON element.</summary>
     public static JsonElement ToElement(object? value)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-            Write(writer, value, 0);
-        using var doc = JsonDocument.Parse(buffer.WrittenMemory);
+        using var doc = JsonDocument.Parse(JsonBytes.Write(w => Write(w, value, 0), capacity: 256));
         return doc.RootElement.Clone();
     }
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using EvidenceBot.Core.Json;
 using EvidenceBot.Core.Rules;
 
 namespace EvidenceBot.Scripting;
@@ -32,8 +33,7 @@ internal sealed class HeaderCache(RuleCache cache)
     // cost ~40 ms on every warm start, more than reading all the headers.
     private static byte[] WriteEntry(RuleManifest? m, List<RuleDiagnostic> diagnostics)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer))
+        return JsonBytes.Write(w =>
         {
             w.WriteStartObject();
             if (m is not null)
@@ -43,10 +43,7 @@ internal sealed class HeaderCache(RuleCache cache)
                 w.WriteString("title", m.Title);
                 w.WriteString("description", m.Description);
                 w.WriteNumber("severity", (int)m.Severity);
-                w.WriteStartArray("sources");
-                foreach (var x in m.Sources)
-                    w.WriteStringValue(x);
-                w.WriteEndArray();
+                w.WriteStrings("sources", m.Sources);
                 w.WriteStartArray("controls");
                 foreach (var c in m.Controls)
                 {
@@ -90,9 +87,7 @@ internal sealed class HeaderCache(RuleCache cache)
 
             w.WriteEndArray();
             w.WriteEndObject();
-        }
-
-        return buffer.WrittenSpan.ToArray();
+        });
     }
 
     private static bool TryReadEntry(byte[] bytes, string sha, string display, List<RuleDiagnostic> diagnostics, out RuleManifest? manifest)

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using EvidenceBot.Core.Json;
 using EvidenceBot.Core.Rules;
@@ -17,22 +16,22 @@ public static class RunResultJson
     public static byte[] Serialize(RunResult run)
     {
         ArgumentNullException.ThrowIfNull(run);
-        var buffer = new ArrayBufferWriter<byte>(4096 + 2048 * run.Rules.Count);
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-        {
-            w.WriteStartObject();
-            w.WriteString("runId", run.RunId);
-            w.WriteString("startedAt", run.StartedAt);
-            w.WriteString("endedAt", run.EndedAt);
-            w.WriteString("engineVersion", run.EngineVersion);
-            w.WriteStartArray("rules");
-            foreach (var rule in run.Rules)
-                WriteRule(w, rule);
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
-
-        return buffer.WrittenSpan.ToArray();
+        return JsonBytes.Write(
+            w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("runId", run.RunId);
+                w.WriteString("startedAt", run.StartedAt);
+                w.WriteString("endedAt", run.EndedAt);
+                w.WriteString("engineVersion", run.EngineVersion);
+                w.WriteStartArray("rules");
+                foreach (var rule in run.Rules)
+                    WriteRule(w, rule);
+                w.WriteEndArray();
+                w.WriteEndObject();
+            },
+            indented: true,
+            capacity: 4096 + 2048 * run.Rules.Count);
     }
 
     private static void WriteRule(Utf8JsonWriter w, RuleExecutionResult r)
@@ -48,14 +47,7 @@ public static class RunResultJson
         w.WriteString("startedAt", r.StartedAt);
         w.WriteString("endedAt", r.EndedAt);
         w.WriteNumber("durationMs", r.DurationMs);
-        w.WriteStartObject("parameters");
-        foreach (var (name, value) in r.Parameters)
-        {
-            w.WritePropertyName(name);
-            value.WriteTo(w);
-        }
-
-        w.WriteEndObject();
+        w.WriteElements("parameters", r.Parameters);
         w.WriteStartArray("controls");
         foreach (var c in r.Controls)
         {
@@ -70,8 +62,8 @@ public static class RunResultJson
         foreach (var f in r.Findings)
             WriteFinding(w, f);
         w.WriteEndArray();
-        WriteStrings(w, "faults", r.Faults);
-        WriteStrings(w, "log", r.Log);
+        w.WriteStrings("faults", r.Faults);
+        w.WriteStrings("log", r.Log);
         w.WriteString("sourcePath", r.SourcePath);
         w.WriteString("sourceSha256", r.SourceSha256);
         w.WriteEndObject();
@@ -90,13 +82,5 @@ public static class RunResultJson
         }
 
         w.WriteEndObject();
-    }
-
-    private static void WriteStrings(Utf8JsonWriter w, string name, IReadOnlyList<string> values)
-    {
-        w.WriteStartArray(name);
-        foreach (var v in values)
-            w.WriteStringValue(v);
-        w.WriteEndArray();
     }
 }

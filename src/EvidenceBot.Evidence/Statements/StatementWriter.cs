@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using EvidenceBot.Core.Json;
 using EvidenceBot.Evidence.Bundles;
@@ -21,55 +20,53 @@ internal static class StatementWriter
 
     public static byte[] Write(ChainHead head)
     {
-        var buffer = new ArrayBufferWriter<byte>(512);
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-        {
-            w.WriteStartObject();
-            w.WriteString("manifestSha256", head.ManifestSha256);
-            w.WriteString("bundle", head.Bundle);
-            w.WriteString("runId", head.RunId);
-            w.WriteString("previousManifestSha256", head.PreviousManifestSha256);
-            w.WriteEndObject();
-        }
-
-        return buffer.WrittenSpan.ToArray();
+        return JsonBytes.Write(
+            w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("manifestSha256", head.ManifestSha256);
+                w.WriteString("bundle", head.Bundle);
+                w.WriteString("runId", head.RunId);
+                w.WriteString("previousManifestSha256", head.PreviousManifestSha256);
+                w.WriteEndObject();
+            },
+            indented: true, capacity: 512);
     }
 
     public static byte[] Write(SigstoreBundle bundle)
     {
-        var buffer = new ArrayBufferWriter<byte>(4096);
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            w.WriteString("mediaType", bundle.MediaType);
-            w.WriteStartObject("verificationMaterial");
-            w.WriteStartObject("publicKey");
-            w.WriteString("hint", bundle.VerificationMaterial.PublicKey.Hint);
-            w.WriteEndObject();
-            w.WriteStartArray("tlogEntries");
-            foreach (var entry in bundle.VerificationMaterial.TlogEntries)
-                entry.WriteTo(w);
-            w.WriteEndArray();
-            w.WriteEndObject();
-            w.WriteStartObject("dsseEnvelope");
-            w.WriteString("payload", bundle.DsseEnvelope.Payload);
-            w.WriteString("payloadType", bundle.DsseEnvelope.PayloadType);
-            w.WriteStartArray("signatures");
-            foreach (var signature in bundle.DsseEnvelope.Signatures)
+        return JsonBytes.Write(
+            w =>
             {
                 w.WriteStartObject();
-                w.WriteString("sig", signature.Sig);
-                if (signature.KeyId is not null)
-                    w.WriteString("keyid", signature.KeyId);
+                w.WriteString("mediaType", bundle.MediaType);
+                w.WriteStartObject("verificationMaterial");
+                w.WriteStartObject("publicKey");
+                w.WriteString("hint", bundle.VerificationMaterial.PublicKey.Hint);
                 w.WriteEndObject();
-            }
+                w.WriteStartArray("tlogEntries");
+                foreach (var entry in bundle.VerificationMaterial.TlogEntries)
+                    entry.WriteTo(w);
+                w.WriteEndArray();
+                w.WriteEndObject();
+                w.WriteStartObject("dsseEnvelope");
+                w.WriteString("payload", bundle.DsseEnvelope.Payload);
+                w.WriteString("payloadType", bundle.DsseEnvelope.PayloadType);
+                w.WriteStartArray("signatures");
+                foreach (var signature in bundle.DsseEnvelope.Signatures)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("sig", signature.Sig);
+                    if (signature.KeyId is not null)
+                        w.WriteString("keyid", signature.KeyId);
+                    w.WriteEndObject();
+                }
 
-            w.WriteEndArray();
-            w.WriteEndObject();
-            w.WriteEndObject();
-        }
-
-        return buffer.WrittenSpan.ToArray();
+                w.WriteEndArray();
+                w.WriteEndObject();
+                w.WriteEndObject();
+            },
+            capacity: 4096);
     }
 
     /// <summary>Reads a chain head; a missing or mistyped field is an <see cref="InvalidDataException"/> naming it.</summary>
@@ -91,31 +88,30 @@ internal static class StatementWriter
 
     private static byte[] Statement<TPredicate>(string type, IReadOnlyList<InTotoSubject> subjects, string predicateType, TPredicate predicate, Action<Utf8JsonWriter, TPredicate> writePredicate)
     {
-        var buffer = new ArrayBufferWriter<byte>(2048);
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            w.WriteString("_type", type);
-            w.WriteStartArray("subject");
-            foreach (var s in subjects)
+        return JsonBytes.Write(
+            w =>
             {
                 w.WriteStartObject();
-                w.WriteString("name", s.Name);
-                w.WriteStartObject("digest");
-                foreach (var (algorithm, hex) in s.Digest)
-                    w.WriteString(algorithm, hex);
-                w.WriteEndObject();
-                w.WriteEndObject();
-            }
+                w.WriteString("_type", type);
+                w.WriteStartArray("subject");
+                foreach (var s in subjects)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("name", s.Name);
+                    w.WriteStartObject("digest");
+                    foreach (var (algorithm, hex) in s.Digest)
+                        w.WriteString(algorithm, hex);
+                    w.WriteEndObject();
+                    w.WriteEndObject();
+                }
 
-            w.WriteEndArray();
-            w.WriteString("predicateType", predicateType);
-            w.WritePropertyName("predicate");
-            writePredicate(w, predicate);
-            w.WriteEndObject();
-        }
-
-        return buffer.WrittenSpan.ToArray();
+                w.WriteEndArray();
+                w.WriteString("predicateType", predicateType);
+                w.WritePropertyName("predicate");
+                writePredicate(w, predicate);
+                w.WriteEndObject();
+            },
+            capacity: 2048);
     }
 
     private static void RuleExecution(Utf8JsonWriter w, RuleExecutionPredicate p)
@@ -133,14 +129,7 @@ internal static class StatementWriter
         w.WriteString("startedAt", p.StartedAt);
         w.WriteString("endedAt", p.EndedAt);
         w.WriteString("target", p.Target);
-        w.WriteStartObject("parameters");
-        foreach (var (name, value) in p.Parameters)
-        {
-            w.WritePropertyName(name);
-            value.WriteTo(w);
-        }
-
-        w.WriteEndObject();
+        w.WriteElements("parameters", p.Parameters);
         w.WriteString("verdict", WireNames.Of(p.Verdict));
         w.WriteString("error", p.Error);
         w.WriteStartArray("findings");
@@ -159,10 +148,7 @@ internal static class StatementWriter
         }
 
         w.WriteEndArray();
-        w.WriteStartArray("faults");
-        foreach (var fault in p.Faults)
-            w.WriteStringValue(fault);
-        w.WriteEndArray();
+        w.WriteStrings("faults", p.Faults);
         w.WriteStartArray("controls");
         foreach (var c in p.Controls)
         {
