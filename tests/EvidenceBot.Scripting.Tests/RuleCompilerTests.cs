@@ -192,4 +192,44 @@ public class RuleCompilerTests
 
         Assert.Contains(set.Diagnostics, d => d.Code == "EB0012" && d.Message.Contains("unique", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Load_ManyFilesReadInParallel_KeepsFileOrderForRulesDiagnosticsAndDuplicates()
+    {
+        using var t = new TempRules();
+        var expectedRules = new List<string>();
+        var expectedProblems = new List<(string Code, string File)>();
+        for (var i = 0; i < 40; i++)
+        {
+            var file = $"r{i:00}.csx";
+            if (i % 10 == 3)
+            {
+                t.Write(file, "Pass(\"a\", \"no header\");");
+                expectedProblems.Add(("EB0001", file));
+            }
+            else if (i % 10 == 7)
+            {
+                t.Rule(file, "DUP", "Pass(\"a\", \"b\");");
+                if (i == 7)
+                    expectedRules.Add("DUP");
+                else
+                    expectedProblems.Add(("EB0012", file)); // the first file keeps the id
+            }
+            else
+            {
+                t.Rule(file, $"R-{i:00}", "Pass(\"a\", \"b\");");
+                expectedRules.Add($"R-{i:00}");
+            }
+        }
+
+        foreach (var pass in new[] { "cold", "warm" })
+        {
+            var set = t.Load();
+
+            Assert.Equal(expectedRules, set.Rules.Select(r => r.Manifest.Id).ToList());
+            Assert.EndsWith("r07.csx", set.Rules.Single(r => r.Manifest.Id == "DUP").Manifest.SourcePath, StringComparison.Ordinal);
+            Assert.Equal(expectedProblems, set.Diagnostics.Select(d => (d.Code, Path.GetFileName(d.Location.File))).ToList());
+            Assert.All(set.Rules, r => Assert.NotNull(r.Program));
+        }
+    }
 }
