@@ -94,10 +94,7 @@ public static partial class RuleHeaderParser
             return null;
         }
 
-        // Headers are read in parallel; NJsonSchema does not promise that one schema validates on several threads at once.
-        ICollection<NJsonSchema.Validation.ValidationError> errors;
-        lock (Schema)
-            errors = HeaderSchema.Validate(json.ToJsonString());
+        var errors = HeaderSchema.Validate(json.ToJsonString());
         var ruleId = (json as JsonObject)?["id"] is JsonValue idValue && idValue.GetValueKind() == JsonValueKind.String ? idValue.GetValue<string>() : null;
         if (errors.Count > 0)
         {

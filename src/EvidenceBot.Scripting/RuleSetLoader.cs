@@ -61,41 +61,34 @@ public static class RuleSetLoader
 
         var cache = new RuleCache(options.CacheDirectory);
         var headers = new HeaderCache(cache);
-        // Reading files and headers is independent per file: done in parallel, then merged in file order so that
-        // diagnostics and "which file keeps a duplicate id" do not depend on timing.
-        var read = new (RuleManifest? Manifest, string Text, List<RuleDiagnostic> Diagnostics)[files.Count];
+        var parsed = new List<(RuleManifest Manifest, string Text)>();
+        var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var workingFolder = Directory.GetCurrentDirectory();
-        Parallel.For(0, files.Count, i =>
+        foreach (var file in files)
         {
-            var display = DisplayPath(files[i], workingFolder);
-            var found = new List<RuleDiagnostic>();
+            var display = DisplayPath(file, workingFolder);
+            string text;
             try
             {
-                var text = File.ReadAllText(files[i], Encoding.UTF8);
-                read[i] = (headers.Parse(display, text, found), text, found);
+                text = File.ReadAllText(file, Encoding.UTF8);
             }
             catch (IOException ex)
             {
-                found.Add(new RuleDiagnostic(new SourceLocation(display, 0), DiagnosticSeverity.Error, "EB0011", $"cannot read the rule: {ex.Message}"));
-                read[i] = (null, "", found);
+                diagnostics.Add(new RuleDiagnostic(new SourceLocation(display, 0), DiagnosticSeverity.Error, "EB0011", $"cannot read the rule: {ex.Message}"));
+                continue;
             }
-        });
 
-        var parsed = new List<(RuleManifest Manifest, string Text)>();
-        var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (manifest, text, found) in read)
-        {
-            diagnostics.AddRange(found);
+            var manifest = headers.Parse(display, text, diagnostics);
             if (manifest is null)
                 continue;
             if (seen.TryGetValue(manifest.Id, out var other))
             {
-                diagnostics.Add(new RuleDiagnostic(new SourceLocation(manifest.SourcePath, 1), DiagnosticSeverity.Error, "EB0012",
+                diagnostics.Add(new RuleDiagnostic(new SourceLocation(display, 1), DiagnosticSeverity.Error, "EB0012",
                     $"rule id '{manifest.Id}' is already used by {other}: rule ids must be unique", manifest.Id));
                 continue;
             }
 
-            seen[manifest.Id] = manifest.SourcePath;
+            seen[manifest.Id] = display;
             if (options.Only.Count == 0 || options.Only.Contains(manifest.Id, StringComparer.OrdinalIgnoreCase))
                 parsed.Add((manifest, text));
         }
@@ -108,8 +101,8 @@ public static class RuleSetLoader
         var results = new LoadedRule[parsed.Count];
         var keys = new string[parsed.Count];
         var alc = new RuleLoadContext();
-        // Cached rules load in parallel too: each is a file read, a hash and an assembly mapped into the context.
-        Parallel.For(0, parsed.Count, i =>
+        // One by one: the load context takes a lock per assembly, and measured, threads only added their start-up.
+        for (var i = 0; i < parsed.Count; i++)
         {
             var (manifest, text) = parsed[i];
             keys[i] = RuleCache.KeyFor(text, LoadedTexts(text, manifest.SourcePath));
@@ -117,7 +110,8 @@ public static class RuleSetLoader
                 results[i] = LoadedRule.Ready(manifest, program);
             else if (cache.TryGetFailure(keys[i]) is { } failure)
                 results[i] = new LoadedRule(manifest, null, failure);
-        });
+        }
+
         var misses = Enumerable.Range(0, parsed.Count).Where(i => results[i] is null).ToList();
         var hits = parsed.Count - misses.Count;
 

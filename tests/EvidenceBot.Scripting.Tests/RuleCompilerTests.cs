@@ -194,7 +194,7 @@ public class RuleCompilerTests
     }
 
     [Fact]
-    public void Load_ManyFilesReadInParallel_KeepsFileOrderForRulesDiagnosticsAndDuplicates()
+    public void Load_ManyFiles_KeepsFileOrderForRulesDiagnosticsAndDuplicates()
     {
         using var t = new TempRules();
         var expectedRules = new List<string>();
