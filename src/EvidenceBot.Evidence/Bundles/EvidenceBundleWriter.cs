@@ -100,20 +100,36 @@ public static class EvidenceBundleWriter
             Directory.Delete(temp, recursive: true);
         Directory.CreateDirectory(temp);
 
+        Task sourcesWritten = Task.CompletedTask;
         try
         {
             var files = new ConcurrentDictionary<string, ManifestFile>(StringComparer.Ordinal);
-            void Put(string relative, byte[] bytes)
+            void Write(string relative, byte[] bytes)
             {
                 var full = Path.Combine(temp, relative.Replace('/', Path.DirectorySeparatorChar));
                 Directory.CreateDirectory(Path.GetDirectoryName(full)!);
                 File.WriteAllBytes(full, bytes);
+            }
+
+            void Put(string relative, byte[] bytes)
+            {
+                Write(relative, bytes);
                 files[relative] = new ManifestFile(relative, Sha256Hex(bytes), bytes.Length);
             }
 
+            // The rule sources' digests now (statements cite them); their files are written while the statements are,
+            // into another folder, so that the two sets of file creations overlap.
             var sourcePaths = RuleSourcePaths(request.RuleSources.Keys);
-            foreach (var (original, bytes) in request.RuleSources)
-                Put(sourcePaths[original], bytes);
+            var sources = request.RuleSources.Select(s => (Path: sourcePaths[s.Key], Bytes: s.Value)).ToList();
+            foreach (var (path, bytes) in sources)
+                files[path] = new ManifestFile(path, Sha256Hex(bytes), bytes.Length);
+            sourcesWritten = Task.Run(
+                () =>
+                {
+                    foreach (var (path, bytes) in sources)
+                        Write(path, bytes);
+                },
+                ct);
 
             Put(BundleLayout.Results, RunResultJson.Serialize(run));
             var signer = request.Signer;
@@ -155,6 +171,7 @@ public static class EvidenceBundleWriter
                     Put($"{BundleLayout.Statements}/{index}-{Safe(rule.RuleId, 60)}-{Safe(rule.Target, 40)}{suffix}", bytes);
                 }).ConfigureAwait(false);
 
+            await sourcesWritten.ConfigureAwait(false);
             var listed = files.Values.OrderBy(f => f.Path, StringComparer.Ordinal).ToList();
             var manifest = new InTotoStatement<ManifestPredicate>
             {
@@ -205,6 +222,8 @@ public static class EvidenceBundleWriter
         }
         catch
         {
+            // The sources' writer must be done before the folder goes; its own failure, if any, is this one's cause.
+            await sourcesWritten.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
             TryDelete(temp);
             throw;
         }
