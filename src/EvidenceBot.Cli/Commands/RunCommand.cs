@@ -111,7 +111,7 @@ internal static class RunCommand
         var bundle = Task.Run(() => EvidenceStep.WriteBundleAsync(cli.Time, result, signer, options.OutDirectory, options.Archive, ct), ct);
         var resultsPath = Path.Combine(options.OutDirectory, "results.json");
         var temp = resultsPath + ".tmp";
-        await File.WriteAllBytesAsync(temp, RunResultJson.Serialize(result), ct).ConfigureAwait(false);
+        File.WriteAllBytes(temp, RunResultJson.Serialize(result));
         File.Move(temp, resultsPath, overwrite: true);
         phases.Mark("write results.json");
 

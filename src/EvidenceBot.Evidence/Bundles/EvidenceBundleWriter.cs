@@ -189,11 +189,11 @@ public static class EvidenceBundleWriter
                 },
             };
             var manifestBytes = InTotoStatement.Serialize(manifest);
-            await File.WriteAllBytesAsync(Path.Combine(temp, BundleLayout.Manifest), manifestBytes, ct).ConfigureAwait(false);
+            File.WriteAllBytes(Path.Combine(temp, BundleLayout.Manifest), manifestBytes);
             if (signer is not null)
             {
                 var signed = await DsseSigning.SignAsync(signer, InTotoStatement.PayloadType, manifestBytes, ct).ConfigureAwait(false);
-                await File.WriteAllBytesAsync(Path.Combine(temp, BundleLayout.ManifestSignature), signed.ToJsonBytes(), ct).ConfigureAwait(false);
+                File.WriteAllBytes(Path.Combine(temp, BundleLayout.ManifestSignature), signed.ToJsonBytes());
             }
 
             if (request.BeforeCommit is not null)
