@@ -35,6 +35,22 @@ public class RunCommandTests
     }
 
     [Fact]
+    public async Task Run_ResultsFileCannotBeWritten_ExitsThreeNamingItAndStillWritesTheBundle()
+    {
+        using var cli = new CliRunner();
+        cli.Rule("a.csx", "A-1", "Pass(\"res-a\", \"fine\");");
+        Directory.CreateDirectory(Path.Combine(cli.Out, "results.json", "in-the-way")); // a folder where the file goes
+
+        var (exit, stdout, stderr) = await cli.RunRules();
+
+        Assert.Equal(3, exit);
+        Assert.Contains("results.json could not be written", stderr, StringComparison.Ordinal);
+        Assert.Contains("pass --out a folder you can write to", stderr, StringComparison.Ordinal);
+        Assert.Contains("Evidence bundle:", stdout, StringComparison.Ordinal);
+        Assert.Single(Directory.GetDirectories(cli.Out, "2*"));
+    }
+
+    [Fact]
     public async Task Run_SomeFail_ExitsOne()
     {
         using var cli = new CliRunner();

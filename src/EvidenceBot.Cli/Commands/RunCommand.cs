@@ -111,8 +111,18 @@ internal static class RunCommand
         var bundle = Task.Run(() => EvidenceStep.WriteBundleAsync(cli.Time, result, signer, options.OutDirectory, options.Archive, ct), ct);
         var resultsPath = Path.Combine(options.OutDirectory, "results.json");
         var temp = resultsPath + ".tmp";
-        File.WriteAllBytes(temp, RunResultJson.Serialize(result));
-        File.Move(temp, resultsPath, overwrite: true);
+        try
+        {
+            File.WriteAllBytes(temp, RunResultJson.Serialize(result));
+            File.Move(temp, resultsPath, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            cli.Error($"{resultsPath}: results.json could not be written ({ex.Message}); pass --out a folder you can write to");
+            EvidenceStep.Report(cli, await bundle.ConfigureAwait(false)); // the bundle holds its own copy of the results
+            return ExitCodes.CouldNotCollect;
+        }
+
         phases.Mark("write results.json");
 
         Summary.Write(cli, result);
