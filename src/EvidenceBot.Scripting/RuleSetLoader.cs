@@ -124,8 +124,6 @@ public static class RuleSetLoader
     }
 
     /// <summary>Relative to the working folder when below it (what a user typed), else absolute.</summary>
-    public static string DisplayPath(string file) => DisplayPath(file, Directory.GetCurrentDirectory());
-
     private static string DisplayPath(string file, string workingFolder)
     {
         var relative = Path.GetRelativePath(workingFolder, file);
@@ -136,8 +134,7 @@ public static class RuleSetLoader
     {
         try
         {
-            // From the bytes rather than the path: mapping a file costs three times as much per assembly, and the
-            // context's lock makes that cost serial however many threads load.
+            // From the bytes rather than the path: mapping the file costs three times as much per assembly.
             return ScriptRuleProgram.FromAssembly(alc.LoadFromStream(new MemoryStream(File.ReadAllBytes(image))));
         }
         catch (Exception ex) when (ex is BadImageFormatException or IOException)

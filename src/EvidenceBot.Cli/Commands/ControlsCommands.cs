@@ -197,8 +197,8 @@ internal static class ControlsCommands
             var table = new TextTable("Related control", "Title", "Relation", "Evidence shown there", "Why");
             foreach (var r in related)
             {
-                var relation = r.Direction == CrosswalkDirection.Outgoing ? $"{Word(r.Relation)} →" : $"← {Word(r.Relation)}";
-                var flows = r.EvidenceFlows ? $"yes, at most {Word(ControlCatalog.ToControlRelation(r.Relation))}" : "no (supports is one-way)";
+                var relation = r.Direction == CrosswalkDirection.Outgoing ? $"{WireNames.Of(r.Relation)} →" : $"← {WireNames.Of(r.Relation)}";
+                var flows = r.EvidenceFlows ? $"yes, at most {WireNames.Of(ControlCatalog.ToControlRelation(r.Relation))}" : "no (supports is one-way)";
                 table.AddRow(r.Id, catalog.Find(r.Id)!.Title, relation, flows, r.Rationale);
             }
 
@@ -252,11 +252,11 @@ internal static class ControlsCommands
                 .Style(4, Summary.Color);
             foreach (var row in report.Rows)
             {
-                var direct = string.Join("\n", row.Direct.Select(e => $"{e.RuleId} ({Word(e.Relation)})"));
-                var derived = string.Join("\n", row.Derived.Select(e => $"{e.RuleId} ({Word(e.Relation)} via {e.Via})"));
+                var direct = string.Join("\n", row.Direct.Select(e => $"{e.RuleId} ({WireNames.Of(e.Relation)})"));
+                var derived = string.Join("\n", row.Derived.Select(e => $"{e.RuleId} ({WireNames.Of(e.Relation)} via {e.Via})"));
                 var id = row.Control.Assessable ? row.Control.Id : row.Control.Id + " *";
                 var verdict = row.Status == CoverageStatus.Manual ? "manual"
-                    : row.Verdict is { } v ? Summary.Word(v) : withVerdicts ? "no result" : "";
+                    : row.Verdict is { } v ? WireNames.Of(v) : withVerdicts ? "no result" : "";
                 table.AddRow(id, row.Control.Title, direct, derived, verdict);
             }
 
@@ -300,7 +300,7 @@ internal static class ControlsCommands
                 var at = $"{path}: $.rules[{i++}]";
                 if (entry.ValueKind != JsonValueKind.Object || !entry.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.String)
                     throw new ConfigException($"{at}.id: every rule result needs its rule id as a string");
-                if (!entry.TryGetProperty("verdict", out var v) || v.ValueKind != JsonValueKind.String || !TryVerdict(v.GetString()!, out var verdict))
+                if (!entry.TryGetProperty("verdict", out var v) || v.ValueKind != JsonValueKind.String || !WireNames.TryParse<Verdict>(v.GetString(), out var verdict))
                     throw new ConfigException($"{at}.verdict: expected one of pass, fail, error, not_applicable (found {(entry.TryGetProperty("verdict", out var found) ? found.GetRawText() : "nothing")})");
                 var key = id.GetString()!;
                 verdicts[key] = verdicts.TryGetValue(key, out var seen) && Worse(seen, verdict) ? seen : verdict;
@@ -308,21 +308,6 @@ internal static class ControlsCommands
 
             return verdicts;
         }
-    }
-
-    private static bool TryVerdict(string text, out Verdict verdict)
-    {
-        foreach (var v in Enum.GetValues<Verdict>())
-        {
-            if (Summary.Word(v) == text)
-            {
-                verdict = v;
-                return true;
-            }
-        }
-
-        verdict = default;
-        return false;
     }
 
     private static bool Worse(Verdict a, Verdict b) => Severity(a) >= Severity(b);
@@ -334,10 +319,6 @@ internal static class ControlsCommands
         Verdict.Pass => 1,
         _ => 0,
     };
-
-    private static string Word(ControlRelation relation) => WireNames.Of(relation);
-
-    private static string Word(CrosswalkRelation relation) => WireNames.Of(relation);
 
     private static int Depth(ControlCatalog catalog, Control control)
     {

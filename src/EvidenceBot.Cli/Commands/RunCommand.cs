@@ -3,6 +3,7 @@ using System.Text.Json;
 using EvidenceBot.Cli.Configuration;
 using EvidenceBot.Core.Controls;
 using EvidenceBot.Core.Engine;
+using EvidenceBot.Core.Json;
 using EvidenceBot.Core.Rules;
 using EvidenceBot.Scripting;
 
@@ -145,7 +146,7 @@ internal static class RunCommand
         {
             var n = Interlocked.Increment(ref _done);
             lock (cli)
-                cli.Err.WriteLine($"[{n}/{total}] {result.RuleId} ({result.Target}): {Summary.Word(result.Verdict)} in {result.DurationMs} ms");
+                cli.Err.WriteLine($"[{n}/{total}] {result.RuleId} ({result.Target}): {WireNames.Of(result.Verdict)} in {result.DurationMs} ms");
         }
     }
 }

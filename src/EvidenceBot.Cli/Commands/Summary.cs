@@ -7,8 +7,6 @@ namespace EvidenceBot.Cli.Commands;
 /// <summary>The summary table and totals line.</summary>
 internal static class Summary
 {
-    public static string Word(Verdict v) => WireNames.Of(v);
-
     /// <summary>The terminal colour of a verdict word.</summary>
     public static string? Color(string word) => word switch
     {
@@ -50,7 +48,7 @@ internal static class Summary
             var note = r.Error ?? firstFailure ?? "";
             if (note.Length > 90)
                 note = note[..87] + "...";
-            table.AddRow(r.RuleId, r.Target, Word(r.Verdict), $"{pass} pass / {fail} fail", r.DurationMs.ToString(System.Globalization.CultureInfo.InvariantCulture), note);
+            table.AddRow(r.RuleId, r.Target, WireNames.Of(r.Verdict), $"{pass} pass / {fail} fail", r.DurationMs.ToString(System.Globalization.CultureInfo.InvariantCulture), note);
         }
 
         table.Write(cli);

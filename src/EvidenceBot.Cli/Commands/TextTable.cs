@@ -17,9 +17,6 @@ internal sealed class TextTable(params string[] columns)
     /// <summary>A line written above the table.</summary>
     public string? Title { get; init; }
 
-    /// <summary>The rows added so far.</summary>
-    public int Count => _rows.Count;
-
     /// <summary>Adds a row; missing cells are empty.</summary>
     public TextTable AddRow(params string[] cells)
     {

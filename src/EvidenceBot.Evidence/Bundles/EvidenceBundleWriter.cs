@@ -111,10 +111,12 @@ public static class EvidenceBundleWriter
                 File.WriteAllBytes(full, bytes);
             }
 
+            void List(string relative, byte[] bytes) => files[relative] = new ManifestFile(relative, Sha256Hex(bytes), bytes.Length);
+
             void Put(string relative, byte[] bytes)
             {
                 Write(relative, bytes);
-                files[relative] = new ManifestFile(relative, Sha256Hex(bytes), bytes.Length);
+                List(relative, bytes);
             }
 
             // The rule sources' digests now (statements cite them); their files are written while the statements are,
@@ -122,7 +124,7 @@ public static class EvidenceBundleWriter
             var sourcePaths = RuleSourcePaths(request.RuleSources.Keys);
             var sources = request.RuleSources.Select(s => (Path: sourcePaths[s.Key], Bytes: s.Value)).ToList();
             foreach (var (path, bytes) in sources)
-                files[path] = new ManifestFile(path, Sha256Hex(bytes), bytes.Length);
+                List(path, bytes);
             sourcesWritten = Task.Run(
                 () =>
                 {
