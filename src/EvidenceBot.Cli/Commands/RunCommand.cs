@@ -64,7 +64,7 @@ internal static class RunCommand
 
     internal static async Task<int> ExecuteAsync(CliContext cli, EvidenceBotConfig cfg, RunOptions options, CancellationToken ct)
     {
-        var phases = new PhaseTimer(cli);
+        var phases = new PhaseTimer(cli).Start();
         // The control catalogs check the rules' control ids and expand the bundle's crosswalk: read them while the rules load.
         var catalog = Task.Run(ControlCatalog.LoadDefault, ct);
         var set = RuleSetLoader.Load(new RuleLoadOptions
@@ -171,13 +171,32 @@ internal sealed class PhaseTimer(CliContext cli)
     private readonly bool _on = Environment.GetEnvironmentVariable("EVIDENCEBOT_TIMINGS") is "1" or "true";
     private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
     private TimeSpan _last;
+    private long _lastJitted;
+    private TimeSpan _lastJitTime;
+
+    public PhaseTimer Start()
+    {
+        if (_on)
+        {
+            var sinceStart = TimeProvider.System.GetLocalNow().DateTime - System.Diagnostics.Process.GetCurrentProcess().StartTime;
+            cli.Err.WriteLine($"timing: {"process start, CLI",-20} {sinceStart.TotalMilliseconds,7:0.0} ms  jit {System.Runtime.JitInfo.GetCompiledMethodCount(),5} methods {System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds,6:0.0} ms");
+            _lastJitted = System.Runtime.JitInfo.GetCompiledMethodCount();
+            _lastJitTime = System.Runtime.JitInfo.GetCompilationTime();
+        }
+
+        return this;
+    }
 
     public void Mark(string phase)
     {
         if (!_on)
             return;
         var now = _clock.Elapsed;
-        cli.Err.WriteLine($"timing: {phase,-20} {(now - _last).TotalMilliseconds,7:0.0} ms");
+        var jitted = System.Runtime.JitInfo.GetCompiledMethodCount();
+        var jitTime = System.Runtime.JitInfo.GetCompilationTime();
+        cli.Err.WriteLine($"timing: {phase,-20} {(now - _last).TotalMilliseconds,7:0.0} ms  jit {jitted - _lastJitted,5} methods {(jitTime - _lastJitTime).TotalMilliseconds,6:0.0} ms");
         _last = now;
+        _lastJitted = jitted;
+        _lastJitTime = jitTime;
     }
 }
