@@ -26,6 +26,9 @@ internal sealed class CliContext
 
     public bool Interactive { get; }
 
+    /// <summary>The process's multi-core JIT profile, when the real entry point started one; a warm <c>run</c> marks it.</summary>
+    public JitProfile? Jit { get; init; }
+
     /// <summary>Spectre's console, created on first use: only a terminal draws with Spectre, and a redirected run does not load it.</summary>
     public IAnsiConsole Console => _console ??= CreateConsole(Out, Interactive);
 
@@ -50,10 +53,10 @@ internal sealed class CliContext
 /// <summary>Builds and runs the <c>evidencebot</c> command tree.</summary>
 internal static class CliApp
 {
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, TimeProvider time, CancellationToken cancellationToken = default)
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, TimeProvider time, CancellationToken cancellationToken = default, JitProfile? jit = null)
     {
         var interactive = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
-        var context = new CliContext(stdout, stderr, time, interactive);
+        var context = new CliContext(stdout, stderr, time, interactive) { Jit = jit };
         var root = new RootCommand("EvidenceBot: compliance rules as code, with signed evidence an auditor verifies offline.");
         root.Subcommands.Add(RulesCommands.Build(context));
         root.Subcommands.Add(RunCommand.Build(context));

@@ -135,6 +135,8 @@ internal static class RunCommand
         phases.Mark("write bundle");
         if (written is null)
             return ExitCodes.CouldNotCollect;
+        if (set.Stats.Compiled == 0)
+            cli.Jit?.MarkWarm();
         return VerdictAggregator.ExitCode(result.Rules.Select(r => r.Verdict));
     }
 

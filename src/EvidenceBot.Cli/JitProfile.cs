@@ -1,0 +1,108 @@
+using System.Runtime;
+using EvidenceBot.Scripting;
+
+namespace EvidenceBot.Cli;
+
+/// <summary>The process-wide calls of <see cref="ProfileOptimization"/>, behind an interface so the policy around them can be tested.</summary>
+internal interface IJitRecorder
+{
+    /// <summary>Replays <paramref name="profileName"/> in <paramref name="folder"/> (if it exists) on a spare core and records this process into it.</summary>
+    void Start(string folder, string profileName);
+
+    /// <summary>Stops recording and writes the profile.</summary>
+    void Stop();
+}
+
+/// <summary>The runtime's multi-core JIT.</summary>
+internal sealed class RuntimeJitRecorder : IJitRecorder
+{
+    public void Start(string folder, string profileName)
+    {
+        ProfileOptimization.SetProfileRoot(folder);
+        ProfileOptimization.StartProfile(profileName);
+    }
+
+    public void Stop() => ProfileOptimization.StartProfile(null);
+}
+
+/// <summary>
+/// Multi-core JIT for <c>evidencebot run</c>. Most of a warm run's time is the JIT compiling the engine's own code, on one
+/// core while the other waits. The runtime can record which methods a run compiled and, in the next process, compile them
+/// on the spare core before they are called (<see cref="ProfileOptimization"/>). The profile describes the engine, not a
+/// rule set, so there is one per engine build, under the user's cache folder.
+/// <para>
+/// Only a run that compiled no rule replaces the profile. A run that compiles also JIT-compiles Roslyn, and replaying that
+/// would spend the spare core on a compiler that a warm run never calls. So each run records into a profile of its own,
+/// seeded with the shared one, and keeps it only when it turns out warm (<see cref="MarkWarm"/>, called by <c>run</c>).
+/// </para>
+/// <para>
+/// The profile is only a speed-up: any file-system failure leaves the run as it would be without one, and
+/// <c>EVIDENCEBOT_JIT_PROFILE=off</c> turns it off (a folder path moves it).
+/// </para>
+/// </summary>
+internal sealed class JitProfile : IDisposable
+{
+    internal const string SharedName = "run.jitprofile";
+    private readonly IJitRecorder _recorder;
+    private readonly string _shared;
+    private readonly string _own;
+    private bool _warm;
+
+    private JitProfile(IJitRecorder recorder, string shared, string own)
+    {
+        _recorder = recorder;
+        _shared = shared;
+        _own = own;
+    }
+
+    /// <summary>The folder a build's profile lives in: <paramref name="setting"/> (the environment variable), or the user's cache; null when off.</summary>
+    internal static string? FolderFor(string? setting)
+    {
+        if (setting is "off" or "0" or "false")
+            return null;
+        var root = string.IsNullOrEmpty(setting) ? Path.Combine(Path.GetDirectoryName(RuleCache.DefaultDirectory())!, "jit") : setting;
+        // One profile per build of the CLI: a profile names methods by metadata token, which a rebuild can move.
+        return Path.Combine(root, typeof(JitProfile).Assembly.ManifestModule.ModuleVersionId.ToString("N"));
+    }
+
+    /// <summary>Starts replaying and recording when the command is <c>run</c>; null otherwise, or when the folder cannot be used.</summary>
+    public static JitProfile? Begin(string[] args, IJitRecorder recorder, string? setting)
+    {
+        if (args is not ["run", ..] || FolderFor(setting) is not { } folder)
+            return null;
+        var own = $"run-{Environment.ProcessId}.jitprofile";
+        try
+        {
+            Directory.CreateDirectory(folder);
+            var shared = Path.Combine(folder, SharedName);
+            if (File.Exists(shared))
+                File.Copy(shared, Path.Combine(folder, own), overwrite: true);
+            recorder.Start(folder, own);
+            return new JitProfile(recorder, shared, Path.Combine(folder, own));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Says that this process's run compiled no rule, so its profile may replace the shared one.</summary>
+    public void MarkWarm() => _warm = true;
+
+    /// <summary>Stops recording; keeps the profile when the run was warm, else deletes it.</summary>
+    public void Dispose()
+    {
+        try
+        {
+            _recorder.Stop();
+            if (_warm && File.Exists(_own))
+                File.Move(_own, _shared, overwrite: true);
+            else
+                File.Delete(_own);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Only a speed-up: the next run records again.
+        }
+    }
+}
