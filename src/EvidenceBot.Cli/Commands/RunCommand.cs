@@ -167,7 +167,10 @@ internal sealed record RunOptions
     public bool Archive { get; init; }
 }
 
-/// <summary>With <c>EVIDENCEBOT_TIMINGS=1</c>, prints how long each phase of a run took, to stderr.</summary>
+/// <summary>
+/// With <c>EVIDENCEBOT_TIMINGS=1</c>, prints to stderr how long each phase of a run took and how many methods the JIT
+/// compiled in it (and in how long), starting with the process's start-up before the command ran.
+/// </summary>
 internal sealed class PhaseTimer(CliContext cli)
 {
     private readonly bool _on = Environment.GetEnvironmentVariable("EVIDENCEBOT_TIMINGS") is "1" or "true";
@@ -179,13 +182,7 @@ internal sealed class PhaseTimer(CliContext cli)
     public PhaseTimer Start()
     {
         if (_on)
-        {
-            var sinceStart = TimeProvider.System.GetLocalNow().DateTime - System.Diagnostics.Process.GetCurrentProcess().StartTime;
-            cli.Err.WriteLine($"timing: {"process start, CLI",-20} {sinceStart.TotalMilliseconds,7:0.0} ms  jit {System.Runtime.JitInfo.GetCompiledMethodCount(),5} methods {System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds,6:0.0} ms");
-            _lastJitted = System.Runtime.JitInfo.GetCompiledMethodCount();
-            _lastJitTime = System.Runtime.JitInfo.GetCompilationTime();
-        }
-
+            Write("process start, CLI", TimeProvider.System.GetLocalNow().DateTime - System.Diagnostics.Process.GetCurrentProcess().StartTime);
         return this;
     }
 
@@ -194,10 +191,15 @@ internal sealed class PhaseTimer(CliContext cli)
         if (!_on)
             return;
         var now = _clock.Elapsed;
+        Write(phase, now - _last);
+        _last = now;
+    }
+
+    private void Write(string phase, TimeSpan took)
+    {
         var jitted = System.Runtime.JitInfo.GetCompiledMethodCount();
         var jitTime = System.Runtime.JitInfo.GetCompilationTime();
-        cli.Err.WriteLine($"timing: {phase,-20} {(now - _last).TotalMilliseconds,7:0.0} ms  jit {jitted - _lastJitted,5} methods {(jitTime - _lastJitTime).TotalMilliseconds,6:0.0} ms");
-        _last = now;
+        cli.Err.WriteLine($"timing: {phase,-20} {took.TotalMilliseconds,7:0.0} ms  jit {jitted - _lastJitted,5} methods {(jitTime - _lastJitTime).TotalMilliseconds,6:0.0} ms");
         _lastJitted = jitted;
         _lastJitTime = jitTime;
     }
