@@ -104,6 +104,8 @@ public static class RulesBench
         };
         foreach (var a in new[] { cli, "run", "--rules", rules, "--cache-dir", cache, "--out", Path.Combine(root, "out") })
             psi.ArgumentList.Add(a);
+        // The previous run's files still being written back to disk would otherwise be timed as part of this run.
+        Sync();
         var clock = Stopwatch.StartNew();
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
@@ -120,6 +122,14 @@ public static class RulesBench
         if (p.ExitCode is not (0 or 1))
             throw new InvalidOperationException($"evidencebot exited {p.ExitCode}: {await stderr}{await stdout}");
         return (ms, peak);
+    }
+
+    private static void Sync()
+    {
+        if (OperatingSystem.IsWindows())
+            return;
+        using var sync = Process.Start(new ProcessStartInfo("sync") { UseShellExecute = false })!;
+        sync.WaitForExit();
     }
 
     private static long ReadHwmKb(int pid)
