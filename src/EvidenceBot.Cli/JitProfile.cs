@@ -60,7 +60,7 @@ internal sealed class JitProfile : IDisposable
     {
         if (setting is "off" or "0" or "false")
             return null;
-        var root = string.IsNullOrEmpty(setting) ? Path.Combine(Path.GetDirectoryName(RuleCache.DefaultDirectory())!, "jit") : setting;
+        var root = string.IsNullOrEmpty(setting) ? Path.Combine(RuleCache.UserCacheRoot(), "jit") : setting;
         // One profile per build of the CLI: a profile names methods by metadata token, which a rebuild can move.
         return Path.Combine(root, typeof(JitProfile).Assembly.ManifestModule.ModuleVersionId.ToString("N"));
     }
@@ -71,14 +71,15 @@ internal sealed class JitProfile : IDisposable
         if (args is not ["run", ..] || FolderFor(setting) is not { } folder)
             return null;
         var own = $"run-{Environment.ProcessId}.jitprofile";
+        var ownPath = Path.Combine(folder, own);
         try
         {
             Directory.CreateDirectory(folder);
             var shared = Path.Combine(folder, SharedName);
             if (File.Exists(shared))
-                File.Copy(shared, Path.Combine(folder, own), overwrite: true);
+                File.Copy(shared, ownPath, overwrite: true);
             recorder.Start(folder, own);
-            return new JitProfile(recorder, shared, Path.Combine(folder, own));
+            return new JitProfile(recorder, shared, ownPath);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

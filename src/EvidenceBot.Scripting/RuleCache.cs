@@ -25,13 +25,16 @@ public sealed class RuleCache
     public string Directory { get; }
 
     /// <summary>The default folder: the user's cache directory, <c>evidencebot/rules</c>.</summary>
-    public static string DefaultDirectory()
+    public static string DefaultDirectory() => Path.Combine(UserCacheRoot(), "rules");
+
+    /// <summary>EvidenceBot's folder in the user's cache directory (<c>$XDG_CACHE_HOME</c> or <c>~/.cache</c>, <c>evidencebot</c>).</summary>
+    public static string UserCacheRoot()
     {
         var xdg = System.Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
         var baseDir = !string.IsNullOrEmpty(xdg) ? xdg
             : OperatingSystem.IsWindows() ? System.Environment.GetFolderPath(System.Environment.SpecialFolder.LocalApplicationData)
             : Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".cache");
-        return Path.Combine(baseDir, "evidencebot", "rules");
+        return Path.Combine(baseDir, "evidencebot");
     }
 
     /// <summary>The cache key of a rule whose full text is <paramref name="text"/>.</summary>
