@@ -105,6 +105,24 @@ public sealed class JitProfileTests : IDisposable
         Assert.Single(Directory.GetFiles(folder)); // the per-process recording was renamed, not left behind
     }
 
+    [Fact]
+    public async Task Process_DamagedProfile_RunStillSucceedsAndTheWarmRunReplacesIt()
+    {
+        using var cli = new CliRunner();
+        cli.Rule("a.csx", "A-1", "Pass(\"res-a\", \"fine\");");
+        var folder = JitProfile.FolderFor(_root)!;
+        Directory.CreateDirectory(folder);
+        var shared = Path.Combine(folder, JitProfile.SharedName);
+        File.WriteAllText(shared, "not a profile at all");
+
+        Assert.Equal(0, await RunProcess(cli)); // cold: replays the damaged file, keeps it
+        Assert.Equal("not a profile at all", File.ReadAllText(shared));
+        Assert.Equal(0, await RunProcess(cli)); // warm: replaces it with what it recorded
+
+        Assert.NotEqual("not a profile at all", File.ReadAllText(shared));
+        Assert.True(new FileInfo(shared).Length > 1000);
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_root))
