@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using EvidenceBot.Core.IO;
 using EvidenceBot.Core.Rules;
 
 namespace EvidenceBot.Scripting;
@@ -119,7 +120,7 @@ public sealed class RuleCache
     {
         System.IO.Directory.CreateDirectory(Directory);
         var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        File.WriteAllBytes(temp, bytes);
+        FileBytes.Write(temp, bytes);
         File.Move(temp, path, overwrite: true);
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using EvidenceBot.Cli.Configuration;
 using EvidenceBot.Core.Controls;
 using EvidenceBot.Core.Engine;
+using EvidenceBot.Core.IO;
 using EvidenceBot.Core.Json;
 using EvidenceBot.Core.Rules;
 using EvidenceBot.Scripting;
@@ -114,7 +115,7 @@ internal static class RunCommand
         var temp = resultsPath + ".tmp";
         try
         {
-            File.WriteAllBytes(temp, RunResultJson.Serialize(result));
+            FileBytes.Write(temp, RunResultJson.Serialize(result));
             File.Move(temp, resultsPath, overwrite: true);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using EvidenceBot.Core.Engine;
+using EvidenceBot.Core.IO;
 using EvidenceBot.Evidence.Signing;
 using EvidenceBot.Evidence.Statements;
 
@@ -108,7 +109,7 @@ public static class EvidenceBundleWriter
             {
                 var full = Path.Combine(temp, relative.Replace('/', Path.DirectorySeparatorChar));
                 Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-                File.WriteAllBytes(full, bytes);
+                FileBytes.Write(full, bytes);
             }
 
             void List(string relative, byte[] bytes) => files[relative] = new ManifestFile(relative, Sha256Hex(bytes), bytes.Length);
@@ -191,11 +192,11 @@ public static class EvidenceBundleWriter
                 },
             };
             var manifestBytes = InTotoStatement.Serialize(manifest);
-            File.WriteAllBytes(Path.Combine(temp, BundleLayout.Manifest), manifestBytes);
+            FileBytes.Write(Path.Combine(temp, BundleLayout.Manifest), manifestBytes);
             if (signer is not null)
             {
                 var signed = await DsseSigning.SignAsync(signer, InTotoStatement.PayloadType, manifestBytes, ct).ConfigureAwait(false);
-                File.WriteAllBytes(Path.Combine(temp, BundleLayout.ManifestSignature), signed.ToJsonBytes());
+                FileBytes.Write(Path.Combine(temp, BundleLayout.ManifestSignature), signed.ToJsonBytes());
             }
 
             if (request.BeforeCommit is not null)
@@ -409,7 +410,7 @@ public static class EvidenceBundleWriter
     {
         var path = Path.Combine(outputRoot, BundleLayout.ChainHead);
         var temp = path + ".tmp";
-        File.WriteAllBytes(temp, StatementWriter.Write(head));
+        FileBytes.Write(temp, StatementWriter.Write(head));
         File.Move(temp, path, overwrite: true);
     }
 

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using EvidenceBot.Core.IO;
 using Octokit.Caching;
 using Octokit.Internal;
 
@@ -52,7 +53,7 @@ internal sealed class FolderResponseCache : IResponseCache
         };
         var path = Path.Combine(_directory, key + ".json");
         var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(entry, FileJson));
+        FileBytes.Write(temp, JsonSerializer.SerializeToUtf8Bytes(entry, FileJson));
         File.Move(temp, path, overwrite: true);
         _memory[key] = entry;
         return Task.CompletedTask;
