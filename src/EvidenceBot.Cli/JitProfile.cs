@@ -36,6 +36,12 @@ internal sealed class RuntimeJitRecorder : IJitRecorder
 /// seeded with the shared one, and keeps it only when it turns out warm (<see cref="MarkWarm"/>, called by <c>run</c>).
 /// </para>
 /// <para>
+/// Writing a profile costs a warm run ~6 ms at its end (the runtime writes it a few bytes at a time), so a run that finds
+/// a shared profile younger than <see cref="RefreshAfter"/> only replays it. The runtime reads the whole profile when
+/// recording starts and writes it back when recording stops, so such a run moves a folder into the place of its own
+/// copy once the copy has been read: the write at the end then fails at once, and nothing is written.
+/// </para>
+/// <para>
 /// The profile is only a speed-up: any file-system failure leaves the run as it would be without one, and
 /// <c>EVIDENCEBOT_JIT_PROFILE=off</c> turns it off (a folder path moves it).
 /// </para>
@@ -43,17 +49,26 @@ internal sealed class RuntimeJitRecorder : IJitRecorder
 internal sealed class JitProfile : IDisposable
 {
     internal const string SharedName = "run.jitprofile";
+
+    /// <summary>How old the shared profile may be before a warm run records a new one (the rules, sources and config a run uses change slowly).</summary>
+    internal static readonly TimeSpan RefreshAfter = TimeSpan.FromDays(1);
+
     private readonly IJitRecorder _recorder;
     private readonly string _shared;
     private readonly string _own;
+    private readonly bool _replayOnly;
     private bool _warm;
 
-    private JitProfile(IJitRecorder recorder, string shared, string own)
+    private JitProfile(IJitRecorder recorder, string shared, string own, bool replayOnly)
     {
         _recorder = recorder;
         _shared = shared;
         _own = own;
+        _replayOnly = replayOnly;
     }
+
+    /// <summary>True when this run only replays the shared profile and records nothing.</summary>
+    internal bool ReplayOnly => _replayOnly;
 
     /// <summary>The folder a build's profile lives in: <paramref name="setting"/> (the environment variable), or the user's cache; null when off.</summary>
     internal static string? FolderFor(string? setting)
@@ -66,7 +81,7 @@ internal sealed class JitProfile : IDisposable
     }
 
     /// <summary>Starts replaying and recording when the command is <c>run</c>; null otherwise, or when the folder cannot be used.</summary>
-    public static JitProfile? Begin(string[] args, IJitRecorder recorder, string? setting)
+    public static JitProfile? Begin(string[] args, IJitRecorder recorder, string? setting, TimeProvider time)
     {
         if (args is not ["run", ..] || FolderFor(setting) is not { } folder)
             return null;
@@ -75,11 +90,19 @@ internal sealed class JitProfile : IDisposable
         try
         {
             Directory.CreateDirectory(folder);
-            var shared = Path.Combine(folder, SharedName);
-            if (File.Exists(shared))
-                File.Copy(shared, ownPath, overwrite: true);
+            var shared = new FileInfo(Path.Combine(folder, SharedName));
+            var replayOnly = shared.Exists && time.GetUtcNow() - shared.LastWriteTimeUtc < RefreshAfter;
+            if (shared.Exists)
+                shared.CopyTo(ownPath, overwrite: true);
             recorder.Start(folder, own);
-            return new JitProfile(recorder, shared, ownPath);
+            if (replayOnly)
+            {
+                // Read by now; the folder in its place makes the runtime's write at the end fail at once.
+                File.Delete(ownPath);
+                Directory.CreateDirectory(ownPath);
+            }
+
+            return new JitProfile(recorder, shared.FullName, ownPath, replayOnly);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -90,13 +113,15 @@ internal sealed class JitProfile : IDisposable
     /// <summary>Says that this process's run compiled no rule, so its profile may replace the shared one.</summary>
     public void MarkWarm() => _warm = true;
 
-    /// <summary>Stops recording; keeps the profile when the run was warm, else deletes it.</summary>
+    /// <summary>Stops recording; keeps the profile when the run recorded one and was warm, else deletes it.</summary>
     public void Dispose()
     {
         try
         {
             _recorder.Stop();
-            if (_warm && File.Exists(_own))
+            if (_replayOnly)
+                Directory.Delete(_own);
+            else if (_warm && File.Exists(_own))
                 File.Move(_own, _shared, overwrite: true);
             else
                 File.Delete(_own);

@@ -6,7 +6,7 @@ public static class Program
     /// <summary>Runs the command line.</summary>
     public static async Task<int> Main(string[] args)
     {
-        using var jit = JitProfile.Begin(args, new RuntimeJitRecorder(), Environment.GetEnvironmentVariable("EVIDENCEBOT_JIT_PROFILE"));
+        using var jit = JitProfile.Begin(args, new RuntimeJitRecorder(), Environment.GetEnvironmentVariable("EVIDENCEBOT_JIT_PROFILE"), TimeProvider.System);
         using var cts = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using EvidenceBot.Cli;
+using Microsoft.Extensions.Time.Testing;
 using NSubstitute;
 
 namespace EvidenceBot.IntegrationTests;
@@ -8,6 +9,8 @@ public sealed class JitProfileTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "eb-jit-" + Guid.NewGuid().ToString("N"));
 
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
+
     private static string OwnName => $"run-{Environment.ProcessId}.jitprofile";
 
     [Fact]
@@ -15,9 +18,9 @@ public sealed class JitProfileTests : IDisposable
     {
         var recorder = Substitute.For<IJitRecorder>();
 
-        Assert.Null(JitProfile.Begin(["rules", "list"], recorder, _root));
-        Assert.Null(JitProfile.Begin(["verify", "x"], recorder, _root));
-        Assert.Null(JitProfile.Begin(["run"], recorder, "off"));
+        Assert.Null(JitProfile.Begin(["rules", "list"], recorder, _root, _time));
+        Assert.Null(JitProfile.Begin(["verify", "x"], recorder, _root, _time));
+        Assert.Null(JitProfile.Begin(["run"], recorder, "off", _time));
 
         recorder.DidNotReceiveWithAnyArgs().Start(default!, default!);
         Assert.False(Directory.Exists(_root));
@@ -27,33 +30,77 @@ public sealed class JitProfileTests : IDisposable
     public void Dispose_WarmRunReplacesTheSharedProfile_ColdRunLeavesIt()
     {
         var folder = JitProfile.FolderFor(_root)!;
-        var recorder = Substitute.For<IJitRecorder>();
-        string? seeded = null;
-        var written = "first";
-        recorder.When(r => r.Start(folder, OwnName)).Do(_ => seeded = File.Exists(Path.Combine(folder, OwnName)) ? File.ReadAllText(Path.Combine(folder, OwnName)) : null);
-        recorder.When(r => r.Stop()).Do(_ => File.WriteAllText(Path.Combine(folder, OwnName), written));
+        var shared = Path.Combine(folder, JitProfile.SharedName);
+        var (recorder, seeded) = FakeRecorder(folder);
+        recorder.Written = "first";
 
         // First run, warm: nothing to replay; what it recorded becomes the shared profile.
-        using (var warm = JitProfile.Begin(["run", "--rules", "x"], recorder, _root))
+        using (var warm = JitProfile.Begin(["run", "--rules", "x"], recorder.Recorder, _root, _time))
         {
             Assert.NotNull(warm);
+            Assert.False(warm.ReplayOnly);
             warm.MarkWarm();
         }
 
-        Assert.Null(seeded);
-        Assert.Equal("first", File.ReadAllText(Path.Combine(folder, JitProfile.SharedName)));
+        Assert.Null(seeded());
+        Assert.Equal("first", File.ReadAllText(shared));
 
-        // Second run, cold (it compiled): it replays the shared profile, and what it recorded is thrown away.
-        written = "with roslyn";
-        using (JitProfile.Begin(["run"], recorder, _root))
+        // A day later, a cold run (it compiled): it replays the shared profile and records, and throws the recording away.
+        _time.Advance(JitProfile.RefreshAfter);
+        recorder.Written = "with roslyn";
+        using (var cold = JitProfile.Begin(["run"], recorder.Recorder, _root, _time))
+            Assert.False(cold!.ReplayOnly);
+
+        Assert.Equal("first", seeded());
+        Assert.Equal("first", File.ReadAllText(shared));
+        Assert.Equal([JitProfile.SharedName], Directory.GetFileSystemEntries(folder).Select(Path.GetFileName));
+        recorder.Recorder.Received(2).Start(folder, OwnName);
+        recorder.Recorder.Received(2).Stop();
+    }
+
+    [Fact]
+    public void Begin_SharedProfileYoungerThanADay_ReplaysItAndWritesNothing()
+    {
+        var folder = JitProfile.FolderFor(_root)!;
+        var shared = Path.Combine(folder, JitProfile.SharedName);
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(shared, "recorded an hour ago");
+        File.SetLastWriteTimeUtc(shared, _time.GetUtcNow().UtcDateTime - TimeSpan.FromHours(1));
+        var (recorder, seeded) = FakeRecorder(folder);
+        recorder.Written = "this run";
+
+        using (var warm = JitProfile.Begin(["run"], recorder.Recorder, _root, _time))
         {
+            Assert.True(warm!.ReplayOnly);
+            Assert.True(Directory.Exists(Path.Combine(folder, OwnName)), "a folder stands where the runtime would write");
+            warm.MarkWarm();
         }
 
-        Assert.Equal("first", seeded);
-        Assert.Equal("first", File.ReadAllText(Path.Combine(folder, JitProfile.SharedName)));
-        Assert.Equal([JitProfile.SharedName], Directory.GetFiles(folder).Select(Path.GetFileName));
-        recorder.Received(2).Start(folder, OwnName);
-        recorder.Received(2).Stop();
+        Assert.Equal("recorded an hour ago", seeded()); // the runtime was given the shared profile to replay
+        Assert.Equal(1, recorder.FailedWrites);
+        Assert.Equal("recorded an hour ago", File.ReadAllText(shared));
+        Assert.Equal([JitProfile.SharedName], Directory.GetFileSystemEntries(folder).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void Begin_SharedProfileADayOld_WarmRunRecordsANewOne()
+    {
+        var folder = JitProfile.FolderFor(_root)!;
+        var shared = Path.Combine(folder, JitProfile.SharedName);
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(shared, "old");
+        File.SetLastWriteTimeUtc(shared, (_time.GetUtcNow() - JitProfile.RefreshAfter).UtcDateTime);
+        var (recorder, _) = FakeRecorder(folder);
+        recorder.Written = "new";
+
+        using (var warm = JitProfile.Begin(["run"], recorder.Recorder, _root, _time))
+        {
+            Assert.False(warm!.ReplayOnly);
+            warm.MarkWarm();
+        }
+
+        Assert.Equal("new", File.ReadAllText(shared));
+        Assert.Equal(0, recorder.FailedWrites);
     }
 
     [Fact]
@@ -64,7 +111,7 @@ public sealed class JitProfileTests : IDisposable
         File.WriteAllText(file, "not a folder");
         var recorder = Substitute.For<IJitRecorder>();
 
-        var profile = JitProfile.Begin(["run"], recorder, file);
+        var profile = JitProfile.Begin(["run"], recorder, file, _time);
 
         Assert.Null(profile);
         recorder.DidNotReceiveWithAnyArgs().Start(default!, default!);
@@ -80,11 +127,11 @@ public sealed class JitProfileTests : IDisposable
         recorder.When(r => r.Stop()).Do(_ => File.WriteAllText(Path.Combine(folder, OwnName), "recorded"));
         string[] args = ["run", "--rules", cli.Rules, "--cache-dir", cli.Cache, "--out", cli.Out];
 
-        using (var cold = JitProfile.Begin(args, recorder, _root))
+        using (var cold = JitProfile.Begin(args, recorder, _root, _time))
             Assert.Equal(0, await CliApp.RunAsync(args, TextWriter.Null, TextWriter.Null, cli.Time, default, cold));
         Assert.False(File.Exists(Path.Combine(folder, JitProfile.SharedName)));
 
-        using (var warm = JitProfile.Begin(args, recorder, _root))
+        using (var warm = JitProfile.Begin(args, recorder, _root, _time))
             Assert.Equal(0, await CliApp.RunAsync(args, TextWriter.Null, TextWriter.Null, cli.Time, default, warm));
         Assert.Equal("recorded", File.ReadAllText(Path.Combine(folder, JitProfile.SharedName)));
     }
@@ -102,7 +149,16 @@ public sealed class JitProfileTests : IDisposable
         Assert.Equal(0, await RunProcess(cli));
         var shared = new FileInfo(Path.Combine(folder, JitProfile.SharedName));
         Assert.True(shared.Exists && shared.Length > 1000, "the runtime wrote a profile of the warm run");
-        Assert.Single(Directory.GetFiles(folder)); // the per-process recording was renamed, not left behind
+        Assert.Single(Directory.GetFileSystemEntries(folder)); // the per-process recording was renamed, not left behind
+        var bytes = File.ReadAllBytes(shared.FullName);
+        var written = shared.LastWriteTimeUtc;
+
+        // The next warm run replays that profile and writes none: the file is the same, and nothing is left behind.
+        Assert.Equal(0, await RunProcess(cli));
+        shared.Refresh();
+        Assert.Equal(written, shared.LastWriteTimeUtc);
+        Assert.Equal(bytes, File.ReadAllBytes(shared.FullName));
+        Assert.Equal([JitProfile.SharedName], Directory.GetFileSystemEntries(folder).Select(Path.GetFileName));
     }
 
     [Fact]
@@ -114,6 +170,7 @@ public sealed class JitProfileTests : IDisposable
         Directory.CreateDirectory(folder);
         var shared = Path.Combine(folder, JitProfile.SharedName);
         File.WriteAllText(shared, "not a profile at all");
+        File.SetLastWriteTimeUtc(shared, DateTime.UtcNow - JitProfile.RefreshAfter); // old enough to be recorded over
 
         Assert.Equal(0, await RunProcess(cli)); // cold: replays the damaged file, keeps it
         Assert.Equal("not a profile at all", File.ReadAllText(shared));
@@ -121,6 +178,40 @@ public sealed class JitProfileTests : IDisposable
 
         Assert.NotEqual("not a profile at all", File.ReadAllText(shared));
         Assert.True(new FileInfo(shared).Length > 1000);
+    }
+
+    /// <summary>A recorder that, like the runtime, writes its recording into its own file on Stop and ignores a write that fails.</summary>
+    private static (FakeJit Fake, Func<string?> Seeded) FakeRecorder(string folder)
+    {
+        var fake = new FakeJit(Substitute.For<IJitRecorder>());
+        string? seeded = null;
+        var own = Path.Combine(folder, OwnName);
+        fake.Recorder.When(r => r.Start(folder, OwnName)).Do(_ => seeded = File.Exists(own) ? File.ReadAllText(own) : null);
+        fake.Recorder.When(r => r.Stop()).Do(_ =>
+        {
+            try
+            {
+                File.WriteAllText(own, fake.Written);
+            }
+            catch (UnauthorizedAccessException)
+            {
+                fake.FailedWrites++;
+            }
+            catch (IOException)
+            {
+                fake.FailedWrites++;
+            }
+        });
+        return (fake, () => seeded);
+    }
+
+    private sealed class FakeJit(IJitRecorder recorder)
+    {
+        public IJitRecorder Recorder { get; } = recorder;
+
+        public string Written { get; set; } = "";
+
+        public int FailedWrites { get; set; }
     }
 
     public void Dispose()
