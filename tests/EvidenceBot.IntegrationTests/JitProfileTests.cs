@@ -46,7 +46,7 @@ public sealed class JitProfileTests : IDisposable
         Assert.Equal("first", File.ReadAllText(shared));
 
         // A day later, a cold run (it compiled): it replays the shared profile and records, and throws the recording away.
-        _time.Advance(JitProfile.RefreshAfter);
+        _time.Advance(JitProfile.RefreshAfter + TimeSpan.FromMinutes(1));
         recorder.Written = "with roslyn";
         using (var cold = JitProfile.Begin(["run"], recorder.Recorder, _root, _time))
             Assert.False(cold!.ReplayOnly);
@@ -89,7 +89,7 @@ public sealed class JitProfileTests : IDisposable
         var shared = Path.Combine(folder, JitProfile.SharedName);
         Directory.CreateDirectory(folder);
         File.WriteAllText(shared, "old");
-        File.SetLastWriteTimeUtc(shared, (_time.GetUtcNow() - JitProfile.RefreshAfter).UtcDateTime);
+        File.SetLastWriteTimeUtc(shared, (_time.GetUtcNow() - JitProfile.RefreshAfter - TimeSpan.FromMinutes(1)).UtcDateTime);
         var (recorder, _) = FakeRecorder(folder);
         recorder.Written = "new";
 
