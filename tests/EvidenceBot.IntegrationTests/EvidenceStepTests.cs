@@ -1,4 +1,5 @@
 using EvidenceBot.Cli.Commands;
+using EvidenceBot.Core.Controls;
 using EvidenceBot.Core.Engine;
 using EvidenceBot.Core.Rules;
 
@@ -18,7 +19,7 @@ public class EvidenceStepTests
     [Fact]
     public void ControlsWithCrosswalk_MonitoringControl_AlsoShowsUnder42001AsDerived()
     {
-        var controls = EvidenceStep.ControlsWithCrosswalk(Result(new ControlMapping("ISO27001:2022/A.8.16", ControlRelation.Supports)));
+        var controls = EvidenceStep.ControlsWithCrosswalk(Result(new ControlMapping("ISO27001:2022/A.8.16", ControlRelation.Supports)), ControlAnswers.Open(null));
 
         var direct = Assert.Single(controls, c => !c.Derived);
         Assert.Equal("ISO27001:2022/A.8.16", direct.Id);
@@ -30,5 +31,5 @@ public class EvidenceStepTests
 
     [Fact]
     public void ControlsWithCrosswalk_NoControls_IsEmpty() =>
-        Assert.Empty(EvidenceStep.ControlsWithCrosswalk(Result()));
+        Assert.Empty(EvidenceStep.ControlsWithCrosswalk(Result(), ControlAnswers.Open(null)));
 }

@@ -30,11 +30,18 @@ internal static class ControlsCommands
         ArgumentNullException.ThrowIfNull(set);
         if (set.Rules.All(r => r.Manifest.Controls.Count == 0))
             return set; // nothing to check: do not pay for loading the catalogs
-        catalog ??= ControlCatalog.LoadDefault();
+        return CheckControls(set, (catalog ?? ControlCatalog.LoadDefault()).Validate);
+    }
+
+    /// <summary>As <see cref="CheckControls(RuleSet, ControlCatalog?)"/>, with the diagnostics of each rule from <paramref name="validate"/>.</summary>
+    public static RuleSet CheckControls(RuleSet set, Func<RuleManifest, IReadOnlyList<RuleDiagnostic>> validate)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(validate);
         var added = new List<RuleDiagnostic>();
         var rules = set.Rules.Select(rule =>
         {
-            var diagnostics = catalog.Validate(rule.Manifest);
+            var diagnostics = validate(rule.Manifest);
             if (diagnostics.Count == 0)
                 return rule;
             added.AddRange(diagnostics);

@@ -1,7 +1,7 @@
-using EvidenceBot.Core.Controls;
 using System.Security.Cryptography;
 using Azure.Identity;
 using EvidenceBot.Cli.Configuration;
+using EvidenceBot.Core.Controls;
 using EvidenceBot.Core.Engine;
 using EvidenceBot.Evidence.Bundles;
 using EvidenceBot.Evidence.Signing;
@@ -80,7 +80,7 @@ internal static class EvidenceStep
         + "Auditors cannot verify unsigned evidence; create a key with 'evidencebot keys generate --out keys' and pass --key keys/signing-key.pem.";
 
     /// <summary>Writes the run's bundle under <paramref name="outputRoot"/>; prints nothing, so it can run beside the summary.</summary>
-    public static async Task<BundleOutcome> WriteBundleAsync(TimeProvider time, RunResult result, IEvidenceSigner? signer, string outputRoot, bool archive, CancellationToken ct)
+    public static async Task<BundleOutcome> WriteBundleAsync(TimeProvider time, RunResult result, IEvidenceSigner? signer, string outputRoot, bool archive, ControlAnswers controls, CancellationToken ct)
     {
         var sources = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var path in result.Rules.Select(r => r.SourcePath).Where(p => p.Length > 0).Distinct(StringComparer.Ordinal))
@@ -94,7 +94,7 @@ internal static class EvidenceStep
             return new BundleOutcome(await EvidenceBundleWriter.WriteAsync(new BundleRequest
             {
                 Run = result,
-                ControlsFor = ControlsWithCrosswalk,
+                ControlsFor = r => ControlsWithCrosswalk(r, controls),
                 RuleSources = sources,
                 Signer = signer,
                 OutputRoot = outputRoot,
@@ -134,11 +134,11 @@ internal static class EvidenceStep
     /// A rule's direct control mappings plus every control related through the crosswalk, marked derived
     /// with the control it came through: evidence for 27001 A.8.16 also shows under 42001 A.6.2.6.
     /// </summary>
-    internal static IReadOnlyList<PredicateControl> ControlsWithCrosswalk(RuleExecutionResult result)
+    internal static IReadOnlyList<PredicateControl> ControlsWithCrosswalk(RuleExecutionResult result, ControlAnswers controls)
     {
         if (result.Controls.Count == 0)
             return [];
-        return [.. ControlCatalog.LoadDefault().Expand(result.Controls)
+        return [.. controls.Expand(result.Controls)
             .Select(m => new PredicateControl(m.Id, PredicateControl.RelationName(m.Relation), m.Derived, m.Via))];
     }
 }

@@ -66,8 +66,11 @@ internal static class RunCommand
     internal static async Task<int> ExecuteAsync(CliContext cli, EvidenceBotConfig cfg, RunOptions options, CancellationToken ct)
     {
         var phases = new PhaseTimer(cli).Start();
-        // The control catalogs check the rules' control ids and expand the bundle's crosswalk: read them while the rules load.
-        var catalog = Task.Run(ControlCatalog.LoadDefault, ct);
+        // The control catalogs check the rules' control ids and expand the bundle's crosswalk. Their answers are kept
+        // beside the rules cache; when none are (a new cache folder or build), read the catalogs while the rules load.
+        var controls = ControlAnswers.Open(options.CacheDirectory);
+        if (controls.IsEmpty)
+            _ = Task.Run(ControlCatalog.LoadDefault, ct);
         var set = RuleSetLoader.Load(new RuleLoadOptions
         {
             RulesDirectory = options.RulesDirectory,
@@ -75,7 +78,8 @@ internal static class RunCommand
             Only = options.Only,
         });
         phases.Mark("load rules");
-        set = ControlsCommands.CheckControls(set, await catalog.ConfigureAwait(false));
+        set = ControlsCommands.CheckControls(set, controls.Validate);
+        controls.Save();
         phases.Mark("check control ids");
         CommonOptions.PrintDiagnostics(cli, set.Diagnostics);
         if (set.Diagnostics.Any(d => d.Code == "EB0010"))
@@ -110,7 +114,7 @@ internal static class RunCommand
 
         // The bundle (signing, hashing, many small files) is written while results.json and the summary are.
         Directory.CreateDirectory(options.OutDirectory);
-        var bundle = Task.Run(() => EvidenceStep.WriteBundleAsync(cli.Time, result, signer, options.OutDirectory, options.Archive, ct), ct);
+        var bundle = Task.Run(() => EvidenceStep.WriteBundleAsync(cli.Time, result, signer, options.OutDirectory, options.Archive, controls, ct), ct);
         var resultsPath = Path.Combine(options.OutDirectory, "results.json");
         var temp = resultsPath + ".tmp";
         try
