@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace EvidenceBot.Cli;
 
 /// <summary>Entry point of the <c>evidencebot</c> command.</summary>
@@ -13,6 +15,13 @@ public static class Program
             e.Cancel = true;
             cts.Cancel();
         };
-        return await CliApp.RunAsync(args, Console.Out, Console.Error, TimeProvider.System, cts.Token, jit).ConfigureAwait(false);
+        var stdout = Console.IsOutputRedirected ? Redirected(Console.OpenStandardOutput()) : Console.Out;
+        var stderr = Console.IsErrorRedirected ? Redirected(Console.OpenStandardError()) : Console.Error;
+        return await CliApp.RunAsync(args, stdout, stderr, TimeProvider.System, cts.Token, jit).ConfigureAwait(false);
     }
+
+    // Output to a pipe or a file (a CI log, the journal) goes out one write per Write call, as the console writer does,
+    // but not cut into the console writer's 256-byte pieces: each piece is a system call, and a wake-up of the reader.
+    private static TextWriter Redirected(Stream stream) =>
+        TextWriter.Synchronized(new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 16 * 1024) { AutoFlush = true });
 }

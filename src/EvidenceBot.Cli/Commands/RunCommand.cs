@@ -108,8 +108,9 @@ internal static class RunCommand
         var engine = new RuleEngine(new EngineOptions { DefaultRuleTimeout = options.RuleTimeout, MaxParallelism = options.Parallel }, cli.Time);
         var runId = Guid.NewGuid().ToString("N");
         cli.Err.WriteLine($"Running {executions.Count} rule execution(s) from {options.RulesDirectory} ({set.Stats.CacheHits} cached, {set.Stats.Compiled} compiled in {set.Stats.ElapsedMs} ms)");
-        var observer = new ProgressObserver(cli, executions.Count);
-        var result = await engine.RunAsync(executions, runId, observer, ct).ConfigureAwait(false);
+        RunResult result;
+        using (var observer = new ProgressObserver(cli, executions.Count))
+            result = await engine.RunAsync(executions, runId, observer, ct).ConfigureAwait(false);
         phases.Mark("run rules");
 
         // The bundle (signing, hashing, many small files) is written while results.json and the summary are.
@@ -143,18 +144,6 @@ internal static class RunCommand
         if (set.Stats.Compiled == 0)
             cli.Jit?.MarkWarm();
         return VerdictAggregator.ExitCode(result.Rules.Select(r => r.Verdict));
-    }
-
-    private sealed class ProgressObserver(CliContext cli, int total) : IRunObserver
-    {
-        private int _done;
-
-        public void Completed(RuleExecutionResult result)
-        {
-            var n = Interlocked.Increment(ref _done);
-            lock (cli)
-                cli.Err.WriteLine($"[{n}/{total}] {result.RuleId} ({result.Target}): {WireNames.Of(result.Verdict)} in {result.DurationMs} ms");
-        }
     }
 }
 

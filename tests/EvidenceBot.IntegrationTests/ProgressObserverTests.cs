@@ -1,0 +1,52 @@
+using EvidenceBot.Cli;
+using EvidenceBot.Cli.Commands;
+using EvidenceBot.Core.Engine;
+using EvidenceBot.Core.Rules;
+using Microsoft.Extensions.Time.Testing;
+
+namespace EvidenceBot.IntegrationTests;
+
+public class ProgressObserverTests
+{
+    private readonly StringWriter _err = new() { NewLine = "\n" };
+    private readonly FakeTimeProvider _time = new();
+
+    [Fact]
+    public void Completed_LinesWaitForTheBatch_ThenAppearInOrder()
+    {
+        var observer = new ProgressObserver(new CliContext(TextWriter.Null, _err, _time, interactive: false), 3);
+
+        observer.Completed(Result("A-1", Verdict.Pass));
+        observer.Completed(Result("B-1", Verdict.Fail));
+        Assert.Equal("", _err.ToString());
+
+        _time.Advance(ProgressObserver.Delay);
+        Assert.Equal("[1/3] A-1 (default): pass in 4 ms\n[2/3] B-1 (default): fail in 4 ms\n", _err.ToString());
+
+        observer.Completed(Result("C-1", Verdict.Error));
+        _time.Advance(ProgressObserver.Delay / 2);
+        Assert.DoesNotContain("C-1", _err.ToString());
+        observer.Dispose();
+
+        Assert.EndsWith("[2/3] B-1 (default): fail in 4 ms\n[3/3] C-1 (default): error in 4 ms\n", _err.ToString());
+        _time.Advance(ProgressObserver.Delay);
+        Assert.Equal(3, _err.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [Fact]
+    public void Dispose_NothingCompleted_WritesNothing()
+    {
+        new ProgressObserver(new CliContext(TextWriter.Null, _err, _time, interactive: false), 0).Dispose();
+
+        Assert.Equal("", _err.ToString());
+    }
+
+    private static RuleExecutionResult Result(string id, Verdict verdict) => new()
+    {
+        RuleId = id,
+        Title = "t",
+        Target = "default",
+        Verdict = verdict,
+        DurationMs = 4,
+    };
+}
