@@ -44,6 +44,8 @@ public static class RulesBench
         Console.WriteLine($"cold run, {count} rules:    {cN,8:0} ms   ratio to 1-rule cold: {cN / c1:0.00}x (target <= 2.00x)");
         Console.WriteLine($"warm run, {count} rules:    {wN,8:0} ms   share of cold: {100 * wN / cN:0.0}% (target <= 10%)");
         Console.WriteLine($"warm run peak RSS:       {rss,8:0.0} MB (target <= 150 MB)");
+        // Every run, in the order taken: the medians hide how much this machine's speed moves within one bench.
+        Console.WriteLine($"each run (ms): cold 1 rule {Each(cold1)}; cold {count} rules {Each(coldN)}; warm {count} rules {Each(warmN)}");
         try
         {
             Directory.Delete(root, true);
@@ -54,6 +56,8 @@ public static class RulesBench
 
         return 0;
     }
+
+    private static string Each(List<double> runs) => string.Join(" ", runs.Select(r => r.ToString("0", CultureInfo.InvariantCulture)));
 
     private static string? Arg(string[] args, string name)
     {
