@@ -90,23 +90,36 @@ internal sealed class JitProfile : IDisposable
         try
         {
             Directory.CreateDirectory(folder);
+            // A run that was killed leaves its own file (or folder) behind; a later process may get the same id.
+            if (Directory.Exists(ownPath))
+                Directory.Delete(ownPath, recursive: true);
             var shared = new FileInfo(Path.Combine(folder, SharedName));
-            var replayOnly = shared.Exists && time.GetUtcNow() - shared.LastWriteTimeUtc < RefreshAfter;
+            var age = time.GetUtcNow() - shared.LastWriteTimeUtc;
+            var replayOnly = shared.Exists && age >= TimeSpan.Zero && age < RefreshAfter;
             if (shared.Exists)
                 shared.CopyTo(ownPath, overwrite: true);
             recorder.Start(folder, own);
-            if (replayOnly)
-            {
-                // Read by now; the folder in its place makes the runtime's write at the end fail at once.
-                File.Delete(ownPath);
-                Directory.CreateDirectory(ownPath);
-            }
-
-            return new JitProfile(recorder, shared.FullName, ownPath, replayOnly);
+            return new JitProfile(recorder, shared.FullName, ownPath, replayOnly && StopWriting(ownPath));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return null;
+        }
+    }
+
+    // The runtime has read the profile by now; a folder in its place makes the runtime's write at the end fail at once.
+    // If the swap fails, the run records as usual, so that Dispose still stops it and cleans up.
+    private static bool StopWriting(string ownPath)
+    {
+        try
+        {
+            File.Delete(ownPath);
+            Directory.CreateDirectory(ownPath);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 

@@ -62,10 +62,7 @@ public sealed class JitProfileTests : IDisposable
     public void Begin_SharedProfileYoungerThanADay_ReplaysItAndWritesNothing()
     {
         var folder = JitProfile.FolderFor(_root)!;
-        var shared = Path.Combine(folder, JitProfile.SharedName);
-        Directory.CreateDirectory(folder);
-        File.WriteAllText(shared, "recorded an hour ago");
-        File.SetLastWriteTimeUtc(shared, _time.GetUtcNow().UtcDateTime - TimeSpan.FromHours(1));
+        var shared = SharedProfile(folder, "recorded an hour ago", TimeSpan.FromHours(-1));
         var (recorder, seeded) = FakeRecorder(folder);
         recorder.Written = "this run";
 
@@ -82,14 +79,13 @@ public sealed class JitProfileTests : IDisposable
         Assert.Equal([JitProfile.SharedName], Directory.GetFileSystemEntries(folder).Select(Path.GetFileName));
     }
 
-    [Fact]
-    public void Begin_SharedProfileADayOld_WarmRunRecordsANewOne()
+    [Theory]
+    [InlineData(-24 * 60 - 1)] // a day and a minute old
+    [InlineData(60)] // dated an hour ahead, by a clock that ran fast
+    public void Begin_SharedProfileOutsideTheDay_WarmRunRecordsANewOne(int minutesAhead)
     {
         var folder = JitProfile.FolderFor(_root)!;
-        var shared = Path.Combine(folder, JitProfile.SharedName);
-        Directory.CreateDirectory(folder);
-        File.WriteAllText(shared, "old");
-        File.SetLastWriteTimeUtc(shared, (_time.GetUtcNow() - JitProfile.RefreshAfter - TimeSpan.FromMinutes(1)).UtcDateTime);
+        var shared = SharedProfile(folder, "old", TimeSpan.FromMinutes(minutesAhead));
         var (recorder, _) = FakeRecorder(folder);
         recorder.Written = "new";
 
@@ -101,6 +97,21 @@ public sealed class JitProfileTests : IDisposable
 
         Assert.Equal("new", File.ReadAllText(shared));
         Assert.Equal(0, recorder.FailedWrites);
+    }
+
+    [Fact]
+    public void Begin_LeftoversOfAKilledRunWithTheSameProcessId_AreCleared()
+    {
+        var folder = JitProfile.FolderFor(_root)!;
+        Directory.CreateDirectory(Path.Combine(folder, OwnName));
+        SharedProfile(folder, "recorded a minute ago", TimeSpan.FromMinutes(-1));
+        var (recorder, seeded) = FakeRecorder(folder);
+
+        using (var warm = JitProfile.Begin(["run"], recorder.Recorder, _root, _time))
+            Assert.True(warm!.ReplayOnly);
+
+        Assert.Equal("recorded a minute ago", seeded());
+        Assert.Equal([JitProfile.SharedName], Directory.GetFileSystemEntries(folder).Select(Path.GetFileName));
     }
 
     [Fact]
@@ -170,7 +181,7 @@ public sealed class JitProfileTests : IDisposable
         Directory.CreateDirectory(folder);
         var shared = Path.Combine(folder, JitProfile.SharedName);
         File.WriteAllText(shared, "not a profile at all");
-        File.SetLastWriteTimeUtc(shared, DateTime.UtcNow - JitProfile.RefreshAfter); // old enough to be recorded over
+        File.SetLastWriteTimeUtc(shared, DateTime.UtcNow - JitProfile.RefreshAfter - TimeSpan.FromMinutes(1)); // old enough to be recorded over
 
         Assert.Equal(0, await RunProcess(cli)); // cold: replays the damaged file, keeps it
         Assert.Equal("not a profile at all", File.ReadAllText(shared));
@@ -178,6 +189,16 @@ public sealed class JitProfileTests : IDisposable
 
         Assert.NotEqual("not a profile at all", File.ReadAllText(shared));
         Assert.True(new FileInfo(shared).Length > 1000);
+    }
+
+    /// <summary>Writes the shared profile with <paramref name="content"/>, dated <paramref name="ahead"/> of the fake clock (negative: in the past).</summary>
+    private string SharedProfile(string folder, string content, TimeSpan ahead)
+    {
+        Directory.CreateDirectory(folder);
+        var shared = Path.Combine(folder, JitProfile.SharedName);
+        File.WriteAllText(shared, content);
+        File.SetLastWriteTimeUtc(shared, (_time.GetUtcNow() + ahead).UtcDateTime);
+        return shared;
     }
 
     /// <summary>A recorder that, like the runtime, writes its recording into its own file on Stop and ignores a write that fails.</summary>

@@ -20,10 +20,10 @@ public class ProcessOutputTests
         Assert.False(list.AsSpan().StartsWith(Encoding.UTF8.Preamble), "no byte-order mark before the output");
         Assert.Contains("Überwachung der Protokolle — ok", Encoding.UTF8.GetString(list));
         Assert.Equal(1, runExit);
-        var err = Encoding.UTF8.GetString(runErr);
-        var first = err.IndexOf("[1/2] ", StringComparison.Ordinal);
-        var second = err.IndexOf("[2/2] ", StringComparison.Ordinal);
-        Assert.True(first >= 0 && second > first, err);
+        var progress = Encoding.UTF8.GetString(runErr).Split('\n').Where(l => l.StartsWith('[')).ToList();
+        Assert.Equal(2, progress.Count);
+        Assert.Matches(@"^\[1/2\] [AB]-1 \(default\): (pass|fail) in \d+ ms$", progress[0]);
+        Assert.Matches(@"^\[2/2\] [AB]-1 \(default\): (pass|fail) in \d+ ms$", progress[1]);
         Assert.Contains("2 rule execution(s): 1 pass, 1 fail", Encoding.UTF8.GetString(runOut));
     }
 

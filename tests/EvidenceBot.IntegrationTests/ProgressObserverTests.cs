@@ -41,6 +41,31 @@ public class ProgressObserverTests
         Assert.Equal("", _err.ToString());
     }
 
+    [Fact]
+    public void Flush_StderrThatCannotBeWritten_NeitherThrowsNorStopsTheRun()
+    {
+        var broken = new BrokenWriter();
+        var observer = new ProgressObserver(new CliContext(TextWriter.Null, broken, _time, interactive: false), 2);
+        observer.Completed(Result("A-1", Verdict.Pass));
+
+        _time.Advance(ProgressObserver.Delay); // on the timer's thread, an exception would end the process
+        observer.Completed(Result("B-1", Verdict.Pass));
+        observer.Dispose(); // after the run, an exception would stop results.json and the bundle being written
+
+        Assert.Equal(2, broken.Attempts);
+    }
+
+    private sealed class BrokenWriter : StringWriter
+    {
+        public int Attempts { get; private set; }
+
+        public override void Write(string? value)
+        {
+            Attempts++;
+            throw new IOException("No space left on device");
+        }
+    }
+
     private static RuleExecutionResult Result(string id, Verdict verdict) => new()
     {
         RuleId = id,

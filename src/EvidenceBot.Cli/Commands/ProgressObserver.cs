@@ -15,6 +15,7 @@ internal sealed class ProgressObserver : IRunObserver, IDisposable
     private readonly CliContext _cli;
     private readonly int _total;
     private readonly StringBuilder _pending = new();
+    private readonly Lock _gate = new();
     private readonly ITimer _timer;
     private int _done;
     private bool _due;
@@ -28,7 +29,7 @@ internal sealed class ProgressObserver : IRunObserver, IDisposable
 
     public void Completed(RuleExecutionResult result)
     {
-        lock (_pending)
+        lock (_gate)
         {
             _pending.Append($"[{++_done}/{_total}] {result.RuleId} ({result.Target}): {WireNames.Of(result.Verdict)} in {result.DurationMs} ms")
                 .Append(_cli.Err.NewLine);
@@ -40,22 +41,30 @@ internal sealed class ProgressObserver : IRunObserver, IDisposable
         }
     }
 
-    /// <summary>Writes the lines that wait, and those still to come.</summary>
+    /// <summary>Writes the lines that wait.</summary>
     public void Dispose()
     {
         _timer.Dispose();
         Flush();
     }
 
+    // Progress is only advice: a stderr that cannot be written (a full disk, a closed log) must not stop the run before
+    // its results and evidence are written, nor end the process from the timer's thread.
     private void Flush()
     {
-        lock (_pending)
+        lock (_gate)
         {
             _due = false;
             if (_pending.Length == 0)
                 return;
-            lock (_cli)
+            try
+            {
                 _cli.Err.Write(_pending.ToString());
+            }
+            catch (IOException)
+            {
+            }
+
             _pending.Clear();
         }
     }

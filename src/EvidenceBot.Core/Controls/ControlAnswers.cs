@@ -21,7 +21,7 @@ public sealed class ControlAnswers
     private readonly string? _path;
     private readonly Func<ControlCatalog> _catalog;
     private readonly Dictionary<string, Entry> _known;
-    private readonly object _gate = new();
+    private readonly Lock _gate = new();
     private bool _changed;
 
     private ControlAnswers(string? path, Func<ControlCatalog> catalog, Dictionary<string, Entry> known)
@@ -41,11 +41,14 @@ public sealed class ControlAnswers
         }
     }
 
-    /// <summary>The answers remembered in <paramref name="directory"/> (none when null), asking <paramref name="catalog"/> (default: the built-in catalogs) for the rest.</summary>
-    public static ControlAnswers Open(string? directory, Func<ControlCatalog>? catalog = null)
+    /// <summary>The answers remembered in <paramref name="directory"/> (none when null), asking the built-in catalogs for the rest.</summary>
+    public static ControlAnswers Open(string? directory) => Open(directory, ControlCatalog.LoadDefault);
+
+    /// <summary>As <see cref="Open(string?)"/>, with the built-in catalogs loaded by <paramref name="catalog"/> (tests count the loads).</summary>
+    internal static ControlAnswers Open(string? directory, Func<ControlCatalog> catalog)
     {
         var path = directory is null ? null : Path.Combine(directory, FileName);
-        return new ControlAnswers(path, catalog ?? ControlCatalog.LoadDefault, path is null ? new(StringComparer.Ordinal) : Read(path));
+        return new ControlAnswers(path, catalog, path is null ? new(StringComparer.Ordinal) : Read(path));
     }
 
     /// <summary>The file name: one per build of the catalogs and of this code.</summary>
@@ -79,7 +82,7 @@ public sealed class ControlAnswers
         return expanded;
     }
 
-    /// <summary>Writes what was learnt since <see cref="Open"/>, atomically; does nothing when nothing was, or when there is no folder.</summary>
+    /// <summary>Writes what was learnt since <see cref="Open(string?)"/>, atomically; does nothing when nothing was, or when there is no folder.</summary>
     public void Save()
     {
         if (_path is null)
@@ -180,9 +183,9 @@ public sealed class ControlAnswers
             foreach (var e in doc.RootElement.EnumerateArray())
             {
                 List<ControlMapping> direct = [.. e.GetProperty("direct").EnumerateArray().Select(d =>
-                    new ControlMapping(d.GetProperty("id").GetString()!, WireNames.Parse<ControlRelation>(d.GetProperty("relation").GetString())))];
+                    new ControlMapping(Required(d, "id"), WireNames.Parse<ControlRelation>(d.GetProperty("relation").GetString())))];
                 List<MappedControl> expanded = [.. e.GetProperty("expanded").EnumerateArray().Select(m => new MappedControl(
-                    m.GetProperty("id").GetString()!,
+                    Required(m, "id"),
                     WireNames.Parse<ControlRelation>(m.GetProperty("relation").GetString()),
                     m.GetProperty("derived").GetBoolean(),
                     m.GetProperty("via").GetString(),
@@ -197,6 +200,9 @@ public sealed class ControlAnswers
             return new(StringComparer.Ordinal); // a damaged file is no answers at all, never half of them
         }
     }
+
+    private static string Required(JsonElement element, string name) =>
+        element.GetProperty(name).GetString() ?? throw new FormatException($"'{name}' is null");
 
     private sealed record Entry(List<ControlMapping> Direct, IReadOnlyList<MappedControl> Expanded);
 }

@@ -82,6 +82,7 @@ public sealed class ControlAnswersTests : IDisposable
     [InlineData("not json at all")]
     [InlineData("[{\"direct\":[],\"expanded\":[]},{\"direct\":[{\"id\":\"ISO27001:2022/A.8.16\",\"relation\":\"sometimes\"}],\"expanded\":[]}]")]
     [InlineData("{\"direct\":[]}")]
+    [InlineData("[{\"direct\":[{\"id\":null,\"relation\":\"supports\"}],\"expanded\":[]}]")]
     public void Open_DamagedFile_IsNoAnswersAtAll(string content)
     {
         File.WriteAllText(Path.Combine(_dir, ControlAnswers.FileName), content);
