@@ -119,9 +119,7 @@ public sealed class RuleCache
     private void WriteAtomically(string path, byte[] bytes)
     {
         System.IO.Directory.CreateDirectory(Directory);
-        var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        FileBytes.Write(temp, bytes);
-        File.Move(temp, path, overwrite: true);
+        FileBytes.WriteAtomically(path, bytes);
     }
 
     private static string ComputeEnvironmentKey()

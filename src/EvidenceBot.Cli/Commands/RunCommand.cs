@@ -117,11 +117,9 @@ internal static class RunCommand
         Directory.CreateDirectory(options.OutDirectory);
         var bundle = Task.Run(() => EvidenceStep.WriteBundleAsync(cli.Time, result, signer, options.OutDirectory, options.Archive, controls, ct), ct);
         var resultsPath = Path.Combine(options.OutDirectory, "results.json");
-        var temp = resultsPath + ".tmp";
         try
         {
-            FileBytes.Write(temp, RunResultJson.Serialize(result));
-            File.Move(temp, resultsPath, overwrite: true);
+            FileBytes.WriteAtomically(resultsPath, RunResultJson.Serialize(result));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -96,23 +96,14 @@ public sealed class ControlAnswers
             _changed = false;
         }
 
-        var temp = $"{_path}.{Guid.NewGuid():N}.tmp";
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-            FileBytes.Write(temp, bytes);
-            File.Move(temp, _path, overwrite: true);
+            FileBytes.WriteAtomically(_path, bytes);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // Only costs the next run the time of loading the catalogs.
-            try
-            {
-                File.Delete(temp);
-            }
-            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
-            {
-            }
         }
     }
 

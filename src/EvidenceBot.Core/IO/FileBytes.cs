@@ -27,6 +27,33 @@ public static class FileBytes
             RandomAccess.Write(handle, bytes, fileOffset: 0);
     }
 
+    /// <summary>
+    /// Replaces <paramref name="path"/> with <paramref name="bytes"/> all at once: they are written to a file of their own
+    /// beside it, which is then renamed over it. A reader sees the old content or the new, never part of either, and two
+    /// writers at once never share a half-written file. On failure the partial file is removed and the error thrown.
+    /// </summary>
+    public static void WriteAtomically(string path, ReadOnlySpan<byte> bytes)
+    {
+        var temp = $"{path}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            Write(temp, bytes);
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            try
+            {
+                File.Delete(temp);
+            }
+            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
+            {
+            }
+
+            throw;
+        }
+    }
+
     private static SafeFileHandle Open(string path, FileMode mode) =>
         File.OpenHandle(path, mode, FileAccess.Write, FileShare.Read, FileOptions.None, preallocationSize: 0);
 }

@@ -408,10 +408,7 @@ public static class EvidenceBundleWriter
 
     private static void WriteChainHead(string outputRoot, ChainHead head)
     {
-        var path = Path.Combine(outputRoot, BundleLayout.ChainHead);
-        var temp = path + ".tmp";
-        FileBytes.Write(temp, StatementWriter.Write(head));
-        File.Move(temp, path, overwrite: true);
+        FileBytes.WriteAtomically(Path.Combine(outputRoot, BundleLayout.ChainHead), StatementWriter.Write(head));
     }
 
     private static string Safe(string text, int max)

@@ -52,9 +52,7 @@ internal sealed class FolderResponseCache : IResponseCache
             Body = body,
         };
         var path = Path.Combine(_directory, key + ".json");
-        var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        FileBytes.Write(temp, JsonSerializer.SerializeToUtf8Bytes(entry, FileJson));
-        File.Move(temp, path, overwrite: true);
+        FileBytes.WriteAtomically(path, JsonSerializer.SerializeToUtf8Bytes(entry, FileJson));
         _memory[key] = entry;
         return Task.CompletedTask;
     }

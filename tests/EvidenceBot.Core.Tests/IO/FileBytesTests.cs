@@ -18,15 +18,18 @@ public sealed class FileBytesTests : IDisposable
         Assert.Equal("{\"a\":1}"u8.ToArray(), File.ReadAllBytes(path));
     }
 
-    [Fact]
-    public void Write_OverALongerFile_LeavesNoneOfItsOldTail()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Write_OverALongerFile_LeavesNoneOfItsOldTailAndNoOtherFile(bool atomically)
     {
-        var path = Path.Combine(_dir, "results.json.tmp");
+        var path = Path.Combine(_dir, "results.json");
         File.WriteAllText(path, "a much longer leftover from a run that was killed");
 
-        FileBytes.Write(path, "new"u8);
+        Write(atomically, path, "new"u8);
 
         Assert.Equal("new", File.ReadAllText(path));
+        Assert.Equal([path], Directory.GetFiles(_dir));
     }
 
     [Fact]
@@ -40,14 +43,18 @@ public sealed class FileBytesTests : IDisposable
         Assert.Equal(0, new FileInfo(path).Length);
     }
 
-    [Fact]
-    public void Write_WhereAFolderIs_Throws()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Write_WhereAFolderIs_ThrowsAndLeavesNoFile(bool atomically)
     {
-        var path = Path.Combine(_dir, "folder");
+        var path = Path.Combine(_dir, "chain-head.json");
         Directory.CreateDirectory(path);
 
-        Assert.ThrowsAny<IOException>(() => FileBytes.Write(path, "x"u8));
+        Assert.ThrowsAny<IOException>(() => Write(atomically, path, "x"u8));
+
         Assert.True(Directory.Exists(path));
+        Assert.Empty(Directory.GetFiles(_dir)); // nor the atomic write's partial file
     }
 
     [Fact]
@@ -57,5 +64,13 @@ public sealed class FileBytesTests : IDisposable
 
         Assert.Throws<DirectoryNotFoundException>(() => FileBytes.Write(path, "x"u8));
         Assert.False(Directory.Exists(Path.Combine(_dir, "missing")));
+    }
+
+    private static void Write(bool atomically, string path, ReadOnlySpan<byte> bytes)
+    {
+        if (atomically)
+            FileBytes.WriteAtomically(path, bytes);
+        else
+            FileBytes.Write(path, bytes);
     }
 }
