@@ -56,7 +56,6 @@ internal sealed class JitProfile : IDisposable
     private readonly IJitRecorder _recorder;
     private readonly string _shared;
     private readonly string _own;
-    private readonly bool _replayOnly;
     private bool _warm;
 
     private JitProfile(IJitRecorder recorder, string shared, string own, bool replayOnly)
@@ -64,11 +63,11 @@ internal sealed class JitProfile : IDisposable
         _recorder = recorder;
         _shared = shared;
         _own = own;
-        _replayOnly = replayOnly;
+        ReplayOnly = replayOnly;
     }
 
     /// <summary>True when this run only replays the shared profile and records nothing.</summary>
-    internal bool ReplayOnly => _replayOnly;
+    internal bool ReplayOnly { get; }
 
     /// <summary>The folder a build's profile lives in: <paramref name="setting"/> (the environment variable), or the user's cache; null when off.</summary>
     internal static string? FolderFor(string? setting)
@@ -132,7 +131,7 @@ internal sealed class JitProfile : IDisposable
         try
         {
             _recorder.Stop();
-            if (_replayOnly)
+            if (ReplayOnly)
                 Directory.Delete(_own);
             else if (_warm && File.Exists(_own))
                 File.Move(_own, _shared, overwrite: true);

@@ -134,16 +134,7 @@ public sealed class ControlAnswers
         foreach (var e in entries)
         {
             w.WriteStartObject();
-            w.WriteStartArray("direct");
-            foreach (var d in e.Direct)
-            {
-                w.WriteStartObject();
-                w.WriteString("id", d.Id);
-                w.WriteString("relation", WireNames.Of(d.Relation));
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
+            w.WriteControlMappings("direct", e.Direct);
             w.WriteStartArray("expanded");
             foreach (var m in e.Expanded)
             {

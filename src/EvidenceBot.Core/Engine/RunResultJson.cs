@@ -48,16 +48,7 @@ public static class RunResultJson
         w.WriteString("endedAt", r.EndedAt);
         w.WriteNumber("durationMs", r.DurationMs);
         w.WriteElements("parameters", r.Parameters);
-        w.WriteStartArray("controls");
-        foreach (var c in r.Controls)
-        {
-            w.WriteStartObject();
-            w.WriteString("id", c.Id);
-            w.WriteString("relation", WireNames.Of(c.Relation));
-            w.WriteEndObject();
-        }
-
-        w.WriteEndArray();
+        w.WriteControlMappings("controls", r.Controls);
         w.WriteStartArray("findings");
         foreach (var f in r.Findings)
             WriteFinding(w, f);

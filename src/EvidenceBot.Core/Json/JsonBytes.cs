@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using EvidenceBot.Core.Rules;
 
 namespace EvidenceBot.Core.Json;
 
@@ -32,6 +33,23 @@ public static class JsonBytes
         }
 
         w.WriteEndObject();
+    }
+
+    /// <summary>Writes <c>"name": [ { "id": "…", "relation": "…" }, … ]</c>: direct control mappings, as results.json and the control answers hold them.</summary>
+    public static void WriteControlMappings(this Utf8JsonWriter w, string name, IEnumerable<ControlMapping> controls)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(controls);
+        w.WriteStartArray(name);
+        foreach (var c in controls)
+        {
+            w.WriteStartObject();
+            w.WriteString("id", c.Id);
+            w.WriteString("relation", WireNames.Of(c.Relation));
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
     }
 
     /// <summary>Writes <c>"name": [ "…", … ]</c>.</summary>
