@@ -15,15 +15,18 @@ internal sealed class HeaderCache(RuleCache cache)
     // Bump when the parser or the header schema changes meaning.
     private const string Version = "h2";
 
-    public RuleManifest? Parse(string display, string text, List<RuleDiagnostic> diagnostics)
+    /// <param name="display">The rule's path, as diagnostics name it.</param>
+    /// <param name="text">The rule's text.</param>
+    /// <param name="sha">The SHA-256 of the file's bytes the text was decoded from: the cache key and <see cref="RuleManifest.SourceSha256"/>.</param>
+    /// <param name="diagnostics">Receives the header's problems.</param>
+    public RuleManifest? Parse(string display, string text, string sha, List<RuleDiagnostic> diagnostics)
     {
-        var sha = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
         var name = $"{sha}.{Version}.header.json";
         if (cache.TryRead(name) is { } bytes && TryReadEntry(bytes, sha, display, diagnostics, out var cached))
             return cached;
 
         var found = new List<RuleDiagnostic>();
-        var manifest = RuleHeaderParser.Parse(display, text, found);
+        var manifest = RuleHeaderParser.Parse(display, text, sha, found);
         diagnostics.AddRange(found);
         cache.Write(name, WriteEntry(manifest, found));
         return manifest;

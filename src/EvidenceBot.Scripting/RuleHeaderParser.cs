@@ -32,11 +32,18 @@ public static partial class RuleHeaderParser
 
     /// <summary>Parses the header of <paramref name="text"/> read from <paramref name="path"/>.</summary>
     /// <returns>The manifest, or null with at least one error in <paramref name="diagnostics"/>.</returns>
+    /// <remarks><see cref="RuleManifest.SourceSha256"/> is the hash of the text encoded as UTF-8 without a byte-order mark.</remarks>
     public static RuleManifest? Parse(string path, string text, List<RuleDiagnostic> diagnostics)
     {
         ArgumentNullException.ThrowIfNull(text);
+        return Parse(path, text, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text))), diagnostics);
+    }
+
+    /// <summary>Parses the header of <paramref name="text"/>, decoded from a file whose bytes hash to <paramref name="sha"/>.</summary>
+    internal static RuleManifest? Parse(string path, string text, string sha, List<RuleDiagnostic> diagnostics)
+    {
+        ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(diagnostics);
-        var sha = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
         var lines = text.Split('\n');
         var start = Array.FindIndex(lines, l => l.Trim().Length > 0);
         if (start < 0 || !lines[start].TrimStart().StartsWith("/* ---", StringComparison.Ordinal))

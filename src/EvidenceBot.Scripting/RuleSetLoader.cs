@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
+using System.Security.Cryptography;
 using System.Text;
 using EvidenceBot.Core.Rules;
 
@@ -29,6 +30,13 @@ public sealed record RuleSet(IReadOnlyList<LoadedRule> Rules, IReadOnlyList<Rule
 {
     /// <summary>True when any diagnostic is an error.</summary>
     public bool HasErrors => Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error);
+
+    /// <summary>
+    /// The bytes of every rule file that was read, keyed by <see cref="RuleManifest.SourcePath"/>: what was parsed and
+    /// compiled, and what <see cref="RuleManifest.SourceSha256"/> is the hash of. Evidence copies these rather than
+    /// reading the files again, so it holds the source that ran even when a file changes during the run.
+    /// </summary>
+    public IReadOnlyDictionary<string, byte[]> Sources { get; init; } = new Dictionary<string, byte[]>(StringComparer.Ordinal);
 }
 
 /// <summary>How a load went: cache hits, compiles, time.</summary>
@@ -64,13 +72,14 @@ public static class RuleSetLoader
         var parsed = new List<(RuleManifest Manifest, string Text)>();
         var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var workingFolder = Directory.GetCurrentDirectory();
+        var sources = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var file in files)
         {
             var display = DisplayPath(file, workingFolder);
-            string text;
+            byte[] bytes;
             try
             {
-                text = File.ReadAllText(file, Encoding.UTF8);
+                bytes = File.ReadAllBytes(file);
             }
             catch (IOException ex)
             {
@@ -78,7 +87,9 @@ public static class RuleSetLoader
                 continue;
             }
 
-            var manifest = headers.Parse(display, text, diagnostics);
+            sources[display] = bytes;
+            var text = Decode(bytes);
+            var manifest = headers.Parse(display, text, Convert.ToHexStringLower(SHA256.HashData(bytes)), diagnostics);
             if (manifest is null)
                 continue;
             if (seen.TryGetValue(manifest.Id, out var other))
@@ -95,7 +106,10 @@ public static class RuleSetLoader
 
         if (!options.Compile)
         {
-            return new RuleSet([.. parsed.Select(p => new LoadedRule(p.Manifest, null, []))], diagnostics, new RuleLoadStats(0, 0, clock.ElapsedMilliseconds));
+            return new RuleSet([.. parsed.Select(p => new LoadedRule(p.Manifest, null, []))], diagnostics, new RuleLoadStats(0, 0, clock.ElapsedMilliseconds))
+            {
+                Sources = sources,
+            };
         }
 
         var results = new LoadedRule[parsed.Count];
@@ -120,8 +134,27 @@ public static class RuleSetLoader
 
         foreach (var r in results)
             diagnostics.AddRange(r.LoadErrors);
-        return new RuleSet(results, diagnostics, new RuleLoadStats(hits, misses.Count, clock.ElapsedMilliseconds));
+        return new RuleSet(results, diagnostics, new RuleLoadStats(hits, misses.Count, clock.ElapsedMilliseconds)) { Sources = sources };
     }
+
+    /// <summary>
+    /// The text of a rule file as <see cref="File.ReadAllText(string, Encoding)"/> with UTF-8 reads it: a byte-order mark
+    /// (UTF-8, UTF-16 or UTF-32) picks the encoding and is not part of the text.
+    /// </summary>
+    internal static string Decode(byte[] bytes)
+    {
+        if (bytes.AsSpan().StartsWith(Utf8Bom))
+            return Encoding.UTF8.GetString(bytes, Utf8Bom.Length, bytes.Length - Utf8Bom.Length);
+        if (bytes.Length >= 2 && (bytes[0] is 0xFE or 0xFF || (bytes.Length >= 4 && bytes[0] == 0 && bytes[1] == 0)))
+        {
+            using var reader = new StreamReader(new MemoryStream(bytes), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+            return reader.ReadToEnd();
+        }
+
+        return Encoding.UTF8.GetString(bytes);
+    }
+
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
 
     /// <summary>Relative to the working folder when below it (what a user typed), else absolute.</summary>
     private static string DisplayPath(string file, string workingFolder)

@@ -2,6 +2,8 @@ using EvidenceBot.Cli.Commands;
 using EvidenceBot.Core.Controls;
 using EvidenceBot.Core.Engine;
 using EvidenceBot.Core.Rules;
+using EvidenceBot.Scripting;
+using Microsoft.Extensions.Time.Testing;
 
 namespace EvidenceBot.IntegrationTests;
 
@@ -32,4 +34,26 @@ public class EvidenceStepTests
     [Fact]
     public void ControlsWithCrosswalk_NoControls_IsEmpty() =>
         Assert.Empty(EvidenceStep.ControlsWithCrosswalk(Result(), ControlAnswers.Open(null)));
+
+    [Fact]
+    public async Task WriteBundle_RuleFileChangedDuringTheRun_HoldsTheSourceThatRan()
+    {
+        using var cli = new CliRunner();
+        var path = cli.Rule("a.csx", "A-1", "Pass(\"r\", \"ok\");");
+        var ran = File.ReadAllBytes(path);
+        var set = RuleSetLoader.Load(new RuleLoadOptions { RulesDirectory = cli.Rules, CacheDirectory = cli.Cache, Compile = false });
+        var manifest = Assert.Single(set.Rules).Manifest;
+        var result = new RunResult
+        {
+            RunId = "run-1",
+            EngineVersion = "test",
+            Rules = [Result() with { RuleId = "A-1", SourcePath = manifest.SourcePath, SourceSha256 = manifest.SourceSha256 }],
+        };
+        File.WriteAllText(path, "/* ---\nid: A-1\ntitle: Edited meanwhile\n--- */\nFail(\"r\", \"edited\");\n");
+
+        var outcome = await EvidenceStep.WriteBundleAsync(new FakeTimeProvider(cli.Time.GetUtcNow()), result, set.Sources, null, cli.Out, false, ControlAnswers.Open(null), CancellationToken.None);
+
+        Assert.Null(outcome.Error);
+        Assert.Equal(ran, File.ReadAllBytes(Path.Combine(outcome.Written!.BundlePath, "rules", "a.csx")));
+    }
 }

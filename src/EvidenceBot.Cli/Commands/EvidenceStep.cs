@@ -79,14 +79,19 @@ internal static class EvidenceStep
         "WARNING: evidence will be UNSIGNED: no --key, $" + KeyEnvironmentVariable + ", signing.key or signing.keyVault.keyId. "
         + "Auditors cannot verify unsigned evidence; create a key with 'evidencebot keys generate --out keys' and pass --key keys/signing-key.pem.";
 
-    /// <summary>Writes the run's bundle under <paramref name="outputRoot"/>; prints nothing, so it can run beside the summary.</summary>
-    public static async Task<BundleOutcome> WriteBundleAsync(TimeProvider time, RunResult result, IEvidenceSigner? signer, string outputRoot, bool archive, ControlAnswers controls, CancellationToken ct)
+    /// <summary>
+    /// Writes the run's bundle under <c>outputRoot</c>; prints nothing, so it can run beside the summary. Rule sources come
+    /// from <c>ruleSources</c>, the files' bytes as the run read them (<c>RuleSet.Sources</c>): the bundle holds the source
+    /// that ran, not whatever the file holds by the time the run ends.
+    /// </summary>
+    public static async Task<BundleOutcome> WriteBundleAsync(TimeProvider time, RunResult result, IReadOnlyDictionary<string, byte[]> ruleSources,
+        IEvidenceSigner? signer, string outputRoot, bool archive, ControlAnswers controls, CancellationToken ct)
     {
         var sources = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        foreach (var path in result.Rules.Select(r => r.SourcePath).Where(p => p.Length > 0).Distinct(StringComparer.Ordinal))
+        foreach (var r in result.Rules)
         {
-            if (File.Exists(path))
-                sources[path] = File.ReadAllBytes(path); // small files: a synchronous read costs a tenth of an async one
+            if (ruleSources.TryGetValue(r.SourcePath, out var bytes))
+                sources[r.SourcePath] = bytes;
         }
 
         try

@@ -115,7 +115,7 @@ internal static class RunCommand
 
         // The bundle (signing, hashing, many small files) is written while results.json and the summary are.
         Directory.CreateDirectory(options.OutDirectory);
-        var bundle = Task.Run(() => EvidenceStep.WriteBundleAsync(cli.Time, result, signer, options.OutDirectory, options.Archive, controls, ct), ct);
+        var bundle = Task.Run(() => EvidenceStep.WriteBundleAsync(cli.Time, result, set.Sources, signer, options.OutDirectory, options.Archive, controls, ct), ct);
         var resultsPath = Path.Combine(options.OutDirectory, "results.json");
         try
         {

@@ -151,6 +151,25 @@ public sealed class EvidenceCliTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_RuleSavedWithAByteOrderMark_WritesABundleThatVerifiesAndHoldsTheFileAsIs()
+    {
+        // Visual Studio saves new files with a UTF-8 byte-order mark; the bundle once refused them as "changed during the run".
+        var rules = _dir.Sub("rules");
+        byte[] source = [0xEF, 0xBB, 0xBF, .. System.Text.Encoding.UTF8.GetBytes("/* ---\r\nid: BOM-1\r\ntitle: Saved with a BOM\r\n--- */\r\nPass(\"r\", \"ok\");\r\n")];
+        File.WriteAllBytes(Path.Combine(rules, "bom.csx"), source);
+        var keys = Path.Combine(_dir.Path, "keys");
+        Assert.Equal(0, (await Cli("keys", "generate", "--out", keys)).Exit);
+
+        var run = await Cli("run", "--rules", rules, "--out", Path.Combine(_dir.Path, "evidence"), "--cache-dir", Path.Combine(_dir.Path, "cache"), "--key", Path.Combine(keys, "signing-key.pem"));
+
+        Assert.True(run.Exit == ExitCodes.Ok, run.Out + run.Err);
+        var bundle = run.Out.Split('\n').Single(l => l.StartsWith("Evidence bundle: ", StringComparison.Ordinal))["Evidence bundle: ".Length..].Split(" (")[0];
+        Assert.Equal(source, File.ReadAllBytes(Path.Combine(bundle, "rules", "bom.csx")));
+        var verify = await Cli("verify", bundle, "--key", Path.Combine(keys, "public-key.pem"));
+        Assert.True(verify.Exit == ExitCodes.Ok, verify.Out + verify.Err);
+    }
+
+    [Fact]
     public async Task Run_WithoutKey_SaysClearlyThatEvidenceIsUnsigned()
     {
         var rules = Rules();

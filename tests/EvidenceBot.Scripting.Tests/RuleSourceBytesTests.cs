@@ -1,0 +1,78 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace EvidenceBot.Scripting.Tests;
+
+/// <summary>
+/// A rule's recorded hash and bytes are the file's own, whatever its encoding: evidence copies those bytes, and a
+/// hash of re-encoded text would not match them for a file saved with a byte-order mark.
+/// </summary>
+public class RuleSourceBytesTests
+{
+    private const string Rule = "/* ---\nid: ENC-1\ntitle: Encoded rule\n--- */\nPass(\"r\", \"ok é\");\n";
+
+    public static TheoryData<string> Encodings => ["utf-8", "utf-8 with BOM", "utf-8 with BOM and CRLF", "utf-16 LE with BOM", "utf-16 BE with BOM"];
+
+    private static byte[] Bytes(string encoding) => encoding switch
+    {
+        "utf-8" => Encoding.UTF8.GetBytes(Rule),
+        "utf-8 with BOM" => [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes(Rule)],
+        "utf-8 with BOM and CRLF" => [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes(Rule.Replace("\n", "\r\n", StringComparison.Ordinal))],
+        "utf-16 LE with BOM" => [.. Encoding.Unicode.GetPreamble(), .. Encoding.Unicode.GetBytes(Rule)],
+        "utf-16 BE with BOM" => [.. Encoding.BigEndianUnicode.GetPreamble(), .. Encoding.BigEndianUnicode.GetBytes(Rule)],
+        _ => throw new ArgumentOutOfRangeException(nameof(encoding)),
+    };
+
+    [Theory]
+    [MemberData(nameof(Encodings))]
+    public void Load_AnyEncoding_RecordsTheFilesOwnHashAndBytes_FromTheParserAndFromTheHeaderCache(string encoding)
+    {
+        using var t = new TempRules();
+        var bytes = Bytes(encoding);
+        var path = Path.Combine(t.Rules, "enc.csx");
+        File.WriteAllBytes(path, bytes);
+        var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+        var cold = t.Load();
+        var warm = t.Load();
+
+        foreach (var set in new[] { cold, warm })
+        {
+            Assert.False(set.HasErrors, string.Join("\n", set.Diagnostics));
+            var rule = Assert.Single(set.Rules);
+            Assert.Equal("ENC-1", rule.Manifest.Id);
+            Assert.NotNull(rule.Program);
+            Assert.Equal(sha, rule.Manifest.SourceSha256);
+            Assert.Equal(bytes, set.Sources[rule.Manifest.SourcePath]);
+        }
+
+        Assert.Equal(1, warm.Stats.CacheHits);
+    }
+
+    [Fact]
+    public void Load_FileChangedAfterwards_SourcesKeepTheBytesThatWereLoaded()
+    {
+        using var t = new TempRules();
+        var path = t.Rule("a.csx", "A-1", "Pass(\"r\", \"ok\");");
+        var loaded = File.ReadAllBytes(path);
+
+        var set = t.Load();
+        File.WriteAllText(path, "/* ---\nid: A-1\ntitle: Edited\n--- */\nFail(\"r\", \"edited\");\n");
+
+        Assert.Equal(loaded, set.Sources[Assert.Single(set.Rules).Manifest.SourcePath]);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(loaded)), set.Rules[0].Manifest.SourceSha256);
+    }
+
+    [Fact]
+    public void Load_HeaderThatCannotBeRead_KeepsTheFilesBytesForTheEvidence()
+    {
+        using var t = new TempRules();
+        var path = t.Write("bad.csx", "Pass(\"r\", \"no header\");\n");
+
+        var set = t.Load();
+
+        Assert.Empty(set.Rules);
+        Assert.Contains(set.Diagnostics, d => d.Code == "EB0001");
+        Assert.Equal(File.ReadAllBytes(path), Assert.Single(set.Sources).Value);
+    }
+}
