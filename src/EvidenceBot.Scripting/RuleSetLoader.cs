@@ -114,12 +114,15 @@ public static class RuleSetLoader
 
         var results = new LoadedRule[parsed.Count];
         var keys = new string[parsed.Count];
+        var loads = new List<string>[parsed.Count];
         var alc = new RuleLoadContext();
         // One by one: the load context takes a lock per assembly, and measured, threads only added their start-up.
         for (var i = 0; i < parsed.Count; i++)
         {
             var (manifest, text) = parsed[i];
-            keys[i] = RuleCache.KeyFor(text, LoadedTexts(text, manifest.SourcePath));
+            var loaded = LoadedSources(root, workingFolder, manifest.SourcePath, text, sources);
+            loads[i] = [.. loaded.Where(l => l.Read).Select(l => l.Path)];
+            keys[i] = RuleCache.KeyFor(text, loaded.Select(l => l.Text));
             if (cache.TryGetImage(keys[i], out var image) && TryLoad(alc, image) is { } program)
                 results[i] = LoadedRule.Ready(manifest, program);
             else if (cache.TryGetFailure(keys[i]) is { } failure)
@@ -132,8 +135,13 @@ public static class RuleSetLoader
         if (misses.Count > 0)
             CompileMisses(root, parsed, keys, misses, cache, alc, results);
 
-        foreach (var r in results)
-            diagnostics.AddRange(r.LoadErrors);
+        for (var i = 0; i < results.Length; i++)
+        {
+            diagnostics.AddRange(results[i].LoadErrors);
+            if (loads[i].Count > 0)
+                results[i] = results[i] with { LoadedSources = loads[i] };
+        }
+
         return new RuleSet(results, diagnostics, new RuleLoadStats(hits, misses.Count, clock.ElapsedMilliseconds)) { Sources = sources };
     }
 
@@ -176,12 +184,61 @@ public static class RuleSetLoader
         }
     }
 
-    private static IEnumerable<string> LoadedTexts(string text, string path)
+    /// <summary>
+    /// The files a rule <c>#load</c>s, directly or through another loaded file, each read once into <paramref name="sources"/>.
+    /// Their texts are part of the rule's cache key. A file outside the rules folder is never read: the compiler refuses
+    /// such a <c>#load</c>, and evidence must not copy a file from elsewhere on the machine.
+    /// </summary>
+    private static List<(string Path, string Text, bool Read)> LoadedSources(string root, string workingFolder, string display, string text,
+        Dictionary<string, byte[]> sources)
     {
-        // Only pay for a parse when the script has a #load at all.
-        if (!text.Contains("#load", StringComparison.Ordinal))
-            return [];
-        return Compiler.LoadedFiles(path, text).Select(f => File.Exists(f) ? File.ReadAllText(f) : "<missing " + f + ">");
+        var found = new List<(string Path, string Text, bool Read)>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Queue<(string File, string Text)>();
+        pending.Enqueue((display, text));
+        while (pending.TryDequeue(out var current))
+        {
+            // Only pay for a parse when the script has a #load at all.
+            if (!current.Text.Contains("#load", StringComparison.Ordinal))
+                continue;
+            foreach (var full in Compiler.LoadedFiles(current.File, current.Text))
+            {
+                if (!seen.Add(full))
+                    continue;
+                var shown = DisplayPath(full, workingFolder);
+                if (!IsBelow(full, root))
+                {
+                    found.Add((shown, "<outside " + full + ">", false));
+                    continue;
+                }
+
+                if (!sources.TryGetValue(shown, out var bytes))
+                {
+                    try
+                    {
+                        bytes = File.ReadAllBytes(full);
+                        sources[shown] = bytes;
+                    }
+                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                    {
+                        found.Add((shown, "<missing " + full + ">", false)); // the compiler reports it
+                        continue;
+                    }
+                }
+
+                var loadedText = Decode(bytes);
+                found.Add((shown, loadedText, true));
+                pending.Enqueue((full, loadedText));
+            }
+        }
+
+        return found;
+    }
+
+    private static bool IsBelow(string file, string folder)
+    {
+        var relative = Path.GetRelativePath(folder, file);
+        return !relative.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(relative);
     }
 
     private static void CompileMisses(string root, List<(RuleManifest Manifest, string Text)> parsed, string[] keys, List<int> misses,

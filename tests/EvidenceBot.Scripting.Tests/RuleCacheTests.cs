@@ -33,15 +33,18 @@ public class RuleCacheTests
         Assert.Equal(1, after.Stats.CacheHits);
     }
 
-    [Fact]
-    public void Load_EditOfALoadedSharedFile_RecompilesTheRuleThatLoadsIt()
+    [Theory]
+    [InlineData("_shared/h.csx", "#load \"n.csx\"\nstatic int M() => N() + 1;\n")] // loaded by the rule
+    [InlineData("_shared/n.csx", "static int N() => 2;\n")] // loaded by the file the rule loads
+    public void Load_EditOfALoadedSharedFile_RecompilesTheRuleThatLoadsIt(string edited, string text)
     {
         using var t = new TempRules();
-        t.Write("_shared/h.csx", "static int N() => 1;\n");
-        t.Rule("a.csx", "A-1", "#load \"_shared/h.csx\"\nCheck(\"a\", N() == 1, \"m\");");
+        t.Write("_shared/h.csx", "#load \"n.csx\"\nstatic int M() => N();\n");
+        t.Write("_shared/n.csx", "static int N() => 1;\n");
+        t.Rule("a.csx", "A-1", "#load \"_shared/h.csx\"\nCheck(\"a\", M() == 1, \"m\");");
         t.Load();
 
-        t.Write("_shared/h.csx", "static int N() => 2;\n");
+        t.Write(edited, text);
         var after = t.Load();
 
         Assert.Equal(1, after.Stats.Compiled);

@@ -76,3 +76,40 @@ public class RuleSourceBytesTests
         Assert.Equal(File.ReadAllBytes(path), Assert.Single(set.Sources).Value);
     }
 }
+
+/// <summary>The files a rule <c>#load</c>s: read once, kept for the evidence, and part of the cache key, nested ones too.</summary>
+public class LoadedSourcesTests
+{
+    [Fact]
+    public void Load_RuleLoadingAFileThatLoadsAnother_ListsBothAndKeepsTheirBytes()
+    {
+        using var t = new TempRules();
+        var helpers = t.Write("_shared/helpers.csx", "#load \"more.csx\"\nstatic bool Ok(int n) => More(n) > 1;\n");
+        var more = t.Write("_shared/more.csx", "static int More(int n) => n + 1;\n");
+        t.Rule("a.csx", "A-1", "#load \"_shared/helpers.csx\"\nCheck(\"a\", Ok(1), \"m\");");
+
+        var set = t.Load();
+
+        var rule = Assert.Single(set.Rules);
+        Assert.NotNull(rule.Program);
+        Assert.Equal([helpers, more], rule.LoadedSources);
+        Assert.Equal(File.ReadAllBytes(helpers), set.Sources[helpers]);
+        Assert.Equal(File.ReadAllBytes(more), set.Sources[more]);
+    }
+
+    [Fact]
+    public void Load_RuleLoadingAFileOutsideTheRulesFolder_IsRefusedAndThatFileIsNeverRead()
+    {
+        using var t = new TempRules();
+        var outside = Path.Combine(t.Root, "outside.csx");
+        File.WriteAllText(outside, "static int Secret() => 42;\n");
+        t.Rule("a.csx", "A-1", "#load \"../outside.csx\"\nPass(\"a\", \"b\");");
+
+        var set = t.Load();
+
+        Assert.Null(Assert.Single(set.Rules).Program);
+        Assert.Contains(set.Diagnostics, d => d.Code == "EB0202");
+        Assert.Empty(set.Rules[0].LoadedSources);
+        Assert.DoesNotContain(set.Sources.Keys, k => k.EndsWith("outside.csx", StringComparison.Ordinal));
+    }
+}

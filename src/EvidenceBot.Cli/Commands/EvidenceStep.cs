@@ -88,10 +88,10 @@ internal static class EvidenceStep
         IEvidenceSigner? signer, string outputRoot, bool archive, ControlAnswers controls, CancellationToken ct)
     {
         var sources = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        foreach (var r in result.Rules)
+        foreach (var path in result.Rules.SelectMany(r => r.LoadedSources.Prepend(r.SourcePath)))
         {
-            if (ruleSources.TryGetValue(r.SourcePath, out var bytes))
-                sources[r.SourcePath] = bytes;
+            if (ruleSources.TryGetValue(path, out var bytes))
+                sources[path] = bytes;
         }
 
         try

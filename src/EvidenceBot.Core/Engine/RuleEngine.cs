@@ -172,6 +172,7 @@ public sealed class RuleEngine
             Evidence = context.Evidence,
             SourcePath = manifest.SourcePath,
             SourceSha256 = manifest.SourceSha256,
+            LoadedSources = execution.Rule.LoadedSources,
         };
     }
 

@@ -58,6 +58,9 @@ public sealed record RuleExecutionResult
 
     /// <summary>Hex SHA-256 of the rule source that ran.</summary>
     public string SourceSha256 { get; init; } = "";
+
+    /// <summary>The files the rule <c>#load</c>s (<see cref="LoadedRule.LoadedSources"/>).</summary>
+    public IReadOnlyList<string> LoadedSources { get; init; } = [];
 }
 
 /// <summary>The outcome of a whole run.</summary>

@@ -57,6 +57,7 @@ public static class RunResultJson
         w.WriteStrings("log", r.Log);
         w.WriteString("sourcePath", r.SourcePath);
         w.WriteString("sourceSha256", r.SourceSha256);
+        w.WriteStrings("loadedSources", r.LoadedSources);
         w.WriteEndObject();
     }
 

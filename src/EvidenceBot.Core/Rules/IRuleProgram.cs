@@ -18,6 +18,12 @@ public sealed record LoadedRule(RuleManifest Manifest, IRuleProgram? Program, IR
 {
     /// <summary>A rule ready to run.</summary>
     public static LoadedRule Ready(RuleManifest manifest, IRuleProgram program) => new(manifest, program, []);
+
+    /// <summary>
+    /// The files the rule <c>#load</c>s, directly or through another loaded file, named as <see cref="RuleManifest.SourcePath"/>
+    /// names the rule: part of the code that runs, so evidence keeps them beside the rule.
+    /// </summary>
+    public IReadOnlyList<string> LoadedSources { get; init; } = [];
 }
 
 /// <summary>How bad a diagnostic is.</summary>

@@ -314,6 +314,13 @@ public static class EvidenceBundleWriter
             subjects[inBundle] = InTotoSubject.Sha256(inBundle, included);
         }
 
+        // The files the rule #loads are part of the code that ran.
+        foreach (var loaded in rule.LoadedSources)
+        {
+            if (sourcePaths.TryGetValue(loaded, out var loadedInBundle))
+                subjects[loadedInBundle] = InTotoSubject.Sha256(loadedInBundle, files[loadedInBundle].Sha256);
+        }
+
         // A statement needs a subject; a rule with no readable source and no raw evidence is about the run summary.
         if (subjects.Count == 0)
             subjects[BundleLayout.Results] = InTotoSubject.Sha256(BundleLayout.Results, files[BundleLayout.Results].Sha256);

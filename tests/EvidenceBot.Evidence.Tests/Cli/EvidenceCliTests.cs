@@ -170,6 +170,32 @@ public sealed class EvidenceCliTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_RuleThatLoadsSharedFiles_BundleHoldsThemAsSubjectsOfItsStatementAndVerifies()
+    {
+        var rules = _dir.Sub("rules");
+        Directory.CreateDirectory(Path.Combine(rules, "_shared"));
+        File.WriteAllText(Path.Combine(rules, "_shared", "helpers.csx"), "#load \"more.csx\"\nstatic bool Long(int n) => More(n) >= 14;\n");
+        File.WriteAllText(Path.Combine(rules, "_shared", "more.csx"), "static int More(int n) => n;\n");
+        File.WriteAllText(Path.Combine(rules, "policy.csx"), "/* ---\nid: EX-LOAD\ntitle: Uses shared helpers\n--- */\n#load \"_shared/helpers.csx\"\nCheck(\"policy\", Long(16), \"long enough\");\n");
+        var keys = Path.Combine(_dir.Path, "keys");
+        Assert.Equal(0, (await Cli("keys", "generate", "--out", keys)).Exit);
+
+        var run = await Cli("run", "--rules", rules, "--out", Path.Combine(_dir.Path, "evidence"), "--cache-dir", Path.Combine(_dir.Path, "cache"), "--key", Path.Combine(keys, "signing-key.pem"));
+
+        Assert.True(run.Exit == ExitCodes.Ok, run.Out + run.Err);
+        var bundle = run.Out.Split('\n').Single(l => l.StartsWith("Evidence bundle: ", StringComparison.Ordinal))["Evidence bundle: ".Length..].Split(" (")[0];
+        Assert.Equal(File.ReadAllBytes(Path.Combine(rules, "_shared", "more.csx")), File.ReadAllBytes(Path.Combine(bundle, "rules", "_shared", "more.csx")));
+        var statement = Directory.GetFiles(Path.Combine(bundle, "statements")).Single();
+        using var envelope = JsonDocument.Parse(File.ReadAllBytes(statement));
+        var payload = Convert.FromBase64String(envelope.RootElement.GetProperty("dsseEnvelope").GetProperty("payload").GetString()!);
+        using var inToto = JsonDocument.Parse(payload);
+        var subjects = inToto.RootElement.GetProperty("subject").EnumerateArray().Select(x => x.GetProperty("name").GetString()).ToList();
+        Assert.Equal(["rules/_shared/helpers.csx", "rules/_shared/more.csx", "rules/policy.csx"], subjects);
+        var verify = await Cli("verify", bundle, "--key", Path.Combine(keys, "public-key.pem"));
+        Assert.True(verify.Exit == ExitCodes.Ok, verify.Out + verify.Err);
+    }
+
+    [Fact]
     public async Task Run_WithoutKey_SaysClearlyThatEvidenceIsUnsigned()
     {
         var rules = Rules();
