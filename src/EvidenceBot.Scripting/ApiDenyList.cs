@@ -7,8 +7,11 @@ namespace EvidenceBot.Scripting;
 /// </summary>
 public static class ApiDenyList
 {
-    /// <summary>Bumped whenever the list changes: part of the compile cache key.</summary>
-    public const string Version = "2";
+    /// <summary>
+    /// Bumped whenever the list changes: part of the compile cache key, so a rule compiled under an older list is
+    /// compiled and checked again. 3: directives in loaded files, and the emitted assembly references.
+    /// </summary>
+    public const string Version = "3";
 
     // Namespace prefixes (a type is denied when its namespace equals or starts with "prefix.").
     private static readonly (string Prefix, string Why)[] Namespaces =

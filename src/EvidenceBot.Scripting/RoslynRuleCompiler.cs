@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Reflection;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
 using EvidenceBot.Core.Rules;
@@ -23,6 +24,12 @@ internal sealed record CompileOutput(byte[]? Image, IReadOnlyList<RuleDiagnostic
 internal sealed class RoslynRuleCompiler
 {
     private static readonly Lazy<ImmutableArray<MetadataReference>> SharedReferences = new(ResolveReferences);
+
+    // The names of the assemblies in SharedReferences.
+    private static readonly Lazy<HashSet<string>> AllowedAssemblies = new(() => SharedReferences.Value
+        .OfType<PortableExecutableReference>()
+        .Select(r => AssemblyName.GetAssemblyName(r.FilePath!).Name!)
+        .ToHashSet(StringComparer.Ordinal));
 
     /// <summary>The emitted name of every rule before renaming; same length as every real name.</summary>
     internal const string PlaceholderName = "evidencebot.rule.0000000000000000";
@@ -60,6 +67,11 @@ internal sealed class RoslynRuleCompiler
                 .WithFilePath(path)
                 .WithSourceResolver(new SourceFileResolver([], Path.GetDirectoryName(Path.GetFullPath(path))));
             compilation = CSharpScript.Create<object>(text, options, typeof(RuleGlobals)).GetCompilation();
+            // A loaded file is held to the rule's own limits: no #r, no #load from outside the rules folder.
+            foreach (var loaded in compilation.SyntaxTrees.Where(t => !string.Equals(t.FilePath, path, StringComparison.Ordinal)))
+                CheckDirectives(manifest, loaded, diagnostics);
+            if (diagnostics.Count > 0)
+                return new CompileOutput(null, diagnostics);
             foreach (var original in compilation.SyntaxTrees.ToList())
                 compilation = compilation.ReplaceSyntaxTree(original, CheckpointInjector.Rewrite(original));
             compilation = compilation.WithAssemblyName(PlaceholderName);
@@ -114,9 +126,12 @@ internal sealed class RoslynRuleCompiler
         return image;
     }
 
+    /// <summary>Refuses <c>#r</c>, and <c>#load</c> from outside the rules folder, in the rule or in a file it loads.</summary>
+    /// <returns>True when nothing was refused, in this file or before it.</returns>
     private bool CheckDirectives(RuleManifest manifest, SyntaxTree tree, List<RuleDiagnostic> diagnostics)
     {
         var root = (CompilationUnitSyntax)tree.GetRoot();
+        var folder = Path.GetDirectoryName(Path.GetFullPath(tree.FilePath is { Length: > 0 } file ? file : manifest.SourcePath))!;
         foreach (var r in root.GetReferenceDirectives())
         {
             diagnostics.Add(Deny(manifest, r.GetLocation(), "EB0201",
@@ -125,7 +140,7 @@ internal sealed class RoslynRuleCompiler
 
         foreach (var l in root.GetLoadDirectives())
         {
-            var full = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(manifest.SourcePath))!, l.File.ValueText));
+            var full = Path.GetFullPath(Path.Combine(folder, l.File.ValueText));
             if (!full.StartsWith(_rulesRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             {
                 diagnostics.Add(Deny(manifest, l.GetLocation(), "EB0202",
@@ -235,6 +250,16 @@ internal sealed class RoslynRuleCompiler
         using var pe = new PEReader(ImmutableArray.Create(image));
         var md = pe.GetMetadataReader();
         var seen = new HashSet<string>(StringComparer.Ordinal);
+
+        // Only the assemblies every rule is compiled against: whatever added another (a #r that slipped through)
+        // would bring code the deny list never saw.
+        foreach (var h in md.AssemblyReferences)
+        {
+            var name = md.GetString(md.GetAssemblyReference(h).Name);
+            if (!AllowedAssemblies.Value.Contains(name) && seen.Add(name))
+                diagnostics.Add(new RuleDiagnostic(new SourceLocation(manifest.SourcePath, 1, 1), CoreSeverity.Error, "EB0204",
+                    $"the compiled rule references the assembly '{name}', which is not allowed in a rule: rules may use only the .NET libraries and the sources the engine provides", manifest.Id));
+        }
 
         // A type referenced only to reach an allowed member (Environment.NewLine) is judged by its members below.
         var parents = md.MemberReferences.Select(m => md.GetMemberReference(m).Parent)

@@ -77,6 +77,27 @@ public class ApiDenyListTests
         Assert.Contains("outside the rules folder", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("#r \"System.Xml.XDocument\"\n", "EB0201")]
+    [InlineData("#load \"../../outside.csx\"\n", "EB0202")] // from rules/_shared/ to the folder above rules/
+    public void Compile_DirectiveInALoadedFile_IsRefusedNamingThatFileAndLine(string directive, string code)
+    {
+        using var t = new TempRules();
+        File.WriteAllText(Path.Combine(t.Root, "outside.csx"), "static int Outside() => 1;\n");
+        t.Write("_shared/inner.csx", "static int Inner() => 1;\n");
+        t.Write("_shared/helpers.csx", "#load \"inner.csx\"\n" + directive + "static int Approvals() => 2;\n");
+        t.Rule("uses.csx", "LOAD-2", "#load \"_shared/helpers.csx\"\nCheck(\"a\", Approvals() == 2, \"m\");");
+
+        var set = t.Load();
+
+        Assert.Null(Assert.Single(set.Rules).Program);
+        var e = Assert.Single(set.Diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+        Assert.Equal(code, e.Code);
+        Assert.Equal("LOAD-2", e.RuleId);
+        Assert.EndsWith(Path.Combine("_shared", "helpers.csx"), e.Location.File, StringComparison.Ordinal);
+        Assert.Equal(2, e.Location.Line);
+    }
+
     [Fact]
     public void Compile_LoadInsideRulesFolder_IsAllowed()
     {
@@ -127,6 +148,29 @@ public class ApiDenyListTests
         RoslynRuleCompiler.CheckEmittedReferences(manifest, pe.ToArray(), diagnostics);
 
         Assert.Contains(diagnostics, d => d.Code == "EB0204" && d.Message.Contains("System.IO.File", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void EmittedReferences_AssemblyRulesAreNotCompiledAgainst_IsRefused()
+    {
+        // However it got there, a reference to another assembly would bring code the deny list never saw.
+        var tpa = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+            .Where(p => Path.GetFileName(p) is "System.Private.CoreLib.dll" or "System.Runtime.dll")
+            .Select(p => MetadataReference.CreateFromFile(p)).ToList();
+        var library = CSharpCompilation.Create("Evil.Helpers", [CSharpSyntaxTree.ParseText("public static class Evil { public static int Run() => 1; }")], tpa,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+        var rule = CSharpCompilation.Create("il", [CSharpSyntaxTree.ParseText("public static class C { public static int M() => Evil.Run(); }")],
+            [.. tpa, library.ToMetadataReference()], new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+        using var pe = new MemoryStream();
+        Assert.True(rule.Emit(pe).Success);
+        var diagnostics = new List<RuleDiagnostic>();
+        var manifest = new RuleManifest { Id = "IL-2", Title = "t", SourcePath = "il.csx", SourceSha256 = "" };
+
+        RoslynRuleCompiler.CheckEmittedReferences(manifest, pe.ToArray(), diagnostics);
+
+        var e = Assert.Single(diagnostics);
+        Assert.Equal("EB0204", e.Code);
+        Assert.Contains("'Evil.Helpers'", e.Message, StringComparison.Ordinal);
     }
 
     [Theory]
