@@ -41,7 +41,13 @@ internal sealed class RoslynRuleCompiler
 
     public RoslynRuleCompiler(string rulesRoot) => _rulesRoot = Path.GetFullPath(rulesRoot);
 
-    public CompileOutput Compile(RuleManifest manifest, string text, string assemblyName)
+    /// <param name="manifest">The rule's header.</param>
+    /// <param name="text">The rule's text, as read for its cache key.</param>
+    /// <param name="assemblyName">The emitted assembly's name.</param>
+    /// <param name="loadedFiles">Files the rule <c>#load</c>s, by full path, with the bytes read for its cache key and its
+    /// evidence: the compiler uses these rather than reading the files again, so what is compiled, cached under that key
+    /// and kept as evidence is one and the same.</param>
+    public CompileOutput Compile(RuleManifest manifest, string text, string assemblyName, IReadOnlyDictionary<string, byte[]>? loadedFiles = null)
     {
         var diagnostics = new List<RuleDiagnostic>();
         var path = manifest.SourcePath;
@@ -65,7 +71,7 @@ internal sealed class RoslynRuleCompiler
             // #load needs a resolver rooted at the rule's own folder: compile on its own.
             var options = BaseOptions()
                 .WithFilePath(path)
-                .WithSourceResolver(new SourceFileResolver([], Path.GetDirectoryName(Path.GetFullPath(path))));
+                .WithSourceResolver(new ReadSourceResolver(new SourceFileResolver([], Path.GetDirectoryName(Path.GetFullPath(path))), loadedFiles ?? new Dictionary<string, byte[]>()));
             compilation = CSharpScript.Create<object>(text, options, typeof(RuleGlobals)).GetCompilation();
             // A loaded file is held to the rule's own limits: no #r, no #load from outside the rules folder.
             foreach (var loaded in compilation.SyntaxTrees.Where(t => !string.Equals(t.FilePath, path, StringComparison.Ordinal)))
@@ -118,9 +124,12 @@ internal sealed class RoslynRuleCompiler
         if (from.Length != to.Length)
             throw new ArgumentException($"assembly name must be {from.Length} bytes", nameof(assemblyName));
         var span = image.AsSpan();
-        for (var at = span.IndexOf(from); at >= 0; at = span.IndexOf(from))
+        // Scan forward from each replacement, so a name that contains the placeholder cannot be found again.
+        for (var at = span.IndexOf(from); at >= 0;)
         {
             to.CopyTo(span[at..]);
+            var next = span[(at + from.Length)..].IndexOf(from);
+            at = next < 0 ? -1 : at + from.Length + next;
         }
 
         return image;
@@ -361,4 +370,22 @@ internal sealed class RoslynRuleCompiler
             refs.Add(MetadataReference.CreateFromFile(asm.Location));
         return [.. refs];
     }
+}
+
+/// <summary>Resolves <c>#load</c> as the file resolver does, but serves the bytes the loader already read.</summary>
+internal sealed class ReadSourceResolver(SourceFileResolver files, IReadOnlyDictionary<string, byte[]> read) : SourceReferenceResolver
+{
+    private readonly SourceFileResolver _files = files;
+    private readonly IReadOnlyDictionary<string, byte[]> _read = read;
+
+    public override string? NormalizePath(string path, string? baseFilePath) => _files.NormalizePath(path, baseFilePath);
+
+    public override string? ResolveReference(string path, string? baseFilePath) => _files.ResolveReference(path, baseFilePath);
+
+    public override Stream OpenRead(string resolvedPath) =>
+        _read.TryGetValue(Path.GetFullPath(resolvedPath), out var bytes) ? new MemoryStream(bytes, writable: false) : _files.OpenRead(resolvedPath);
+
+    public override bool Equals(object? other) => other is ReadSourceResolver r && r._files.Equals(_files) && ReferenceEquals(r._read, _read);
+
+    public override int GetHashCode() => HashCode.Combine(_files, _read);
 }

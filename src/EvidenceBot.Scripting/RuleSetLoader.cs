@@ -133,7 +133,7 @@ public static class RuleSetLoader
         var hits = parsed.Count - misses.Count;
 
         if (misses.Count > 0)
-            CompileMisses(root, parsed, keys, misses, cache, alc, results);
+            CompileMisses(root, parsed, keys, misses, cache, alc, results, i => loads[i].ToDictionary(Path.GetFullPath, p => sources[p], StringComparer.Ordinal));
 
         for (var i = 0; i < results.Length; i++)
         {
@@ -242,13 +242,13 @@ public static class RuleSetLoader
     }
 
     private static void CompileMisses(string root, List<(RuleManifest Manifest, string Text)> parsed, string[] keys, List<int> misses,
-        RuleCache cache, RuleLoadContext alc, LoadedRule[] results)
+        RuleCache cache, RuleLoadContext alc, LoadedRule[] results, Func<int, Dictionary<string, byte[]>> loadedFiles)
     {
         var compiler = new Compiler(root);
         Parallel.ForEach(misses, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
             var (manifest, text) = parsed[i];
-            var output = compiler.Compile(manifest, text, "evidencebot.rule." + keys[i][..16]);
+            var output = compiler.Compile(manifest, text, "evidencebot.rule." + keys[i][..16], loadedFiles(i));
             if (output.Image is null)
             {
                 cache.PutFailure(keys[i], output.Diagnostics);
@@ -270,7 +270,8 @@ public static class RuleSetLoader
     {
         private readonly RoslynRuleCompiler _inner = new(root);
 
-        public CompileOutput Compile(RuleManifest manifest, string text, string assemblyName) => _inner.Compile(manifest, text, assemblyName);
+        public CompileOutput Compile(RuleManifest manifest, string text, string assemblyName, IReadOnlyDictionary<string, byte[]> loadedFiles) =>
+            _inner.Compile(manifest, text, assemblyName, loadedFiles);
 
         public static IReadOnlyList<string> LoadedFiles(string path, string text) => RoslynRuleCompiler.LoadedFiles(path, text);
     }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using EvidenceBot.Core.Rules;
 
 namespace EvidenceBot.Scripting.Tests;
 
@@ -111,5 +112,26 @@ public class LoadedSourcesTests
         Assert.Contains(set.Diagnostics, d => d.Code == "EB0202");
         Assert.Empty(set.Rules[0].LoadedSources);
         Assert.DoesNotContain(set.Sources.Keys, k => k.EndsWith("outside.csx", StringComparison.Ordinal));
+    }
+}
+
+/// <summary>The compiler takes a loaded file's bytes from the loader: what is compiled is what was hashed and kept.</summary>
+public class CompilerReadsOnceTests
+{
+    [Fact]
+    public void Compile_LoadedFileChangedOnDiskAfterItWasRead_CompilesTheBytesThatWereRead()
+    {
+        using var t = new TempRules();
+        var helpers = t.Write("_shared/helpers.csx", "static int N() => ;\n"); // on disk now: does not compile
+        var path = t.Rule("a.csx", "A-1", "#load \"_shared/helpers.csx\"\nCheck(\"a\", N() == 2, \"m\");");
+        var manifest = new RuleManifest { Id = "A-1", Title = "t", SourcePath = path, SourceSha256 = "" };
+        var read = new Dictionary<string, byte[]> { [Path.GetFullPath(helpers)] = "static int N() => 2;\n"u8.ToArray() };
+
+        var fromRead = new RoslynRuleCompiler(t.Rules).Compile(manifest, File.ReadAllText(path), "evidencebot.rule.00000000000000aa", read);
+        var fromDisk = new RoslynRuleCompiler(t.Rules).Compile(manifest, File.ReadAllText(path), "evidencebot.rule.00000000000000bb");
+
+        Assert.NotNull(fromRead.Image);
+        Assert.Null(fromDisk.Image);
+        Assert.Contains(fromDisk.Diagnostics, d => d.Code == "CS1525" && d.Location.File.EndsWith("helpers.csx", StringComparison.Ordinal));
     }
 }
