@@ -148,6 +148,14 @@ public sealed class RuleEngine
                 {
                     error = $"rule threw {ex.GetType().Name}: {ex.Message}";
                 }
+
+                // A rule that caught the cancellation and returned anyway still ran out of time: what it recorded is
+                // incomplete, whatever it says.
+                if (error is null && cts.IsCancellationRequested)
+                {
+                    error = cancellationToken.IsCancellationRequested ? "cancelled: the run was stopped"
+                        : $"timed out after {Format(timeout)} (the rule caught the cancellation and returned)";
+                }
             }
         }
 

@@ -70,6 +70,29 @@ public class RuleEngineTests
     }
 
     [Fact]
+    public async Task Execute_RuleCatchesTheCancellationAndReturns_IsTimeoutErrorNotPass()
+    {
+        var rule = Rule("SWALLOW", async c =>
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(30), c.CancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // a rule that logs and carries on, as a catch-all around a source call would
+            }
+
+            c.Report(new Finding("x", Verdict.Pass, "looked fine"));
+        }, TimeSpan.FromMilliseconds(100));
+
+        var result = await Engine().ExecuteAsync(new RuleExecution(rule, "t", NoParams));
+
+        Assert.Equal(Verdict.Error, result.Verdict);
+        Assert.Equal("timed out after 100ms (the rule caught the cancellation and returned)", result.Error);
+    }
+
+    [Fact]
     public async Task Execute_SourceFaultException_IsErrorWithKind()
     {
         var rule = Rule("FAULT", _ => throw new SourceFaultException("github", FaultKind.Permanent, "token lacks scope admin:org"));
