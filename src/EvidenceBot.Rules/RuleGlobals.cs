@@ -91,6 +91,11 @@ public class RuleGlobals
 
     private void Report(string resource, Verdict status, string message, object? observed)
     {
+        // A finding names what it is about and says why: evidence with a null there could not be verified.
+        if (resource is null)
+            throw new ArgumentNullException(nameof(resource), "a finding needs a resource: name what was checked (a repository, a key, a model), not null");
+        if (message is null)
+            throw new ArgumentNullException(nameof(message), $"the finding for '{resource}' needs a message saying why, not null");
         var json = observed is null ? (JsonElement?)null : EvidenceBot.Rules.ObservedJson.ToElement(observed);
         _context.Report(new Finding(resource, status, message, json));
     }

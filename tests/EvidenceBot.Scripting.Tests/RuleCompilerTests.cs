@@ -32,6 +32,22 @@ public class RuleCompilerTests
         Assert.Matches(@"bad\.csx\(5,\d+\): error CS1002: ; expected \[BAD-1\]$", e.ToString());
     }
 
+    [Theory]
+    [InlineData("string? name = null;\nPass(name!, \"fine\");", "needs a resource")]
+    [InlineData("string? why = null;\nCheck(\"repo-a\", true, why!);", "'repo-a' needs a message")]
+    public async Task Run_FindingWithNullResourceOrMessage_IsAnErrorNotAPass(string body, string expected)
+    {
+        // Evidence with a null resource or message could not be verified against the statement schema.
+        using var t = new TempRules();
+        t.Rule("n.csx", "NULL-1", body);
+
+        var result = await RunOne(t.Load());
+
+        Assert.Equal(Verdict.Error, result.Verdict);
+        Assert.Empty(result.Findings);
+        Assert.Contains(expected, result.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Compile_TypeError_PointsAtTheRuleLineNotTheInjectedCode()
     {
