@@ -30,7 +30,8 @@ var perRepo = await GitHub.ForEachRepositoryAsync(async repo =>
     foreach (var id in rules.Select(r => r.GetProperty("ruleset_id").GetInt64()).Distinct())
     {
         var ruleset = await GitHub.RulesetAsync(repo, id, Ct);
-        bypass[id] = ruleset.TryGetProperty("bypass_actors", out var actors) && actors.ValueKind == JsonValueKind.Array ? actors.GetArrayLength() : 0;
+        // GitHub lists bypass actors only to a token that may edit the ruleset: without the list, nobody knows (-1).
+        bypass[id] = ruleset.TryGetProperty("bypass_actors", out var actors) && actors.ValueKind == JsonValueKind.Array ? actors.GetArrayLength() : -1;
     }
     return (classic, rules, bypass);
 }, Ct);
@@ -51,6 +52,8 @@ foreach (var (repo, (classic, rules, bypass)) in perRepo)
     // The review requirement holds for administrators when some mechanism that demands it cannot be bypassed.
     var adminsIncluded = (classicApprovals >= minApprovals && classic?.EnforceAdmins?.Enabled == true)
         || pullRequestRules.Any(r => RuleApprovals(r) >= minApprovals && bypass.GetValueOrDefault(r.GetProperty("ruleset_id").GetInt64()) == 0);
+    var unseenBypass = pullRequestRules.Where(r => RuleApprovals(r) >= minApprovals && bypass.GetValueOrDefault(r.GetProperty("ruleset_id").GetInt64()) < 0)
+        .Select(r => r.GetProperty("ruleset_id").GetInt64()).Distinct().OrderBy(i => i).ToArray();
 
     var problems = new List<string>();
     if (classic is null && rules.Count == 0)
@@ -61,7 +64,7 @@ foreach (var (repo, (classic, rules, bypass)) in perRepo)
         problems.Add("code-owner review not required");
     if (wantDismissStale && !dismissStale)
         problems.Add("stale approvals not dismissed on push");
-    if (approvals >= minApprovals && !adminsIncluded)
+    if (approvals >= minApprovals && !adminsIncluded && unseenBypass.Length == 0)
         problems.Add("administrators or bypass actors can skip the review requirement");
     if (!noForcePush)
         problems.Add("force pushes allowed");
@@ -73,8 +76,17 @@ foreach (var (repo, (classic, rules, bypass)) in perRepo)
         branch = repo.DefaultBranch,
         classicProtection = classic is not null,
         rulesetIds = rules.Select(r => r.GetProperty("ruleset_id").GetInt64()).Distinct().OrderBy(i => i).ToArray(),
-        approvals, codeOwners, dismissStale, adminsIncluded, noForcePush, noDeletion,
+        approvals, codeOwners, dismissStale, adminsIncluded, noForcePush, noDeletion, unseenBypass,
     };
+    if (problems.Count == 0 && approvals >= minApprovals && !adminsIncluded && unseenBypass.Length > 0)
+    {
+        // Whether administrators can skip review depends on bypass actors this token cannot see: not a pass.
+        Error(repo.FullName, $"{repo.DefaultBranch}: cannot tell whether anyone can bypass ruleset(s) {string.Join(", ", unseenBypass)}: "
+            + "GitHub returns a ruleset's bypass actors only to a token allowed to edit it (fine-grained: repository 'Administration', write); "
+            + "grant that, or also enforce the review through classic protection with 'include administrators'", observed);
+        continue;
+    }
+
     Check(repo.FullName, problems.Count == 0,
         problems.Count == 0 ? $"{repo.DefaultBranch}: {approvals} approval(s), code owners, stale reviews dismissed, no bypass, no force push or deletion"
                             : $"{repo.DefaultBranch}: {string.Join("; ", problems)}", observed);

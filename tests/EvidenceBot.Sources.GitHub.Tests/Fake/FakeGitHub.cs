@@ -390,10 +390,14 @@ public sealed class FakeGitHub : IDisposable
         o["source_type"] = rs.FromOrganization ? "Organization" : "Repository";
         o["source"] = rs.FromOrganization ? owner : $"{owner}/{repo}";
         o["conditions"] = new JsonObject { ["ref_name"] = new JsonObject { ["include"] = new JsonArray("~DEFAULT_BRANCH"), ["exclude"] = new JsonArray() } };
-        o["bypass_actors"] = new JsonArray([.. Enumerable.Range(0, rs.BypassActors).Select(i => (JsonNode)new JsonObject
-        {
-            ["actor_id"] = 5 + i, ["actor_type"] = "RepositoryRole", ["bypass_mode"] = "always",
-        })]);
+        // GitHub leaves bypass_actors out for a token that may not edit the ruleset (BypassActors < 0 here).
+        if (rs.BypassActors < 0)
+            o.Remove("bypass_actors");
+        else
+            o["bypass_actors"] = new JsonArray([.. Enumerable.Range(0, rs.BypassActors).Select(i => (JsonNode)new JsonObject
+            {
+                ["actor_id"] = 5 + i, ["actor_type"] = "RepositoryRole", ["bypass_mode"] = "always",
+            })]);
         if (withRules)
         {
             o["rules"] = new JsonArray([.. rs.Rules.Select(rule =>

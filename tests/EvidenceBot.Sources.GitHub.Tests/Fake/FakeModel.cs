@@ -68,6 +68,7 @@ public sealed record FakeProtection(
     bool RequiredSignatures = true);
 
 /// <summary>A branch ruleset: its rules are (type, parameters as JSON text).</summary>
+/// <param name="BypassActors">How many bypass actors the ruleset has; negative: the answer leaves the list out, as GitHub does for a token that may not edit the ruleset.</param>
 public sealed record FakeRuleset(long Id, string Name, IReadOnlyList<(string Type, string? Parameters)> Rules, string Enforcement = "active", int BypassActors = 0, bool FromOrganization = false);
 
 public sealed record FakeAlert(int Number, string Severity, DateTimeOffset CreatedAt);

@@ -48,6 +48,22 @@ public sealed class BranchProtectionRuleTests
     }
 
     [Fact]
+    public async Task Run_RulesetWhoseBypassActorsTheTokenCannotSee_IsAnErrorNotAPass()
+    {
+        using var fake = FakeGitHub.Start();
+        var org = Estates.Compliant(fake);
+        org.Api().Protection = null;
+        org.Api().Rulesets.Add(new FakeRuleset(7, "main", [("pull_request", PullRequest2), ("non_fast_forward", null), ("deletion", null)], BypassActors: -1));
+
+        var result = await RuleHarness.RunAsync("GH-BRANCH-PROTECTION", fake);
+
+        Assert.Equal(Verdict.Error, result.Verdict);
+        var finding = Assert.Single(result.Findings, f => f.Resource == "acme/api");
+        Assert.Equal(Verdict.Error, finding.Status);
+        Assert.Contains("cannot tell whether anyone can bypass ruleset(s) 7", finding.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_UnprotectedDefaultBranch_Fails()
     {
         using var fake = FakeGitHub.Start();
