@@ -430,19 +430,65 @@ public static class BundleVerifier
         path.Length > 0 && !path.StartsWith('/') && !path.Contains('\\', StringComparison.Ordinal)
         && path.Split('/').All(seg => seg.Length > 0 && seg != "." && seg != "..");
 
+    /// <summary>Most entries an archive may hold: far beyond any bundle, short of exhausting the disk's inodes.</summary>
+    internal const int MaxArchiveEntries = 1_000_000;
+
+    /// <summary>Most bytes an archive may unpack to, whatever its compressed size.</summary>
+    internal const long MaxExtractedBytesCeiling = 4L * 1024 * 1024 * 1024;
+
+    /// <summary>Bytes every archive may unpack to, however well it compresses.</summary>
+    internal const long MaxExtractedBytesFloor = 256L * 1024 * 1024;
+
+    /// <summary>
+    /// How many times its compressed size an archive may unpack to. Bundles are JSON and PEM text in 512-byte tar
+    /// blocks, which gzip shrinks some 5-30 times; 100 leaves room for that and stops a small archive that would fill the disk.
+    /// </summary>
+    internal const int MaxCompressionRatio = 100;
+
+    /// <summary>The most an archive of <paramref name="compressedBytes"/> may unpack to (tar headers and padding included).</summary>
+    internal static long ExtractionLimit(long compressedBytes) =>
+        Math.Clamp(Math.Min(compressedBytes, long.MaxValue / MaxCompressionRatio) * MaxCompressionRatio, MaxExtractedBytesFloor, MaxExtractedBytesCeiling);
+
+    /// <summary>
+    /// Checks the archive's tar structure on its own (see <see cref="TarStructure"/>); returns the problem, or null and
+    /// the number of entries a tar reader must yield. <paramref name="file"/> is left at its start.
+    /// </summary>
+    private static string? CheckArchiveStructure(FileStream file, out int entries)
+    {
+        var limit = ExtractionLimit(file.Length);
+        string? problem;
+        TarStructure.Summary summary;
+        using (var gzip = new GZipStream(file, CompressionMode.Decompress, leaveOpen: true))
+            problem = TarStructure.Check(gzip, limit, MaxArchiveEntries, out summary);
+        file.Position = 0;
+        entries = summary.Entries;
+        return problem is null ? null : $"not a well-formed tar archive (offsets count bytes of the decompressed tar): {problem}";
+    }
+
     private static string? Extract(string archive, string destination, CheckCollector c)
     {
         if (!File.Exists(archive))
             throw new FileNotFoundException($"{archive}: no such archive", archive);
         Directory.CreateDirectory(destination);
+        var shown = Path.GetFileName(archive);
         var tops = new HashSet<string>(StringComparer.Ordinal);
         try
         {
             using var file = File.OpenRead(archive);
+            // TarReader alone is not enough: it stops at a header whose checksum reads zero and checks no checksum,
+            // so entries GNU tar would unpack could go unverified. Check the structure first, then extract.
+            if (CheckArchiveStructure(file, out var expectedEntries) is { } problem)
+            {
+                c.Fail("archive", shown, problem);
+                return null;
+            }
+
             using var gzip = new GZipStream(file, CompressionMode.Decompress);
             using var tar = new TarReader(gzip);
+            var entries = 0;
             while (tar.GetNextEntry() is { } entry)
             {
+                entries++;
                 var name = entry.Name.Replace('\\', '/').TrimEnd('/');
                 if (!IsSafeRelative(name))
                 {
@@ -466,16 +512,22 @@ public static class BundleVerifier
                         return null;
                 }
             }
+
+            if (entries != expectedEntries)
+            {
+                c.Fail("archive", shown, $"the tar reader found {entries} entries but the archive holds {expectedEntries}: entries would go unverified");
+                return null;
+            }
         }
-        catch (Exception ex) when (ex is InvalidDataException or IOException or FormatException)
+        catch (Exception ex) when (ex is InvalidDataException or IOException or FormatException or UnauthorizedAccessException or NotSupportedException)
         {
-            c.Fail("archive", Path.GetFileName(archive), "not a readable .tar.gz: " + ex.Message);
+            c.Fail("archive", shown, "not a readable .tar.gz: " + ex.Message);
             return null;
         }
 
         if (tops.Count != 1)
         {
-            c.Fail("archive", Path.GetFileName(archive), $"expected one bundle folder at the top of the archive, found {tops.Count}");
+            c.Fail("archive", shown, $"expected one bundle folder at the top of the archive, found {tops.Count}");
             return null;
         }
 

@@ -246,6 +246,153 @@ public sealed class BundleVerifierTests : IDisposable
         Assert.Contains(report.Failures, f => f.Check == "manifest.signature");
     }
 
+    /// <summary>The bundle folder as an uncompressed tar, as <c>--archive</c> writes it (before gzip).</summary>
+    private static byte[] TarOf(string bundle)
+    {
+        using var tar = new MemoryStream();
+        System.Formats.Tar.TarFile.CreateFromDirectory(bundle, tar, includeBaseDirectory: true);
+        return tar.ToArray();
+    }
+
+    private static string WriteGz(string path, byte[] tar)
+    {
+        using (var file = File.Create(path))
+        using (var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Fastest))
+            gzip.Write(tar);
+        return path;
+    }
+
+    /// <summary>A ustar header for a regular file; <paramref name="checksum"/> null computes the right one.</summary>
+    private static byte[] TarHeader(string name, int size, byte[]? checksum = null)
+    {
+        var h = new byte[512];
+        System.Text.Encoding.ASCII.GetBytes(name).CopyTo(h, 0);
+        System.Text.Encoding.ASCII.GetBytes("0000644\0").CopyTo(h, 100);
+        System.Text.Encoding.ASCII.GetBytes("0000000\0").CopyTo(h, 108);
+        System.Text.Encoding.ASCII.GetBytes("0000000\0").CopyTo(h, 116);
+        System.Text.Encoding.ASCII.GetBytes(Convert.ToString(size, 8).PadLeft(11, '0') + "\0").CopyTo(h, 124);
+        System.Text.Encoding.ASCII.GetBytes("00000000000\0").CopyTo(h, 136);
+        h[156] = (byte)'0';
+        System.Text.Encoding.ASCII.GetBytes("ustar\0" + "00").CopyTo(h, 257);
+        if (checksum is not null)
+        {
+            checksum.CopyTo(h, 148);
+            return h;
+        }
+
+        "        "u8.CopyTo(h.AsSpan(148));
+        var sum = h.Sum(b => (int)b);
+        System.Text.Encoding.ASCII.GetBytes(Convert.ToString(sum, 8).PadLeft(6, '0') + "\0 ").CopyTo(h, 148);
+        return h;
+    }
+
+    /// <summary>The tar with its end-of-archive blocks cut off: it ends after the last entry's padded data.</summary>
+    private static byte[] WithoutEnd(byte[] tar)
+    {
+        var end = Array.FindLastIndex(tar, b => b != 0) + 1;
+        return tar[..((end + 511) / 512 * 512)];
+    }
+
+    [Theory]
+    [InlineData("zero")]
+    [InlineData("spaces")]
+    public async Task Verify_ArchiveWithEntryBehindAZeroChecksumHeader_IsRejectedNamingTheOffset(string checksum)
+    {
+        // GNU tar skips a header whose checksum is wrong and unpacks the forged entry after it; TarReader took the
+        // zero checksum for the end of the archive, so the forged entry was never examined and the bundle verified.
+        var bundle = await Bundle(output: "zero-" + checksum);
+        var top = Path.GetFileName(bundle);
+        var forged = "{\"forged\":true}"u8.ToArray();
+        var field = checksum == "zero" ? new byte[8] : "        "u8.ToArray();
+        var tar = WithoutEnd(TarOf(bundle));
+        var at = tar.Length;
+        byte[] tampered =
+        [
+            .. tar,
+            .. TarHeader(top + "/raw/skipped.json", 0, field),
+            .. TarHeader(top + "/raw/forged.json", forged.Length), .. forged, .. new byte[512 - forged.Length],
+            .. new byte[1024],
+        ];
+        var archive = WriteGz(Path.Combine(_dir.Path, $"zero-{checksum}.tar.gz"), tampered);
+
+        var report = Verify(archive);
+
+        Assert.False(report.Passed);
+        var failure = Assert.Single(report.Failures);
+        Assert.Equal("archive", failure.Check);
+        Assert.Equal($"zero-{checksum}.tar.gz", failure.File);
+        Assert.Contains($"offset {at}", failure.Detail, StringComparison.Ordinal);
+        Assert.Contains("checksum", failure.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_ArchiveWithDataAfterTheEndOfArchiveBlocks_IsRejected()
+    {
+        var bundle = await Bundle(output: "appended");
+        var forged = "{\"forged\":true}"u8.ToArray();
+        var tar = TarOf(bundle);
+        byte[] tampered = [.. tar, .. TarHeader(Path.GetFileName(bundle) + "/raw/forged.json", forged.Length), .. forged, .. new byte[512 - forged.Length], .. new byte[1024]];
+        var archive = WriteGz(Path.Combine(_dir.Path, "appended.tar.gz"), tampered);
+
+        var report = Verify(archive);
+
+        var failure = Assert.Single(report.Failures);
+        Assert.Equal("archive", failure.Check);
+        Assert.Contains("after the end-of-archive block", failure.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_ArchiveRewrittenWithoutTampering_Passes()
+    {
+        var bundle = await Bundle(output: "rewritten");
+        var archive = WriteGz(Path.Combine(_dir.Path, "rewritten.tar.gz"), TarOf(bundle));
+
+        var report = Verify(archive);
+
+        Assert.True(report.Passed, string.Join("\n", report.Failures));
+    }
+
+    [Fact]
+    public async Task TarStructure_EntryPastTheSizeLimit_IsRejectedBeforeItIsRead()
+    {
+        var bundle = await Bundle(output: "limit");
+        var tar = TarOf(bundle);
+
+        var problem = TarStructure.Check(new MemoryStream(tar), maxBytes: tar.Length / 2, maxEntries: 1000, out _);
+
+        Assert.NotNull(problem);
+        Assert.Contains("more than", problem, StringComparison.Ordinal);
+        Assert.Null(TarStructure.Check(new MemoryStream(tar), maxBytes: tar.Length, maxEntries: 1000, out var summary));
+        Assert.Equal(tar.Length, summary.Bytes);
+        Assert.Contains("more than 2 entries", TarStructure.Check(new MemoryStream(tar), tar.Length, maxEntries: 2, out _), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TarStructure_Base256Size_IsParsed()
+    {
+        // GNU tar writes sizes of 8 GiB and more in base-256; a small one must read the same as its octal form.
+        var data = new byte[700];
+        var header = TarHeader("b/f", data.Length);
+        Array.Clear(header, 124, 12);
+        header[124] = 0x80;
+        header[134] = (byte)(data.Length >> 8);
+        header[135] = (byte)(data.Length & 0xff);
+        "        "u8.CopyTo(header.AsSpan(148));
+        System.Text.Encoding.ASCII.GetBytes(Convert.ToString(header.Sum(b => (int)b), 8).PadLeft(6, '0') + "\0 ").CopyTo(header, 148);
+        byte[] tar = [.. header, .. data, .. new byte[1024 - 700], .. new byte[1024]];
+
+        Assert.Null(TarStructure.Check(new MemoryStream(tar), 1 << 20, 10, out var summary));
+        Assert.Equal(1, summary.Entries);
+    }
+
+    [Fact]
+    public void ExtractionLimit_IsAMultipleOfTheCompressedSizeBetweenFloorAndCeiling()
+    {
+        Assert.Equal(BundleVerifier.MaxExtractedBytesFloor, BundleVerifier.ExtractionLimit(1000));
+        Assert.Equal(10L * 1024 * 1024 * BundleVerifier.MaxCompressionRatio, BundleVerifier.ExtractionLimit(10L * 1024 * 1024));
+        Assert.Equal(BundleVerifier.MaxExtractedBytesCeiling, BundleVerifier.ExtractionLimit(1L << 40));
+    }
+
     public void Dispose()
     {
         _signer.Dispose();
