@@ -98,6 +98,20 @@ public static class BundleVerifier
 
     private static VerificationReport VerifyFolder(string folder, string shownAs, EvidencePublicKey key, string? expectedPrevious, CheckCollector c)
     {
+        try
+        {
+            return VerifyFolderChecked(folder, shownAs, key, expectedPrevious, c);
+        }
+        catch (Exception ex)
+        {
+            // Last line of defence: whatever a hostile bundle provokes is a failed check, never a crash or a pass.
+            c.Fail("bundle", ".", $"verification stopped on {ex.GetType().Name}: {ex.Message}; the bundle cannot be trusted");
+            return Report(shownAs, key, c, null, null, null, 0, 0);
+        }
+    }
+
+    private static VerificationReport VerifyFolderChecked(string folder, string shownAs, EvidencePublicKey key, string? expectedPrevious, CheckCollector c)
+    {
         const string Bundle = ".";
         if (Path.GetFileName(folder.TrimEnd(Path.DirectorySeparatorChar)).StartsWith(BundleLayout.PartialPrefix, StringComparison.Ordinal))
             c.Fail("complete", Bundle, $"the folder name starts with '{BundleLayout.PartialPrefix}': a bundle whose write never finished (the run was killed or failed)");
@@ -135,13 +149,19 @@ public static class BundleVerifier
             if (manifest.Predicate is null || manifest.Subject is null || string.IsNullOrEmpty(manifest.Predicate.RunId))
                 throw new InvalidDataException("predicate.runId / subject missing");
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (ex is InvalidDataException or InvalidOperationException or ArgumentException or FormatException)
         {
             c.Fail("manifest.format", BundleLayout.Manifest, ex.Message);
             return Report(shownAs, key, c, null, manifestSha, null, 0, 0);
         }
 
         var m = manifest.Predicate;
+        if (m.Files is null)
+        {
+            c.Fail("manifest.format", BundleLayout.Manifest, "predicate.files is missing or null: the manifest lists no files", "predicate.files");
+            return Report(shownAs, key, c, m.RunId, manifestSha, m.PreviousManifestSha256, 0, 0);
+        }
+
         c.Expect(manifest.Type == InTotoStatement.StatementType, "manifest.format", BundleLayout.Manifest, "in-toto Statement v1",
             $"_type is '{manifest.Type}', expected '{InTotoStatement.StatementType}'", "_type");
         c.Expect(manifest.PredicateType == InTotoStatement.ManifestPredicateType, "manifest.format", BundleLayout.Manifest, "manifest predicate v1",
@@ -154,16 +174,30 @@ public static class BundleVerifier
 
         // The subjects and the file table must say the same thing.
         var listed = new Dictionary<string, ManifestFile>(StringComparer.Ordinal);
-        foreach (var f in m.Files)
+        for (var i = 0; i < m.Files.Count; i++)
         {
+            var f = m.Files[i];
+            if (f is null || f.Path is null || f.Sha256 is null)
+            {
+                c.Fail("manifest.format", BundleLayout.Manifest, "a file entry needs a string path and sha256 and a numeric size",
+                    f is null ? $"predicate.files[{i}]" : f.Path is null ? $"predicate.files[{i}].path" : $"predicate.files[{i}].sha256");
+                continue;
+            }
+
             if (!IsSafeRelative(f.Path) || f.Path is BundleLayout.Manifest or BundleLayout.ManifestSignature)
                 c.Fail("manifest.format", BundleLayout.Manifest, $"'{f.Path}' is not a valid bundle file path", "predicate.files");
             else if (!listed.TryAdd(f.Path, f))
                 c.Fail("manifest.format", BundleLayout.Manifest, $"'{f.Path}' is listed twice", "predicate.files");
         }
 
+        for (var i = 0; i < manifest.Subject.Count; i++)
+        {
+            if (manifest.Subject[i]?.Name is null || manifest.Subject[i].Sha256Hex is null)
+                c.Fail("manifest.format", BundleLayout.Manifest, "a subject needs a string name and a sha256 digest", $"subject[{i}]");
+        }
+
         var subjectsAgree = manifest.Subject.Count == listed.Count
-            && manifest.Subject.All(s => listed.TryGetValue(s.Name, out var f) && f.Sha256 == s.Sha256Hex);
+            && manifest.Subject.All(s => s?.Name is not null && listed.TryGetValue(s.Name, out var f) && f.Sha256 == s.Sha256Hex);
         c.Expect(subjectsAgree, "manifest.format", BundleLayout.Manifest, "subjects match the file table",
             "the subjects and predicate.files disagree", "subject");
 
@@ -199,7 +233,7 @@ public static class BundleVerifier
                 c.Expect(inBundle.KeyId == key.KeyId, "public-key", BundleLayout.PublicKey, "the bundle's public key is the key given",
                     $"the bundle carries key {inBundle.KeyId}, but the key given is {key.KeyId}");
             }
-            catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or FormatException)
+            catch (Exception ex)
             {
                 c.Fail("public-key", BundleLayout.PublicKey, ex.Message);
             }
@@ -212,7 +246,14 @@ public static class BundleVerifier
         {
             if (!statementBytes.TryGetValue(path, out var bytes))
                 return; // reported as missing
-            VerifyStatement(path, bytes, m.RunId, listed, key, c);
+            try
+            {
+                VerifyStatement(path, bytes, m.RunId, listed, key, c);
+            }
+            catch (Exception ex)
+            {
+                c.Fail("statement.format", path, $"could not be checked ({ex.GetType().Name}: {ex.Message}): treated as failed");
+            }
         });
 
         if (expectedPrevious is not null)
@@ -239,9 +280,15 @@ public static class BundleVerifier
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, BundleLayout.Results)));
-            var id = doc.RootElement.TryGetProperty("runId", out var r) ? r.GetString() : null;
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                c.Fail("results", BundleLayout.Results, $"the run summary is a JSON {doc.RootElement.ValueKind}, expected an object");
+                return;
+            }
+
+            var id = String(doc.RootElement, "runId");
             c.Expect(id == runId, "results", BundleLayout.Results, "run id matches the manifest",
-                $"run id '{id}' differs from the manifest's '{runId}'", "runId");
+                id is null ? $"runId is missing or not a string, expected '{runId}'" : $"run id '{id}' differs from the manifest's '{runId}'", "runId");
             var count = doc.RootElement.TryGetProperty("rules", out var rules) && rules.ValueKind == JsonValueKind.Array ? rules.GetArrayLength() : -1;
             c.Expect(count == statements, "results", BundleLayout.Results, $"{count} rule execution(s), one statement each",
                 $"{count} rule execution(s) in the summary but {statements} statement(s) in the manifest", "rules");
@@ -249,6 +296,10 @@ public static class BundleVerifier
         catch (JsonException ex)
         {
             c.Fail("results", BundleLayout.Results, "not JSON: " + ex.Message);
+        }
+        catch (Exception ex)
+        {
+            c.Fail("results", BundleLayout.Results, $"could not be checked ({ex.GetType().Name}: {ex.Message}): treated as failed");
         }
     }
 
@@ -300,7 +351,17 @@ public static class BundleVerifier
                 return;
             }
 
-            var schemaErrors = PredicateSchema.Validate(predicate);
+            IReadOnlyList<string> schemaErrors;
+            try
+            {
+                schemaErrors = PredicateSchema.Validate(predicate);
+            }
+            catch (Exception ex)
+            {
+                // NJsonSchema throws on some values (e.g. a number too large for its types): that predicate is not valid.
+                schemaErrors = [$"the schema validator could not read the predicate ({ex.GetType().Name}: {ex.Message})"];
+            }
+
             if (schemaErrors.Count == 0)
                 c.Pass("statement.schema", path, "predicate matches schemas/evidence-predicate.schema.json");
             foreach (var e in schemaErrors)
@@ -369,8 +430,12 @@ public static class BundleVerifier
             }
         }
 
-        if (predicate.TryGetProperty("ruleSource", out var source) && source.ValueKind == JsonValueKind.Object
-            && String(source, "path") is { Length: > 0 } sourcePath)
+        if (predicate.TryGetProperty("ruleSource", out var source) && (source.ValueKind != JsonValueKind.Object || String(source, "path") is not { Length: > 0 }))
+        {
+            c.Fail("statement.subjects", path, "predicate.ruleSource needs an object with a string path", "predicate.ruleSource");
+            ok = false;
+        }
+        else if (predicate.TryGetProperty("ruleSource", out source) && String(source, "path") is { Length: > 0 } sourcePath)
         {
             var sourceSha = String(source, "sha256");
             if (!listed.TryGetValue(sourcePath, out var file) || file.Sha256 != sourceSha || !names.Contains(sourcePath))
@@ -396,7 +461,7 @@ public static class BundleVerifier
             payload = bundle.DsseEnvelope.PayloadBytes();
             signature = Convert.FromBase64String(bundle.DsseEnvelope.Signatures[0].Sig);
         }
-        catch (Exception ex) when (ex is InvalidDataException or FormatException)
+        catch (Exception ex) when (ex is InvalidDataException or FormatException or ArgumentException)
         {
             c.Fail(check, path, ex.Message);
             return null;
@@ -423,8 +488,20 @@ public static class BundleVerifier
         return payload;
     }
 
-    private static string? String(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+    /// <summary>The property's string value; null when absent, not a string, or not valid UTF-16 (a lone surrogate).</summary>
+    private static string? String(JsonElement e, string name)
+    {
+        if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.String)
+            return null;
+        try
+        {
+            return v.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
 
     private static bool IsSafeRelative(string path) =>
         path.Length > 0 && !path.StartsWith('/') && !path.Contains('\\', StringComparison.Ordinal)

@@ -246,6 +246,86 @@ public sealed class BundleVerifierTests : IDisposable
         Assert.Contains(report.Failures, f => f.Check == "manifest.signature");
     }
 
+    /// <summary>Rewrites the DSSE payload of a signed statement (the signature then fails, but the payload is still read).</summary>
+    private static void EditPayload(string statement, Func<string, string> edit)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllBytes(statement))!;
+        var envelope = node["dsseEnvelope"]!;
+        var payload = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String((string)envelope["payload"]!));
+        var edited = edit(payload);
+        Assert.NotEqual(payload, edited);
+        envelope["payload"] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(edited));
+        File.WriteAllText(statement, node.ToJsonString());
+    }
+
+    private static void EditJson(string file, Action<System.Text.Json.Nodes.JsonNode> edit)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllBytes(file))!;
+        edit(node);
+        File.WriteAllText(file, node.ToJsonString());
+    }
+
+    [Theory]
+    [InlineData("results-runId-number", "results.json")]
+    [InlineData("results-array", "results.json")]
+    [InlineData("statement-sig-null", "statement")]
+    [InlineData("statement-signatures-null-element", "statement")]
+    [InlineData("manifest-sig-null", "manifest.sigstore.json")]
+    [InlineData("manifest-signatures-null-element", "manifest.sigstore.json")]
+    [InlineData("manifest-subject-name-null", "manifest.json")]
+    [InlineData("manifest-files-null", "manifest.json")]
+    [InlineData("manifest-files-element-null", "manifest.json")]
+    [InlineData("manifest-files-path-null", "manifest.json")]
+    [InlineData("statement-lone-surrogate", "statement")]
+    [InlineData("statement-huge-number", "statement")]
+    public async Task Verify_MalformedJson_IsAFailureNamingTheFileNotACrash(string tamper, string file)
+    {
+        var bundle = await Bundle(output: tamper);
+        var statement = FirstStatement(bundle);
+        var manifest = Path.Combine(bundle, "manifest.json");
+        var manifestSig = Path.Combine(bundle, "manifest.sigstore.json");
+        switch (tamper)
+        {
+            case "results-runId-number":
+                EditJson(Path.Combine(bundle, "results.json"), n => n["runId"] = 5);
+                break;
+            case "results-array":
+                File.WriteAllText(Path.Combine(bundle, "results.json"), "[1,2]");
+                break;
+            case "statement-sig-null" or "manifest-sig-null":
+                EditJson(tamper.StartsWith("statement", StringComparison.Ordinal) ? statement : manifestSig, n => n["dsseEnvelope"]!["signatures"]![0]!["sig"] = null);
+                break;
+            case "statement-signatures-null-element" or "manifest-signatures-null-element":
+                EditJson(tamper.StartsWith("statement", StringComparison.Ordinal) ? statement : manifestSig, n => n["dsseEnvelope"]!["signatures"] = new System.Text.Json.Nodes.JsonArray((System.Text.Json.Nodes.JsonNode?)null));
+                break;
+            case "manifest-subject-name-null":
+                EditJson(manifest, n => n["subject"]![0]!["name"] = null);
+                break;
+            case "manifest-files-null":
+                EditJson(manifest, n => n["predicate"]!["files"] = null);
+                break;
+            case "manifest-files-element-null":
+                EditJson(manifest, n => n["predicate"]!["files"]![0] = null);
+                break;
+            case "manifest-files-path-null":
+                EditJson(manifest, n => n["predicate"]!["files"]![0]!["path"] = null);
+                break;
+            case "statement-lone-surrogate":
+                EditPayload(statement, p => System.Text.RegularExpressions.Regex.Replace(p, "\"runId\":\"[^\"]*\"", "\"runId\":\"\\ud800\""));
+                break;
+            case "statement-huge-number":
+                EditPayload(statement, p => System.Text.RegularExpressions.Regex.Replace(p, "\"status\":\\d+", "\"status\":1" + new string('0', 40)));
+                break;
+        }
+
+        var report = Verify(bundle);
+
+        Assert.False(report.Passed);
+        var expected = file == "statement" ? "statements/" + Path.GetFileName(statement) : file;
+        Assert.Contains(report.Failures, f => f.File == expected && f.Check != "file.digest");
+        Assert.DoesNotContain(report.Failures, f => f.Check == "bundle");
+    }
+
     /// <summary>The bundle folder as an uncompressed tar, as <c>--archive</c> writes it (before gzip).</summary>
     private static byte[] TarOf(string bundle)
     {
