@@ -116,28 +116,44 @@ public static class BundleVerifier
         if (Path.GetFileName(folder.TrimEnd(Path.DirectorySeparatorChar)).StartsWith(BundleLayout.PartialPrefix, StringComparison.Ordinal))
             c.Fail("complete", Bundle, $"the folder name starts with '{BundleLayout.PartialPrefix}': a bundle whose write never finished (the run was killed or failed)");
 
+        // Only regular files are read: a link or FIFO in their place is a failure of its own, and is never followed.
+        var (regular, irregular) = ListBundle(folder);
+        foreach (var (path, kind) in irregular.OrderBy(p => p.Key, StringComparer.Ordinal))
+            c.Fail("file.type", path, $"{kind}: only regular files belong in a bundle, so it is neither followed nor read");
+
         var manifestPath = Path.Combine(folder, BundleLayout.Manifest);
-        if (!File.Exists(manifestPath))
+        if (!regular.Contains(BundleLayout.Manifest))
         {
-            c.Fail("file.missing", BundleLayout.Manifest, "no manifest: not a bundle, or an incomplete one");
+            if (!irregular.ContainsKey(BundleLayout.Manifest))
+                c.Fail("file.missing", BundleLayout.Manifest, "no manifest: not a bundle, or an incomplete one");
             return Report(shownAs, key, c, null, null, null, 0, 0);
         }
 
-        var manifestBytes = File.ReadAllBytes(manifestPath);
+        if (ReadBounded(manifestPath, MaxManifestBytes) is not { } manifestBytes)
+        {
+            c.Fail("manifest.format", BundleLayout.Manifest, $"larger than {MaxManifestBytes} bytes: not a manifest this tool wrote");
+            return Report(shownAs, key, c, null, null, null, 0, 0);
+        }
+
         var manifestSha = EvidenceBundleWriter.Sha256Hex(manifestBytes);
 
         // The manifest's signature, over exactly the bytes of manifest.json.
         var signaturePath = Path.Combine(folder, BundleLayout.ManifestSignature);
-        if (File.Exists(signaturePath))
+        var signatureBytes = regular.Contains(BundleLayout.ManifestSignature) ? ReadBounded(signaturePath, MaxManifestBytes * 2) : null;
+        if (signatureBytes is not null)
         {
-            var payload = VerifyEnvelope(File.ReadAllBytes(signaturePath), BundleLayout.ManifestSignature, key, c, "manifest.signature");
+            var payload = VerifyEnvelope(signatureBytes, BundleLayout.ManifestSignature, key, c, "manifest.signature");
             if (payload is not null)
             {
                 c.Expect(payload.AsSpan().SequenceEqual(manifestBytes), "manifest.signature", BundleLayout.ManifestSignature,
                     "the signed payload is exactly manifest.json", "the signed payload differs from manifest.json: manifest.json was changed after signing", "dsseEnvelope.payload");
             }
         }
-        else
+        else if (regular.Contains(BundleLayout.ManifestSignature))
+        {
+            c.Fail("manifest.signature", BundleLayout.ManifestSignature, $"larger than {MaxManifestBytes * 2} bytes: not a signature this tool wrote");
+        }
+        else if (!irregular.ContainsKey(BundleLayout.ManifestSignature))
         {
             c.Fail("manifest.signature", BundleLayout.ManifestSignature, "missing: the manifest is not signed, so nothing in the bundle can be trusted");
         }
@@ -202,26 +218,25 @@ public static class BundleVerifier
             "the subjects and predicate.files disagree", "subject");
 
         // Every file present, none extra, each with its digest and size.
-        var present = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
-            .Select(p => Path.GetRelativePath(folder, p).Replace(Path.DirectorySeparatorChar, '/'))
+        var present = regular
             .Where(p => p is not BundleLayout.Manifest and not BundleLayout.ManifestSignature)
             .ToHashSet(StringComparer.Ordinal);
         foreach (var extra in present.Where(p => !listed.ContainsKey(p)).Order(StringComparer.Ordinal))
             c.Fail("file.extra", extra, "a file the manifest does not list: added after signing");
-        foreach (var missing in listed.Keys.Where(p => !present.Contains(p)).Order(StringComparer.Ordinal))
+        foreach (var missing in listed.Keys.Where(p => !present.Contains(p) && !irregular.ContainsKey(p)).Order(StringComparer.Ordinal))
             c.Fail("file.missing", missing, "listed in the manifest but absent: deleted after signing");
 
         var statementBytes = new ConcurrentDictionary<string, byte[]>(StringComparer.Ordinal);
         Parallel.ForEach(listed.Values.Where(f => present.Contains(f.Path)), f =>
         {
-            var bytes = File.ReadAllBytes(Path.Combine(folder, f.Path));
-            var sha = EvidenceBundleWriter.Sha256Hex(bytes);
-            if (bytes.Length != f.Size || sha != f.Sha256)
-                c.Fail("file.digest", f.Path, $"content changed after signing: SHA-256 {sha} ({bytes.Length} bytes), manifest says {f.Sha256} ({f.Size} bytes)");
-            else
-                c.Pass("file.digest", f.Path, "SHA-256 and size match the manifest");
-            if (f.Path.StartsWith(BundleLayout.Statements + "/", StringComparison.Ordinal))
-                statementBytes[f.Path] = bytes;
+            try
+            {
+                CheckFile(folder, f, statementBytes, c);
+            }
+            catch (Exception ex)
+            {
+                c.Fail("file.digest", f.Path, $"could not be read ({ex.GetType().Name}: {ex.Message}): treated as failed");
+            }
         });
 
         // The bundle's own copy of the public key must be the key the auditor trusts.
@@ -229,7 +244,10 @@ public static class BundleVerifier
         {
             try
             {
-                var inBundle = EvidencePublicKey.FromPem(File.ReadAllText(Path.Combine(folder, BundleLayout.PublicKey)), BundleLayout.PublicKey);
+                var pem = ReadBounded(Path.Combine(folder, BundleLayout.PublicKey), MaxDocumentBytes)
+                    ?? throw new InvalidDataException($"larger than {MaxDocumentBytes} bytes: not a public key");
+                using var reader = new StreamReader(new MemoryStream(pem));
+                var inBundle = EvidencePublicKey.FromPem(reader.ReadToEnd(), BundleLayout.PublicKey);
                 c.Expect(inBundle.KeyId == key.KeyId, "public-key", BundleLayout.PublicKey, "the bundle's public key is the key given",
                     $"the bundle carries key {inBundle.KeyId}, but the key given is {key.KeyId}");
             }
@@ -269,6 +287,112 @@ public static class BundleVerifier
         return Report(shownAs, key, c, m.RunId, manifestSha, m.PreviousManifestSha256, statementFiles.Count, listed.Count);
     }
 
+    /// <summary>The largest manifest read (its signature may be twice that: it holds the manifest in base64).</summary>
+    internal const long MaxManifestBytes = 256L * 1024 * 1024;
+
+    /// <summary>The largest statement, run summary or public key read into memory; raw evidence is hashed as a stream, whatever its size.</summary>
+    internal const long MaxDocumentBytes = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// The bundle's files, relative with '/' separators: the regular ones, and the rest (links, FIFOs, devices) with
+    /// what they are. Folders are walked, but a link to a folder is not followed.
+    /// </summary>
+    private static (HashSet<string> Regular, Dictionary<string, string> Irregular) ListBundle(string folder)
+    {
+        var regular = new HashSet<string>(StringComparer.Ordinal);
+        var irregular = new Dictionary<string, string>(StringComparer.Ordinal);
+        var options = new EnumerationOptions { RecurseSubdirectories = false, AttributesToSkip = 0, IgnoreInaccessible = false, MatchType = MatchType.Simple };
+        var pending = new Stack<string>();
+        pending.Push(folder);
+        while (pending.TryPop(out var dir))
+        {
+            foreach (var entry in new DirectoryInfo(dir).EnumerateFileSystemInfos("*", options))
+            {
+                var relative = Path.GetRelativePath(folder, entry.FullName).Replace(Path.DirectorySeparatorChar, '/');
+                var kind = FileKind.NotRegular(entry.FullName);
+                if (kind is null)
+                    regular.Add(relative);
+                else if (kind == "a folder" && entry is DirectoryInfo && entry.LinkTarget is null)
+                    pending.Push(entry.FullName);
+                else
+                    irregular[relative] = kind;
+            }
+        }
+
+        return (regular, irregular);
+    }
+
+    /// <summary>Checks one listed file's size, then its digest (as a stream); keeps a statement's bytes for its own checks.</summary>
+    private static void CheckFile(string folder, ManifestFile f, ConcurrentDictionary<string, byte[]> statementBytes, CheckCollector c)
+    {
+        var full = Path.Combine(folder, f.Path);
+        var length = new FileInfo(full).Length;
+        var isStatement = f.Path.StartsWith(BundleLayout.Statements + "/", StringComparison.Ordinal);
+        byte[]? bytes = null;
+        if (isStatement)
+        {
+            // Read even when the size differs, so a statement swapped in from another run is named as such.
+            bytes = length <= MaxDocumentBytes ? ReadBounded(full, MaxDocumentBytes) : null;
+            if (bytes is null)
+                c.Fail("statement.format", f.Path, $"larger than {MaxDocumentBytes} bytes ({length}): not a statement this tool wrote; not read");
+            else
+                statementBytes[f.Path] = bytes;
+        }
+
+        if (length != f.Size)
+        {
+            // Compared before reading, so a huge or endless file is never read.
+            c.Fail("file.digest", f.Path, $"size changed after signing: {length} bytes, manifest says {f.Size} bytes");
+            return;
+        }
+
+        var sha = bytes is not null ? EvidenceBundleWriter.Sha256Hex(bytes) : Sha256OfFile(full, f.Size);
+        if (sha != f.Sha256)
+            c.Fail("file.digest", f.Path, sha is null
+                ? $"its length changed while it was read (manifest says {f.Size} bytes)"
+                : $"content changed after signing: SHA-256 {sha} ({length} bytes), manifest says {f.Sha256} ({f.Size} bytes)");
+        else
+            c.Pass("file.digest", f.Path, "SHA-256 and size match the manifest");
+    }
+
+    /// <summary>The SHA-256 (lowercase hex) of a file read as a stream; null when it does not hold exactly <paramref name="length"/> bytes.</summary>
+    private static string? Sha256OfFile(string path, long length)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var buffer = new byte[128 * 1024];
+        long total = 0;
+        int n;
+        while ((n = stream.Read(buffer)) > 0)
+        {
+            total += n;
+            if (total > length)
+                return null;
+            hash.AppendData(buffer, 0, n);
+        }
+
+        return total == length ? Convert.ToHexStringLower(hash.GetHashAndReset()) : null;
+    }
+
+    /// <summary>A file's bytes, or null when it holds more than <paramref name="max"/> (checked before and while reading).</summary>
+    private static byte[]? ReadBounded(string path, long max)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        if (stream.Length > max)
+            return null;
+        using var buffer = new MemoryStream((int)stream.Length);
+        var chunk = new byte[81920];
+        int n;
+        while ((n = stream.Read(chunk)) > 0)
+        {
+            if (buffer.Length + n > max)
+                return null;
+            buffer.Write(chunk, 0, n);
+        }
+
+        return buffer.ToArray();
+    }
+
     private static void CheckResults(string folder, HashSet<string> present, string runId, int statements, CheckCollector c)
     {
         if (!present.Contains(BundleLayout.Results))
@@ -279,7 +403,14 @@ public static class BundleVerifier
 
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, BundleLayout.Results)));
+            var bytes = ReadBounded(Path.Combine(folder, BundleLayout.Results), MaxDocumentBytes);
+            if (bytes is null)
+            {
+                c.Fail("results", BundleLayout.Results, $"larger than {MaxDocumentBytes} bytes: not a run summary this tool wrote");
+                return;
+            }
+
+            using var doc = JsonDocument.Parse(bytes);
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
                 c.Fail("results", BundleLayout.Results, $"the run summary is a JSON {doc.RootElement.ValueKind}, expected an object");

@@ -326,6 +326,86 @@ public sealed class BundleVerifierTests : IDisposable
         Assert.DoesNotContain(report.Failures, f => f.Check == "bundle");
     }
 
+    private static string FirstRaw(string bundle) =>
+        Directory.GetFiles(Path.Combine(bundle, "raw")).Order(StringComparer.Ordinal).First();
+
+    /// <summary>Verifies on another thread, so a verifier that blocks (e.g. opening a FIFO) fails the test instead of hanging it.</summary>
+    private static async Task<VerificationReport> VerifyWithin(string bundle, int seconds = 60) =>
+        await Task.Factory.StartNew(() => Verify(bundle), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+            .WaitAsync(TimeSpan.FromSeconds(seconds));
+
+    [Fact]
+    public async Task Verify_ListedFileReplacedByAFifo_IsRejectedWithoutBlocking()
+    {
+        if (OperatingSystem.IsWindows())
+            return; // FIFOs are a Unix file type
+        var bundle = await Bundle(output: "fifo");
+        var raw = FirstRaw(bundle);
+        File.Delete(raw);
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", raw))
+            await mkfifo.WaitForExitAsync();
+
+        var report = await VerifyWithin(bundle);
+
+        var failure = Assert.Single(report.Failures);
+        Assert.Equal("file.type", failure.Check);
+        Assert.Equal("raw/" + Path.GetFileName(raw), failure.File);
+        Assert.Contains("FIFO", failure.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_ListedFileReplacedByASymlinkToDevZero_IsRejectedWithoutReadingIt()
+    {
+        if (OperatingSystem.IsWindows())
+            return; // /dev/zero is a Unix device
+        var bundle = await Bundle(output: "devzero");
+        var raw = FirstRaw(bundle);
+        File.Delete(raw);
+        File.CreateSymbolicLink(raw, "/dev/zero");
+
+        var report = await VerifyWithin(bundle);
+
+        var failure = Assert.Single(report.Failures);
+        Assert.Equal("file.type", failure.Check);
+        Assert.Equal("raw/" + Path.GetFileName(raw), failure.File);
+        Assert.Contains("symbolic link", failure.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_FolderReplacedByASymlinkToAnIdenticalCopy_IsRejected()
+    {
+        // Every byte is what the manifest says, but read through a link that could point anywhere: not followed.
+        var bundle = await Bundle(output: "dirlink");
+        var raw = Path.Combine(bundle, "raw");
+        var copy = _dir.Sub("raw-copy");
+        foreach (var f in Directory.GetFiles(raw))
+            File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
+        Directory.Delete(raw, recursive: true);
+        Directory.CreateSymbolicLink(raw, copy);
+
+        var report = await VerifyWithin(bundle);
+
+        Assert.False(report.Passed);
+        Assert.Contains(report.Failures, f => f.Check == "file.type" && f.File == "raw");
+        Assert.DoesNotContain(report.Checks, c => c.Check == "file.digest" && c.File.StartsWith("raw/", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Verify_ListedFileGrownToAHugeSparseFile_IsRejectedBySizeWithoutReadingIt()
+    {
+        var bundle = await Bundle(output: "sparse");
+        var raw = FirstRaw(bundle);
+        using (var file = new FileStream(raw, FileMode.Open, FileAccess.Write))
+            file.SetLength(3L * 1024 * 1024 * 1024);
+
+        var report = await VerifyWithin(bundle);
+
+        var failure = Assert.Single(report.Failures);
+        Assert.Equal("file.digest", failure.Check);
+        Assert.Equal("raw/" + Path.GetFileName(raw), failure.File);
+        Assert.Contains("size changed", failure.Detail, StringComparison.Ordinal);
+    }
+
     /// <summary>The bundle folder as an uncompressed tar, as <c>--archive</c> writes it (before gzip).</summary>
     private static byte[] TarOf(string bundle)
     {
