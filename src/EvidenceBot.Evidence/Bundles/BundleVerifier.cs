@@ -68,29 +68,56 @@ public static class BundleVerifier
             var manifest = Path.Combine(previous, BundleLayout.Manifest);
             if (!File.Exists(manifest))
                 throw new FileNotFoundException($"{previous}: not a bundle (no {BundleLayout.Manifest})", manifest);
-            return EvidenceBundleWriter.Sha256Hex(File.ReadAllBytes(manifest));
+            if (FileKind.NotRegular(manifest) is { } kind)
+                throw new ArgumentException($"--previous {previous}: its {BundleLayout.Manifest} is {kind}, not a regular file; give the previous bundle or its manifest SHA-256");
+            var bytes = ReadBounded(manifest, MaxManifestBytes)
+                ?? throw new ArgumentException($"--previous {previous}: its {BundleLayout.Manifest} is larger than {MaxManifestBytes} bytes: not a manifest this tool wrote");
+            return EvidenceBundleWriter.Sha256Hex(bytes);
         }
 
         if (File.Exists(previous) && IsArchive(previous))
         {
-            using var file = File.OpenRead(previous);
-            using var gzip = new GZipStream(file, CompressionMode.Decompress);
-            using var tar = new TarReader(gzip);
-            while (tar.GetNextEntry() is { } entry)
+            try
             {
-                var parts = entry.Name.Replace('\\', '/').Split('/', StringSplitOptions.RemoveEmptyEntries);
-                if (parts.Length == 2 && parts[1] == BundleLayout.Manifest && entry.DataStream is not null)
-                {
-                    using var buffer = new MemoryStream();
-                    entry.DataStream.CopyTo(buffer);
-                    return EvidenceBundleWriter.Sha256Hex(buffer.ToArray());
-                }
+                return PreviousManifestInArchive(previous);
             }
-
-            throw new FileNotFoundException($"{previous}: the archive holds no {BundleLayout.Manifest}", previous);
+            catch (Exception ex) when (ex is InvalidDataException or IOException or FormatException or UnauthorizedAccessException or NotSupportedException)
+            {
+                throw new ArgumentException($"--previous {previous}: not a readable .tar.gz ({ex.Message}); give the previous bundle's folder, an intact archive, or its manifest SHA-256", ex);
+            }
         }
 
         throw new ArgumentException($"--previous '{previous}': expected a manifest SHA-256 (64 hex digits) or a previous bundle folder or .tar.gz");
+    }
+
+    /// <summary>
+    /// The SHA-256 of <c>manifest.json</c> in a bundle archive. The whole archive's structure is checked first, so a
+    /// truncated or tampered archive is refused rather than a partial manifest hashed.
+    /// </summary>
+    private static string PreviousManifestInArchive(string previous)
+    {
+        using var file = File.OpenRead(previous);
+        if (CheckArchiveStructure(file, out _) is { } problem)
+            throw new InvalidDataException(problem);
+        using var gzip = new GZipStream(file, CompressionMode.Decompress);
+        using var tar = new TarReader(gzip);
+        while (tar.GetNextEntry() is { } entry)
+        {
+            var parts = entry.Name.Replace('\\', '/').Split('/', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length == 2 && parts[1] == BundleLayout.Manifest && entry.DataStream is not null
+                && entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile)
+            {
+                if (entry.Length > MaxManifestBytes)
+                    throw new InvalidDataException($"its {BundleLayout.Manifest} is larger than {MaxManifestBytes} bytes");
+                using var buffer = new MemoryStream();
+                entry.DataStream.CopyTo(buffer);
+                if (buffer.Length != entry.Length)
+                    throw new InvalidDataException($"its {BundleLayout.Manifest} holds {buffer.Length} of {entry.Length} bytes (truncated)");
+                return EvidenceBundleWriter.Sha256Hex(buffer.ToArray());
+            }
+        }
+
+        throw new FileNotFoundException($"{previous}: the archive holds no {BundleLayout.Manifest}", previous);
     }
 
     private static bool IsArchive(string path) =>

@@ -406,6 +406,34 @@ public sealed class BundleVerifierTests : IDisposable
         Assert.Contains("size changed", failure.Detail, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ResolvePrevious_GarbageArchive_IsAnArgumentErrorNamingTheFile()
+    {
+        var garbage = Path.Combine(_dir.Path, "garbage.tar.gz");
+        File.WriteAllBytes(garbage, [.. Enumerable.Range(0, 4096).Select(i => (byte)(i * 7919 % 251))]);
+
+        var ex = Assert.Throws<ArgumentException>(() => BundleVerifier.ResolvePrevious(garbage));
+
+        Assert.Contains(garbage, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ResolvePrevious_TruncatedArchive_IsRefusedNotHashedFromAPartialManifest()
+    {
+        var bundle = await Bundle(output: "trunc");
+        var manifestOnly = _dir.Sub("trunc-manifest/" + Path.GetFileName(bundle));
+        File.Copy(Path.Combine(bundle, "manifest.json"), Path.Combine(manifestOnly, "manifest.json"));
+        var full = WriteGz(Path.Combine(_dir.Path, "full.tar.gz"), TarOf(manifestOnly));
+        var bytes = File.ReadAllBytes(full);
+        var truncated = Path.Combine(_dir.Path, "truncated.tar.gz");
+        File.WriteAllBytes(truncated, bytes[..(bytes.Length * 2 / 3)]);
+
+        var ex = Assert.Throws<ArgumentException>(() => BundleVerifier.ResolvePrevious(truncated));
+
+        Assert.Contains(truncated, ex.Message, StringComparison.Ordinal);
+        Assert.Equal(EvidenceBundleWriter.Sha256Hex(File.ReadAllBytes(Path.Combine(bundle, "manifest.json"))), BundleVerifier.ResolvePrevious(full));
+    }
+
     /// <summary>The bundle folder as an uncompressed tar, as <c>--archive</c> writes it (before gzip).</summary>
     private static byte[] TarOf(string bundle)
     {
