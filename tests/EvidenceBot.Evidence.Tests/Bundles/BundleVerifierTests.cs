@@ -541,6 +541,25 @@ public sealed class BundleVerifierTests : IDisposable
     }
 
     [Fact]
+    public async Task Verify_SmallArchiveDeclaringAHugeEntry_IsRejectedBeforeExtracting()
+    {
+        // A few KB of gzip that would unpack to 2 GiB: refused on the header's size, nothing is written to disk.
+        var bundle = await Bundle(output: "bomb");
+        var huge = TarHeader(Path.GetFileName(bundle) + "/raw/huge.json", 0);
+        Array.Clear(huge, 124, 12);
+        System.Text.Encoding.ASCII.GetBytes(Convert.ToString(2L * 1024 * 1024 * 1024, 8).PadLeft(11, '0') + "\0").CopyTo(huge, 124);
+        "        "u8.CopyTo(huge.AsSpan(148));
+        System.Text.Encoding.ASCII.GetBytes(Convert.ToString(huge.Sum(b => (int)b), 8).PadLeft(6, '0') + "\0 ").CopyTo(huge, 148);
+        var archive = WriteGz(Path.Combine(_dir.Path, "bomb.tar.gz"), [.. WithoutEnd(TarOf(bundle)), .. huge]);
+
+        var report = Verify(archive);
+
+        var failure = Assert.Single(report.Failures);
+        Assert.Equal("archive", failure.Check);
+        Assert.Contains("would unpack to more than", failure.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TarStructure_EntryPastTheSizeLimit_IsRejectedBeforeItIsRead()
     {
         var bundle = await Bundle(output: "limit");
