@@ -68,29 +68,56 @@ public static class BundleVerifier
             var manifest = Path.Combine(previous, BundleLayout.Manifest);
             if (!File.Exists(manifest))
                 throw new FileNotFoundException($"{previous}: not a bundle (no {BundleLayout.Manifest})", manifest);
-            return EvidenceBundleWriter.Sha256Hex(File.ReadAllBytes(manifest));
+            if (FileKind.NotRegular(manifest) is { } kind)
+                throw new ArgumentException($"--previous {previous}: its {BundleLayout.Manifest} is {kind}, not a regular file; give the previous bundle or its manifest SHA-256");
+            var bytes = ReadBounded(manifest, MaxManifestBytes)
+                ?? throw new ArgumentException($"--previous {previous}: its {BundleLayout.Manifest} is larger than {MaxManifestBytes} bytes: not a manifest this tool wrote");
+            return EvidenceBundleWriter.Sha256Hex(bytes);
         }
 
         if (File.Exists(previous) && IsArchive(previous))
         {
-            using var file = File.OpenRead(previous);
-            using var gzip = new GZipStream(file, CompressionMode.Decompress);
-            using var tar = new TarReader(gzip);
-            while (tar.GetNextEntry() is { } entry)
+            try
             {
-                var parts = entry.Name.Replace('\\', '/').Split('/', StringSplitOptions.RemoveEmptyEntries);
-                if (parts.Length == 2 && parts[1] == BundleLayout.Manifest && entry.DataStream is not null)
-                {
-                    using var buffer = new MemoryStream();
-                    entry.DataStream.CopyTo(buffer);
-                    return EvidenceBundleWriter.Sha256Hex(buffer.ToArray());
-                }
+                return PreviousManifestInArchive(previous);
             }
-
-            throw new FileNotFoundException($"{previous}: the archive holds no {BundleLayout.Manifest}", previous);
+            catch (Exception ex) when (ex is InvalidDataException or IOException or FormatException or UnauthorizedAccessException or NotSupportedException)
+            {
+                throw new ArgumentException($"--previous {previous}: not a readable .tar.gz ({ex.Message}); give the previous bundle's folder, an intact archive, or its manifest SHA-256", ex);
+            }
         }
 
         throw new ArgumentException($"--previous '{previous}': expected a manifest SHA-256 (64 hex digits) or a previous bundle folder or .tar.gz");
+    }
+
+    /// <summary>
+    /// The SHA-256 of <c>manifest.json</c> in a bundle archive. The whole archive's structure is checked first, so a
+    /// truncated or tampered archive is refused rather than a partial manifest hashed.
+    /// </summary>
+    private static string PreviousManifestInArchive(string previous)
+    {
+        using var file = File.OpenRead(previous);
+        if (CheckArchiveStructure(file, out _) is { } problem)
+            throw new InvalidDataException(problem);
+        using var gzip = new GZipStream(file, CompressionMode.Decompress);
+        using var tar = new TarReader(gzip);
+        while (tar.GetNextEntry() is { } entry)
+        {
+            var parts = entry.Name.Replace('\\', '/').Split('/', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length == 2 && parts[1] == BundleLayout.Manifest && entry.DataStream is not null
+                && entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile)
+            {
+                if (entry.Length > MaxManifestBytes)
+                    throw new InvalidDataException($"its {BundleLayout.Manifest} is larger than {MaxManifestBytes} bytes");
+                using var buffer = new MemoryStream();
+                entry.DataStream.CopyTo(buffer);
+                if (buffer.Length != entry.Length)
+                    throw new InvalidDataException($"its {BundleLayout.Manifest} holds {buffer.Length} of {entry.Length} bytes (truncated)");
+                return EvidenceBundleWriter.Sha256Hex(buffer.ToArray());
+            }
+        }
+
+        throw new FileNotFoundException($"{previous}: the archive holds no {BundleLayout.Manifest}", previous);
     }
 
     private static bool IsArchive(string path) =>
@@ -98,32 +125,62 @@ public static class BundleVerifier
 
     private static VerificationReport VerifyFolder(string folder, string shownAs, EvidencePublicKey key, string? expectedPrevious, CheckCollector c)
     {
+        try
+        {
+            return VerifyFolderChecked(folder, shownAs, key, expectedPrevious, c);
+        }
+        catch (Exception ex)
+        {
+            // Last line of defence: whatever a hostile bundle provokes is a failed check, never a crash or a pass.
+            c.Fail("bundle", ".", $"verification stopped on {ex.GetType().Name}: {ex.Message}; the bundle cannot be trusted");
+            return Report(shownAs, key, c, null, null, null, 0, 0);
+        }
+    }
+
+    private static VerificationReport VerifyFolderChecked(string folder, string shownAs, EvidencePublicKey key, string? expectedPrevious, CheckCollector c)
+    {
         const string Bundle = ".";
         if (Path.GetFileName(folder.TrimEnd(Path.DirectorySeparatorChar)).StartsWith(BundleLayout.PartialPrefix, StringComparison.Ordinal))
             c.Fail("complete", Bundle, $"the folder name starts with '{BundleLayout.PartialPrefix}': a bundle whose write never finished (the run was killed or failed)");
 
+        // Only regular files are read: a link or FIFO in their place is a failure of its own, and is never followed.
+        var (regular, irregular) = ListBundle(folder);
+        foreach (var (path, kind) in irregular.OrderBy(p => p.Key, StringComparer.Ordinal))
+            c.Fail("file.type", path, $"{kind}: only regular files belong in a bundle, so it is neither followed nor read");
+
         var manifestPath = Path.Combine(folder, BundleLayout.Manifest);
-        if (!File.Exists(manifestPath))
+        if (!regular.Contains(BundleLayout.Manifest))
         {
-            c.Fail("file.missing", BundleLayout.Manifest, "no manifest: not a bundle, or an incomplete one");
+            if (!irregular.ContainsKey(BundleLayout.Manifest))
+                c.Fail("file.missing", BundleLayout.Manifest, "no manifest: not a bundle, or an incomplete one");
             return Report(shownAs, key, c, null, null, null, 0, 0);
         }
 
-        var manifestBytes = File.ReadAllBytes(manifestPath);
+        if (ReadBounded(manifestPath, MaxManifestBytes) is not { } manifestBytes)
+        {
+            c.Fail("manifest.format", BundleLayout.Manifest, $"larger than {MaxManifestBytes} bytes: not a manifest this tool wrote");
+            return Report(shownAs, key, c, null, null, null, 0, 0);
+        }
+
         var manifestSha = EvidenceBundleWriter.Sha256Hex(manifestBytes);
 
         // The manifest's signature, over exactly the bytes of manifest.json.
         var signaturePath = Path.Combine(folder, BundleLayout.ManifestSignature);
-        if (File.Exists(signaturePath))
+        var signatureBytes = regular.Contains(BundleLayout.ManifestSignature) ? ReadBounded(signaturePath, MaxManifestBytes * 2) : null;
+        if (signatureBytes is not null)
         {
-            var payload = VerifyEnvelope(File.ReadAllBytes(signaturePath), BundleLayout.ManifestSignature, key, c, "manifest.signature");
+            var payload = VerifyEnvelope(signatureBytes, BundleLayout.ManifestSignature, key, c, "manifest.signature");
             if (payload is not null)
             {
                 c.Expect(payload.AsSpan().SequenceEqual(manifestBytes), "manifest.signature", BundleLayout.ManifestSignature,
                     "the signed payload is exactly manifest.json", "the signed payload differs from manifest.json: manifest.json was changed after signing", "dsseEnvelope.payload");
             }
         }
-        else
+        else if (regular.Contains(BundleLayout.ManifestSignature))
+        {
+            c.Fail("manifest.signature", BundleLayout.ManifestSignature, $"larger than {MaxManifestBytes * 2} bytes: not a signature this tool wrote");
+        }
+        else if (!irregular.ContainsKey(BundleLayout.ManifestSignature))
         {
             c.Fail("manifest.signature", BundleLayout.ManifestSignature, "missing: the manifest is not signed, so nothing in the bundle can be trusted");
         }
@@ -135,13 +192,19 @@ public static class BundleVerifier
             if (manifest.Predicate is null || manifest.Subject is null || string.IsNullOrEmpty(manifest.Predicate.RunId))
                 throw new InvalidDataException("predicate.runId / subject missing");
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (ex is InvalidDataException or InvalidOperationException or ArgumentException or FormatException)
         {
             c.Fail("manifest.format", BundleLayout.Manifest, ex.Message);
             return Report(shownAs, key, c, null, manifestSha, null, 0, 0);
         }
 
         var m = manifest.Predicate;
+        if (m.Files is null)
+        {
+            c.Fail("manifest.format", BundleLayout.Manifest, "predicate.files is missing or null: the manifest lists no files", "predicate.files");
+            return Report(shownAs, key, c, m.RunId, manifestSha, m.PreviousManifestSha256, 0, 0);
+        }
+
         c.Expect(manifest.Type == InTotoStatement.StatementType, "manifest.format", BundleLayout.Manifest, "in-toto Statement v1",
             $"_type is '{manifest.Type}', expected '{InTotoStatement.StatementType}'", "_type");
         c.Expect(manifest.PredicateType == InTotoStatement.ManifestPredicateType, "manifest.format", BundleLayout.Manifest, "manifest predicate v1",
@@ -154,40 +217,53 @@ public static class BundleVerifier
 
         // The subjects and the file table must say the same thing.
         var listed = new Dictionary<string, ManifestFile>(StringComparer.Ordinal);
-        foreach (var f in m.Files)
+        for (var i = 0; i < m.Files.Count; i++)
         {
+            var f = m.Files[i];
+            if (f is null || f.Path is null || f.Sha256 is null)
+            {
+                c.Fail("manifest.format", BundleLayout.Manifest, "a file entry needs a string path and sha256 and a numeric size",
+                    f is null ? $"predicate.files[{i}]" : f.Path is null ? $"predicate.files[{i}].path" : $"predicate.files[{i}].sha256");
+                continue;
+            }
+
             if (!IsSafeRelative(f.Path) || f.Path is BundleLayout.Manifest or BundleLayout.ManifestSignature)
                 c.Fail("manifest.format", BundleLayout.Manifest, $"'{f.Path}' is not a valid bundle file path", "predicate.files");
             else if (!listed.TryAdd(f.Path, f))
                 c.Fail("manifest.format", BundleLayout.Manifest, $"'{f.Path}' is listed twice", "predicate.files");
         }
 
+        for (var i = 0; i < manifest.Subject.Count; i++)
+        {
+            if (manifest.Subject[i]?.Name is null || manifest.Subject[i].Sha256Hex is null)
+                c.Fail("manifest.format", BundleLayout.Manifest, "a subject needs a string name and a sha256 digest", $"subject[{i}]");
+        }
+
         var subjectsAgree = manifest.Subject.Count == listed.Count
-            && manifest.Subject.All(s => listed.TryGetValue(s.Name, out var f) && f.Sha256 == s.Sha256Hex);
+            && manifest.Subject.All(s => s?.Name is not null && listed.TryGetValue(s.Name, out var f) && f.Sha256 == s.Sha256Hex);
         c.Expect(subjectsAgree, "manifest.format", BundleLayout.Manifest, "subjects match the file table",
             "the subjects and predicate.files disagree", "subject");
 
         // Every file present, none extra, each with its digest and size.
-        var present = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
-            .Select(p => Path.GetRelativePath(folder, p).Replace(Path.DirectorySeparatorChar, '/'))
+        var present = regular
             .Where(p => p is not BundleLayout.Manifest and not BundleLayout.ManifestSignature)
             .ToHashSet(StringComparer.Ordinal);
         foreach (var extra in present.Where(p => !listed.ContainsKey(p)).Order(StringComparer.Ordinal))
             c.Fail("file.extra", extra, "a file the manifest does not list: added after signing");
-        foreach (var missing in listed.Keys.Where(p => !present.Contains(p)).Order(StringComparer.Ordinal))
+        foreach (var missing in listed.Keys.Where(p => !present.Contains(p) && !irregular.ContainsKey(p)).Order(StringComparer.Ordinal))
             c.Fail("file.missing", missing, "listed in the manifest but absent: deleted after signing");
 
         var statementBytes = new ConcurrentDictionary<string, byte[]>(StringComparer.Ordinal);
         Parallel.ForEach(listed.Values.Where(f => present.Contains(f.Path)), f =>
         {
-            var bytes = File.ReadAllBytes(Path.Combine(folder, f.Path));
-            var sha = EvidenceBundleWriter.Sha256Hex(bytes);
-            if (bytes.Length != f.Size || sha != f.Sha256)
-                c.Fail("file.digest", f.Path, $"content changed after signing: SHA-256 {sha} ({bytes.Length} bytes), manifest says {f.Sha256} ({f.Size} bytes)");
-            else
-                c.Pass("file.digest", f.Path, "SHA-256 and size match the manifest");
-            if (f.Path.StartsWith(BundleLayout.Statements + "/", StringComparison.Ordinal))
-                statementBytes[f.Path] = bytes;
+            try
+            {
+                CheckFile(folder, f, statementBytes, c);
+            }
+            catch (Exception ex)
+            {
+                c.Fail("file.digest", f.Path, $"could not be read ({ex.GetType().Name}: {ex.Message}): treated as failed");
+            }
         });
 
         // The bundle's own copy of the public key must be the key the auditor trusts.
@@ -195,11 +271,14 @@ public static class BundleVerifier
         {
             try
             {
-                var inBundle = EvidencePublicKey.FromPem(File.ReadAllText(Path.Combine(folder, BundleLayout.PublicKey)), BundleLayout.PublicKey);
+                var pem = ReadBounded(Path.Combine(folder, BundleLayout.PublicKey), MaxDocumentBytes)
+                    ?? throw new InvalidDataException($"larger than {MaxDocumentBytes} bytes: not a public key");
+                using var reader = new StreamReader(new MemoryStream(pem));
+                var inBundle = EvidencePublicKey.FromPem(reader.ReadToEnd(), BundleLayout.PublicKey);
                 c.Expect(inBundle.KeyId == key.KeyId, "public-key", BundleLayout.PublicKey, "the bundle's public key is the key given",
                     $"the bundle carries key {inBundle.KeyId}, but the key given is {key.KeyId}");
             }
-            catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or FormatException)
+            catch (Exception ex)
             {
                 c.Fail("public-key", BundleLayout.PublicKey, ex.Message);
             }
@@ -212,7 +291,14 @@ public static class BundleVerifier
         {
             if (!statementBytes.TryGetValue(path, out var bytes))
                 return; // reported as missing
-            VerifyStatement(path, bytes, m.RunId, listed, key, c);
+            try
+            {
+                VerifyStatement(path, bytes, m.RunId, listed, key, c);
+            }
+            catch (Exception ex)
+            {
+                c.Fail("statement.format", path, $"could not be checked ({ex.GetType().Name}: {ex.Message}): treated as failed");
+            }
         });
 
         if (expectedPrevious is not null)
@@ -228,6 +314,112 @@ public static class BundleVerifier
         return Report(shownAs, key, c, m.RunId, manifestSha, m.PreviousManifestSha256, statementFiles.Count, listed.Count);
     }
 
+    /// <summary>The largest manifest read (its signature may be twice that: it holds the manifest in base64).</summary>
+    internal const long MaxManifestBytes = 256L * 1024 * 1024;
+
+    /// <summary>The largest statement, run summary or public key read into memory; raw evidence is hashed as a stream, whatever its size.</summary>
+    internal const long MaxDocumentBytes = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// The bundle's files, relative with '/' separators: the regular ones, and the rest (links, FIFOs, devices) with
+    /// what they are. Folders are walked, but a link to a folder is not followed.
+    /// </summary>
+    private static (HashSet<string> Regular, Dictionary<string, string> Irregular) ListBundle(string folder)
+    {
+        var regular = new HashSet<string>(StringComparer.Ordinal);
+        var irregular = new Dictionary<string, string>(StringComparer.Ordinal);
+        var options = new EnumerationOptions { RecurseSubdirectories = false, AttributesToSkip = 0, IgnoreInaccessible = false, MatchType = MatchType.Simple };
+        var pending = new Stack<string>();
+        pending.Push(folder);
+        while (pending.TryPop(out var dir))
+        {
+            foreach (var entry in new DirectoryInfo(dir).EnumerateFileSystemInfos("*", options))
+            {
+                var relative = Path.GetRelativePath(folder, entry.FullName).Replace(Path.DirectorySeparatorChar, '/');
+                var kind = FileKind.NotRegular(entry.FullName);
+                if (kind is null)
+                    regular.Add(relative);
+                else if (kind == "a folder" && entry is DirectoryInfo && entry.LinkTarget is null)
+                    pending.Push(entry.FullName);
+                else
+                    irregular[relative] = kind;
+            }
+        }
+
+        return (regular, irregular);
+    }
+
+    /// <summary>Checks one listed file's size, then its digest (as a stream); keeps a statement's bytes for its own checks.</summary>
+    private static void CheckFile(string folder, ManifestFile f, ConcurrentDictionary<string, byte[]> statementBytes, CheckCollector c)
+    {
+        var full = Path.Combine(folder, f.Path);
+        var length = new FileInfo(full).Length;
+        var isStatement = f.Path.StartsWith(BundleLayout.Statements + "/", StringComparison.Ordinal);
+        byte[]? bytes = null;
+        if (isStatement)
+        {
+            // Read even when the size differs, so a statement swapped in from another run is named as such.
+            bytes = length <= MaxDocumentBytes ? ReadBounded(full, MaxDocumentBytes) : null;
+            if (bytes is null)
+                c.Fail("statement.format", f.Path, $"larger than {MaxDocumentBytes} bytes ({length}): not a statement this tool wrote; not read");
+            else
+                statementBytes[f.Path] = bytes;
+        }
+
+        if (length != f.Size)
+        {
+            // Compared before reading, so a huge or endless file is never read.
+            c.Fail("file.digest", f.Path, $"size changed after signing: {length} bytes, manifest says {f.Size} bytes");
+            return;
+        }
+
+        var sha = bytes is not null ? EvidenceBundleWriter.Sha256Hex(bytes) : Sha256OfFile(full, f.Size);
+        if (sha != f.Sha256)
+            c.Fail("file.digest", f.Path, sha is null
+                ? $"its length changed while it was read (manifest says {f.Size} bytes)"
+                : $"content changed after signing: SHA-256 {sha} ({length} bytes), manifest says {f.Sha256} ({f.Size} bytes)");
+        else
+            c.Pass("file.digest", f.Path, "SHA-256 and size match the manifest");
+    }
+
+    /// <summary>The SHA-256 (lowercase hex) of a file read as a stream; null when it does not hold exactly <paramref name="length"/> bytes.</summary>
+    private static string? Sha256OfFile(string path, long length)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var buffer = new byte[128 * 1024];
+        long total = 0;
+        int n;
+        while ((n = stream.Read(buffer)) > 0)
+        {
+            total += n;
+            if (total > length)
+                return null;
+            hash.AppendData(buffer, 0, n);
+        }
+
+        return total == length ? Convert.ToHexStringLower(hash.GetHashAndReset()) : null;
+    }
+
+    /// <summary>A file's bytes, or null when it holds more than <paramref name="max"/> (checked before and while reading).</summary>
+    private static byte[]? ReadBounded(string path, long max)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        if (stream.Length > max)
+            return null;
+        using var buffer = new MemoryStream((int)stream.Length);
+        var chunk = new byte[81920];
+        int n;
+        while ((n = stream.Read(chunk)) > 0)
+        {
+            if (buffer.Length + n > max)
+                return null;
+            buffer.Write(chunk, 0, n);
+        }
+
+        return buffer.ToArray();
+    }
+
     private static void CheckResults(string folder, HashSet<string> present, string runId, int statements, CheckCollector c)
     {
         if (!present.Contains(BundleLayout.Results))
@@ -238,10 +430,23 @@ public static class BundleVerifier
 
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, BundleLayout.Results)));
-            var id = doc.RootElement.TryGetProperty("runId", out var r) ? r.GetString() : null;
+            var bytes = ReadBounded(Path.Combine(folder, BundleLayout.Results), MaxDocumentBytes);
+            if (bytes is null)
+            {
+                c.Fail("results", BundleLayout.Results, $"larger than {MaxDocumentBytes} bytes: not a run summary this tool wrote");
+                return;
+            }
+
+            using var doc = JsonDocument.Parse(bytes);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                c.Fail("results", BundleLayout.Results, $"the run summary is a JSON {doc.RootElement.ValueKind}, expected an object");
+                return;
+            }
+
+            var id = String(doc.RootElement, "runId");
             c.Expect(id == runId, "results", BundleLayout.Results, "run id matches the manifest",
-                $"run id '{id}' differs from the manifest's '{runId}'", "runId");
+                id is null ? $"runId is missing or not a string, expected '{runId}'" : $"run id '{id}' differs from the manifest's '{runId}'", "runId");
             var count = doc.RootElement.TryGetProperty("rules", out var rules) && rules.ValueKind == JsonValueKind.Array ? rules.GetArrayLength() : -1;
             c.Expect(count == statements, "results", BundleLayout.Results, $"{count} rule execution(s), one statement each",
                 $"{count} rule execution(s) in the summary but {statements} statement(s) in the manifest", "rules");
@@ -249,6 +454,10 @@ public static class BundleVerifier
         catch (JsonException ex)
         {
             c.Fail("results", BundleLayout.Results, "not JSON: " + ex.Message);
+        }
+        catch (Exception ex)
+        {
+            c.Fail("results", BundleLayout.Results, $"could not be checked ({ex.GetType().Name}: {ex.Message}): treated as failed");
         }
     }
 
@@ -300,7 +509,17 @@ public static class BundleVerifier
                 return;
             }
 
-            var schemaErrors = PredicateSchema.Validate(predicate);
+            IReadOnlyList<string> schemaErrors;
+            try
+            {
+                schemaErrors = PredicateSchema.Validate(predicate);
+            }
+            catch (Exception ex)
+            {
+                // NJsonSchema throws on some values (e.g. a number too large for its types): that predicate is not valid.
+                schemaErrors = [$"the schema validator could not read the predicate ({ex.GetType().Name}: {ex.Message})"];
+            }
+
             if (schemaErrors.Count == 0)
                 c.Pass("statement.schema", path, "predicate matches schemas/evidence-predicate.schema.json");
             foreach (var e in schemaErrors)
@@ -369,8 +588,12 @@ public static class BundleVerifier
             }
         }
 
-        if (predicate.TryGetProperty("ruleSource", out var source) && source.ValueKind == JsonValueKind.Object
-            && String(source, "path") is { Length: > 0 } sourcePath)
+        if (predicate.TryGetProperty("ruleSource", out var source) && (source.ValueKind != JsonValueKind.Object || String(source, "path") is not { Length: > 0 }))
+        {
+            c.Fail("statement.subjects", path, "predicate.ruleSource needs an object with a string path", "predicate.ruleSource");
+            ok = false;
+        }
+        else if (predicate.TryGetProperty("ruleSource", out source) && String(source, "path") is { Length: > 0 } sourcePath)
         {
             var sourceSha = String(source, "sha256");
             if (!listed.TryGetValue(sourcePath, out var file) || file.Sha256 != sourceSha || !names.Contains(sourcePath))
@@ -396,7 +619,7 @@ public static class BundleVerifier
             payload = bundle.DsseEnvelope.PayloadBytes();
             signature = Convert.FromBase64String(bundle.DsseEnvelope.Signatures[0].Sig);
         }
-        catch (Exception ex) when (ex is InvalidDataException or FormatException)
+        catch (Exception ex) when (ex is InvalidDataException or FormatException or ArgumentException)
         {
             c.Fail(check, path, ex.Message);
             return null;
@@ -423,26 +646,84 @@ public static class BundleVerifier
         return payload;
     }
 
-    private static string? String(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+    /// <summary>The property's string value; null when absent, not a string, or not valid UTF-16 (a lone surrogate).</summary>
+    private static string? String(JsonElement e, string name)
+    {
+        if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.String)
+            return null;
+        try
+        {
+            return v.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
 
     private static bool IsSafeRelative(string path) =>
         path.Length > 0 && !path.StartsWith('/') && !path.Contains('\\', StringComparison.Ordinal)
         && path.Split('/').All(seg => seg.Length > 0 && seg != "." && seg != "..");
+
+    /// <summary>Most entries an archive may hold: far beyond any bundle, short of exhausting the disk's inodes.</summary>
+    internal const int MaxArchiveEntries = 1_000_000;
+
+    /// <summary>Most bytes an archive may unpack to, whatever its compressed size.</summary>
+    internal const long MaxExtractedBytesCeiling = 4L * 1024 * 1024 * 1024;
+
+    /// <summary>Bytes every archive may unpack to, however well it compresses.</summary>
+    internal const long MaxExtractedBytesFloor = 256L * 1024 * 1024;
+
+    /// <summary>
+    /// How many times its compressed size an archive may unpack to. Bundles are JSON and PEM text in 512-byte tar
+    /// blocks, which gzip shrinks some 5-30 times; 100 leaves room for that and stops a small archive that would fill the disk.
+    /// </summary>
+    internal const int MaxCompressionRatio = 100;
+
+    /// <summary>The most an archive of <paramref name="compressedBytes"/> may unpack to (tar headers and padding included).</summary>
+    internal static long ExtractionLimit(long compressedBytes) =>
+        Math.Clamp(Math.Min(compressedBytes, long.MaxValue / MaxCompressionRatio) * MaxCompressionRatio, MaxExtractedBytesFloor, MaxExtractedBytesCeiling);
+
+    /// <summary>
+    /// Checks the archive's tar structure on its own (see <see cref="TarStructure"/>); returns the problem, or null and
+    /// the number of entries a tar reader must yield. <paramref name="file"/> is left at its start.
+    /// </summary>
+    private static string? CheckArchiveStructure(FileStream file, out int entries)
+    {
+        var limit = ExtractionLimit(file.Length);
+        string? problem;
+        TarStructure.Summary summary;
+        using (var gzip = new GZipStream(file, CompressionMode.Decompress, leaveOpen: true))
+            problem = TarStructure.Check(gzip, limit, MaxArchiveEntries, out summary);
+        file.Position = 0;
+        entries = summary.Entries;
+        return problem is null ? null : $"not a well-formed tar archive (offsets count bytes of the decompressed tar): {problem}";
+    }
 
     private static string? Extract(string archive, string destination, CheckCollector c)
     {
         if (!File.Exists(archive))
             throw new FileNotFoundException($"{archive}: no such archive", archive);
         Directory.CreateDirectory(destination);
+        var shown = Path.GetFileName(archive);
         var tops = new HashSet<string>(StringComparer.Ordinal);
         try
         {
             using var file = File.OpenRead(archive);
+            // TarReader alone is not enough: it stops at a header whose checksum reads zero and checks no checksum,
+            // so entries GNU tar would unpack could go unverified. Check the structure first, then extract.
+            if (CheckArchiveStructure(file, out var expectedEntries) is { } problem)
+            {
+                c.Fail("archive", shown, problem);
+                return null;
+            }
+
             using var gzip = new GZipStream(file, CompressionMode.Decompress);
             using var tar = new TarReader(gzip);
+            var entries = 0;
             while (tar.GetNextEntry() is { } entry)
             {
+                entries++;
                 var name = entry.Name.Replace('\\', '/').TrimEnd('/');
                 if (!IsSafeRelative(name))
                 {
@@ -466,16 +747,23 @@ public static class BundleVerifier
                         return null;
                 }
             }
+
+            if (entries != expectedEntries)
+            {
+                c.Fail("archive", shown, $"the tar reader found {entries} entries but the archive holds {expectedEntries}: entries would go unverified");
+                return null;
+            }
         }
-        catch (Exception ex) when (ex is InvalidDataException or IOException or FormatException)
+        catch (Exception ex)
         {
-            c.Fail("archive", Path.GetFileName(archive), "not a readable .tar.gz: " + ex.Message);
+            // Whatever a hostile archive provokes is a failed check, never a crash.
+            c.Fail("archive", shown, "not a readable .tar.gz: " + ex.Message);
             return null;
         }
 
         if (tops.Count != 1)
         {
-            c.Fail("archive", Path.GetFileName(archive), $"expected one bundle folder at the top of the archive, found {tops.Count}");
+            c.Fail("archive", shown, $"expected one bundle folder at the top of the archive, found {tops.Count}");
             return null;
         }
 

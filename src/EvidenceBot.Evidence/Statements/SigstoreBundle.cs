@@ -62,6 +62,8 @@ public sealed record SigstoreBundle
             throw new InvalidDataException($"{where}: dsseEnvelope.payload / payloadType is missing");
         if (bundle.DsseEnvelope.Signatures is not { Count: 1 })
             throw new InvalidDataException($"{where}: dsseEnvelope.signatures must hold exactly one signature, found {bundle.DsseEnvelope.Signatures?.Count ?? 0}");
+        if (bundle.DsseEnvelope.Signatures[0] is not { Sig: { Length: > 0 } })
+            throw new InvalidDataException($"{where}: dsseEnvelope.signatures[0].sig is missing, null or empty");
         return bundle;
     }
 }

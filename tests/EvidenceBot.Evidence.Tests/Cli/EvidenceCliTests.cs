@@ -116,6 +116,40 @@ public sealed class EvidenceCliTests : IDisposable
     }
 
     [Fact]
+    public async Task Verify_NullSignatureInTheBundle_ExitsFourNamingTheFieldNotAUsageError()
+    {
+        // An ArgumentNullException from the bundle's content used to surface as a usage error (exit 2).
+        using var signer = Fixtures.Signer();
+        var written = await Fixtures.WriteAsync(_dir, signer);
+        var trusted = Path.Combine(_dir.Path, "trusted.pem");
+        File.WriteAllText(trusted, Fixtures.Key.PublicKeyPem);
+        var signature = Path.Combine(written.BundlePath, "manifest.sigstore.json");
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllBytes(signature))!;
+        node["dsseEnvelope"]!["signatures"]![0]!["sig"] = null;
+        File.WriteAllText(signature, node.ToJsonString());
+
+        var (exit, output, err) = await Cli("verify", written.BundlePath, "--key", trusted);
+
+        Assert.True(exit == ExitCodes.VerificationFailed, output + err);
+        Assert.Contains("FAIL manifest.signature manifest.sigstore.json", output, StringComparison.Ordinal);
+        Assert.Contains("signatures[0].sig", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_PreviousIsNotAnArchive_IsAUsageErrorNamingIt()
+    {
+        using var signer = Fixtures.Signer();
+        var written = await Fixtures.WriteAsync(_dir, signer);
+        var previous = Path.Combine(_dir.Path, "previous.tar.gz");
+        File.WriteAllText(previous, "this is not gzip, but long enough to be read as a deflate block header and fail");
+
+        var (exit, _, err) = await Cli("verify", written.BundlePath, "--key", Path.Combine(written.BundlePath, "public-key.pem"), "--previous", previous);
+
+        Assert.Equal(ExitCodes.UsageOrConfig, exit);
+        Assert.Contains(previous, err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Verify_WithoutKey_IsAUsageError()
     {
         var (exit, _, _) = await Cli("verify", _dir.Path);
