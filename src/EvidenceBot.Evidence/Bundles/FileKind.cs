@@ -34,12 +34,12 @@ internal static class FileKind
         int mode;
         try
         {
-            // .NET exposes no file type beyond folder/link: FileInfo calls a FIFO or a device "Normal". The runtime's
-            // native shim (shipped with every .NET on Unix) has lstat with a fixed layout: Flags, then Mode, as int32.
-            var status = new byte[256];
-            if (LStat(path, status) != 0)
+            // Fail closed: if the shim's layout is not what this code assumes, no file is taken for a regular one.
+            if (!LayoutHolds.Value)
+                return "of a kind this platform cannot tell (the runtime's lstat layout is not the expected one); it is not read";
+            if (Mode(path) is not { } m)
                 return "unreadable (lstat failed)";
-            mode = BitConverter.ToInt32(status, 4);
+            mode = m;
         }
         catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
         {
@@ -58,6 +58,25 @@ internal static class FileKind
             Socket => "a socket",
             var other => $"a file of type 0x{other:X}",
         };
+    }
+
+    // The layout is not a public contract: check it once on a file and a folder whose kinds are known.
+    private static readonly Lazy<bool> LayoutHolds = new(() =>
+        KnownRegularFile() is { } file && (Mode(file) & TypeMask) == Regular && (Mode(AppContext.BaseDirectory) & TypeMask) == Directory);
+
+    // This assembly's file; in a single-file app, the executable (following links to the file itself).
+    private static string? KnownRegularFile() =>
+        typeof(FileKind).Assembly.Location is { Length: > 0 } location ? location
+        : Environment.ProcessPath is { } process ? File.ResolveLinkTarget(process, returnFinalTarget: true)?.FullName ?? process
+        : null;
+
+    /// <summary>The lstat mode of <paramref name="path"/>, or null when lstat fails.</summary>
+    private static int? Mode(string path)
+    {
+        // .NET exposes no file type beyond folder/link: FileInfo calls a FIFO or a device "Normal". The runtime's
+        // native shim (shipped with every .NET on Unix) has lstat with a fixed layout: Flags, then Mode, as int32.
+        var status = new byte[256];
+        return LStat(path, status) == 0 ? BitConverter.ToInt32(status, 4) : null;
     }
 
 #pragma warning disable SYSLIB1054, CA5392, CA2101 // A byte buffer and a UTF-8 path need no generated marshalling; the shim ships with the runtime.
