@@ -191,6 +191,7 @@ internal sealed class GitHubSource : IGitHubSource
         var pages = new List<Page>();
         var limit = Math.Max(1, maxPages);
         Uri? next = new(relative, UriKind.Relative);
+        var seen = new HashSet<string>(StringComparer.Ordinal) { new Uri(_connection.BaseAddress, next).AbsoluteUri };
         while (next is not null)
         {
             if (pages.Count == limit)
@@ -205,6 +206,9 @@ internal sealed class GitHubSource : IGitHubSource
             var url = next.ToString();
             pages.Add(new Page(Parse(response.HttpResponse, url, JsonValueKind.Array), (string)response.HttpResponse.Body));
             next = LinkHeader.Next(Header(response.HttpResponse, "Link"), url);
+            // A next link back to a page already read would loop until the rule times out; say so instead.
+            if (next is not null && !seen.Add(new Uri(_connection.BaseAddress, next).AbsoluteUri))
+                throw new UnusableAnswerException(url, $"its Link header names '{next}' as the next page, which was already read");
         }
 
         return pages;

@@ -45,6 +45,23 @@ public sealed class GitHubPaginationTests
     }
 
     [Fact]
+    public async Task List_NextLinkBackToAPageAlreadyRead_IsErrorNotALoop()
+    {
+        using var fake = FakeGitHub.Start();
+        TestSupport.SimpleOrg(fake);
+        fake.Always("/orgs/acme/repos", new FakeAnswer(200, "[]", new Dictionary<string, string>
+        {
+            ["Link"] = $"<{new Uri(fake.BaseUrl, "orgs/acme/repos?per_page=100")}>; rel=\"next\"",
+        }));
+        using var session = new GitHubSession(TestSupport.Options(fake), TimeProvider.System);
+        TestSupport.EnterContext();
+
+        var ex = await Assert.ThrowsAsync<SourceFaultException>(() => session.Acme().RepositoriesAsync());
+
+        Assert.Contains("already read", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task GetAllJson_MorePagesThanMaxPages_IsErrorNamingTheLimit()
     {
         using var fake = FakeGitHub.Start();
