@@ -98,7 +98,10 @@ public interface IGitHubSource
     /// <summary>Any other REST GET, relative to the API base (e.g. <c>orgs/acme/actions/permissions</c>), as JSON.</summary>
     Task<JsonElement> GetJsonAsync(string path, CancellationToken cancellationToken = default);
 
-    /// <summary>Any other paginated REST GET returning an array: follows <c>Link: rel="next"</c> up to <paramref name="maxPages"/> pages.</summary>
+    /// <summary>
+    /// Any other paginated REST GET returning an array: follows <c>Link: rel="next"</c> up to <paramref name="maxPages"/> pages.
+    /// A list with more pages than that, or a Link header that cannot be parsed, is a source fault, never the first pages alone.
+    /// </summary>
     Task<IReadOnlyList<JsonElement>> GetAllJsonAsync(string path, int maxPages = 100, CancellationToken cancellationToken = default);
 }
 

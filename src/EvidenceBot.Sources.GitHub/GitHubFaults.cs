@@ -38,6 +38,8 @@ internal static class GitHubFaults
                 return (FaultKind.Permanent, $"{what}: {miss.Message}; the replay folder has no recording of this request (record it again, or run against GitHub)");
             case MalformedResponseException malformed:
                 return (FaultKind.Permanent, malformed.Message);
+            case UnusableAnswerException unusable:
+                return (unusable.Transient ? FaultKind.Transient : FaultKind.Permanent, unusable.Message);
             case TimeoutException timeout:
                 return (FaultKind.Transient, $"{what}: {timeout.Message}, still after the retries");
             case HttpRequestException http:

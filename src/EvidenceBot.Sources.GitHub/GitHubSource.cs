@@ -1,10 +1,12 @@
 using System.Net;
+using System.Reflection;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using EvidenceBot.Core.Rules;
 using EvidenceBot.Rules;
 using EvidenceBot.Sources.GitHub.Http;
 using Octokit;
+using Octokit.Internal;
 
 namespace EvidenceBot.Sources.GitHub;
 
@@ -13,7 +15,6 @@ internal sealed class GitHubSource : IGitHubSource
 {
     private const string JsonAccept = "application/vnd.github+json";
     private static readonly Dictionary<string, string> NoParameters = [];
-    private readonly IGitHubClient _client;
     private readonly IConnection _connection;
     private readonly GitHubSourceOptions _options;
     private readonly TimeProvider _time;
@@ -23,7 +24,6 @@ internal sealed class GitHubSource : IGitHubSource
     public GitHubSource(string organization, IGitHubClient client, GitHubSourceOptions options, TimeProvider time)
     {
         Organization = organization;
-        _client = client;
         _connection = client.Connection;
         _options = options;
         _time = time;
@@ -33,14 +33,14 @@ internal sealed class GitHubSource : IGitHubSource
 
     public string Organization { get; }
 
-    private static ApiOptions Pages => new() { PageSize = 100 };
+    private static readonly SimpleJsonSerializer OctokitJson = new();
 
     public Task<JsonElement> OrganizationAsync(CancellationToken cancellationToken = default) =>
         GetJsonAsync($"orgs/{Esc(Organization)}", cancellationToken);
 
     public async Task<IReadOnlyList<Repository>> RepositoriesAsync(CancellationToken cancellationToken = default)
     {
-        var all = await Call($"GET /orgs/{Organization}/repos", () => _client.Repository.GetAllForOrg(Organization, Pages), cancellationToken).ConfigureAwait(false);
+        var all = await ListAsync<Repository>($"orgs/{Esc(Organization)}/repos", cancellationToken).ConfigureAwait(false);
         return [.. all.Where(Keep).OrderBy(r => r.Name, StringComparer.OrdinalIgnoreCase)];
     }
 
@@ -58,33 +58,33 @@ internal sealed class GitHubSource : IGitHubSource
 
     public async Task<IReadOnlyList<User>> MembersAsync(OrganizationMembersFilter filter = OrganizationMembersFilter.All,
         OrganizationMembersRole role = OrganizationMembersRole.All, CancellationToken cancellationToken = default) =>
-        await Call($"GET /orgs/{Organization}/members?filter={filter}&role={role}",
-            () => _client.Organization.Member.GetAll(Organization, filter, role, Pages), cancellationToken).ConfigureAwait(false);
+        await ListAsync<User>($"orgs/{Esc(Organization)}/members?filter={Param(filter)}&role={Param(role)}", cancellationToken).ConfigureAwait(false);
 
     public async Task<IReadOnlyList<User>> OutsideCollaboratorsAsync(OrganizationMembersFilter filter = OrganizationMembersFilter.All, CancellationToken cancellationToken = default) =>
-        await Call($"GET /orgs/{Organization}/outside_collaborators?filter={filter}",
-            () => _client.Organization.OutsideCollaborator.GetAll(Organization, filter, Pages), cancellationToken).ConfigureAwait(false);
+        await ListAsync<User>($"orgs/{Esc(Organization)}/outside_collaborators?filter={Param(filter)}", cancellationToken).ConfigureAwait(false);
 
     public async Task<IReadOnlyList<Collaborator>> CollaboratorsAsync(Repository repository, CollaboratorAffiliation affiliation = CollaboratorAffiliation.All,
         CollaboratorPermission? permission = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(repository);
-        var (owner, name) = Split(repository);
-        var request = new RepositoryCollaboratorListRequest { Affiliation = affiliation, Permission = permission };
-        return await Call($"GET /repos/{owner}/{name}/collaborators?affiliation={affiliation}",
-            () => _client.Repository.Collaborator.GetAll(owner, name, request, Pages), cancellationToken).ConfigureAwait(false);
+        var path = $"repos/{Path(repository)}/collaborators?affiliation={Param(affiliation)}{(permission is { } p ? "&permission=" + Param(p) : "")}";
+        return await ListAsync<Collaborator>(path, cancellationToken).ConfigureAwait(false);
     }
 
     public Task<BranchProtectionSettings?> BranchProtectionAsync(Repository repository, string? branch = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(repository);
-        var (owner, name) = Split(repository);
-        var b = branch ?? repository.DefaultBranch;
-        return Call<BranchProtectionSettings?>($"GET /repos/{owner}/{name}/branches/{b}/protection", async () =>
+        var relative = $"repos/{Path(repository)}/branches/{Esc(branch ?? repository.DefaultBranch)}/protection";
+        return Call<BranchProtectionSettings?>($"GET /{relative}", async () =>
         {
             try
             {
-                return await _client.Repository.Branch.GetBranchProtection(owner, name, b).ConfigureAwait(false);
+                var response = await _connection.Get<JsonElement>(new Uri(relative, UriKind.Relative), NoParameters, JsonAccept, cancellationToken).ConfigureAwait(false);
+                var json = Parse(response.HttpResponse, relative, JsonValueKind.Object);
+                // GitHub's protection object always carries its own url: '{}' or another object is not a protection to judge.
+                if (!json.TryGetProperty("url", out var url) || url.ValueKind != JsonValueKind.String)
+                    throw new UnusableAnswerException(relative, "expected GitHub's branch protection object (with its 'url'), found an object without one");
+                return OctokitJson.Deserialize<BranchProtectionSettings>((string)response.HttpResponse.Body);
             }
             catch (NotFoundException ex) when (Says(ex, "Branch not protected"))
             {
@@ -142,8 +142,16 @@ internal sealed class GitHubSource : IGitHubSource
         return GetAllJsonAsync($"repos/{Path(repository)}/keys", 100, cancellationToken);
     }
 
-    public Task<IReadOnlyList<JsonElement>> AuditLogAsync(string? phrase = null, int maxPages = 1, CancellationToken cancellationToken = default) =>
-        GetAllJsonAsync($"orgs/{Esc(Organization)}/audit-log?order=desc{(phrase is null ? "" : "&phrase=" + Uri.EscapeDataString(phrase))}", maxPages, cancellationToken);
+    public Task<IReadOnlyList<JsonElement>> AuditLogAsync(string? phrase = null, int maxPages = 1, CancellationToken cancellationToken = default)
+    {
+        var relative = WithPerPage($"orgs/{Esc(Organization)}/audit-log?order=desc{(phrase is null ? "" : "&phrase=" + Uri.EscapeDataString(phrase))}");
+        // Newest first: the first pages are the recent events asked for, so stopping at maxPages is the request, not a loss.
+        return Call<IReadOnlyList<JsonElement>>($"GET /{relative}", async () =>
+        {
+            var pages = await PagesAsync(relative, maxPages, cancellationToken, firstPagesOnly: true).ConfigureAwait(false);
+            return [.. pages.SelectMany(p => p.Json.EnumerateArray())];
+        }, cancellationToken);
+    }
 
     public Task<IReadOnlyList<JsonElement>> AuditLogStreamsAsync(string enterprise, CancellationToken cancellationToken = default)
     {
@@ -158,7 +166,7 @@ internal sealed class GitHubSource : IGitHubSource
         return Call($"GET /{relative}", async () =>
         {
             var response = await _connection.Get<JsonElement>(new Uri(relative, UriKind.Relative), NoParameters, JsonAccept, cancellationToken).ConfigureAwait(false);
-            return Parse(response.HttpResponse, relative);
+            return Parse(response.HttpResponse, relative, expected: null);
         }, cancellationToken);
     }
 
@@ -166,25 +174,58 @@ internal sealed class GitHubSource : IGitHubSource
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var relative = WithPerPage(path);
-        return Call<IReadOnlyList<JsonElement>>($"GET /{relative}", () => PagesAsync(relative, maxPages, cancellationToken), cancellationToken);
+        return Call<IReadOnlyList<JsonElement>>($"GET /{relative}", async () =>
+        {
+            var pages = await PagesAsync(relative, maxPages, cancellationToken).ConfigureAwait(false);
+            return [.. pages.SelectMany(p => p.Json.EnumerateArray())];
+        }, cancellationToken);
     }
 
-    private async Task<IReadOnlyList<JsonElement>> PagesAsync(string relative, int maxPages, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every page of a list endpoint, each refused unless it is a 200 labelled JSON holding an array, following
+    /// <c>Link: rel="next"</c>. More than <paramref name="maxPages"/> pages is a fault unless <paramref name="firstPagesOnly"/>
+    /// (the audit log, read newest first, where the first pages are what is asked for).
+    /// </summary>
+    private async Task<IReadOnlyList<Page>> PagesAsync(string relative, int maxPages, CancellationToken cancellationToken, bool firstPagesOnly = false)
     {
-        var items = new List<JsonElement>();
+        var pages = new List<Page>();
+        var limit = Math.Max(1, maxPages);
         Uri? next = new(relative, UriKind.Relative);
-        for (var page = 0; next is not null && page < Math.Max(1, maxPages); page++)
+        var seen = new HashSet<string>(StringComparer.Ordinal) { new Uri(_connection.BaseAddress, next).AbsoluteUri };
+        while (next is not null)
         {
+            if (pages.Count == limit)
+            {
+                if (firstPagesOnly)
+                    break;
+                throw new UnusableAnswerException(relative, $"it has more than {limit} page(s) of 100 and only {limit} may be read; raise maxPages "
+                    + "(a partial list is never returned as the whole)");
+            }
+
             var response = await _connection.Get<JsonElement>(next, NoParameters, JsonAccept, cancellationToken).ConfigureAwait(false);
-            var json = Parse(response.HttpResponse, next.ToString());
-            if (json.ValueKind != JsonValueKind.Array)
-                throw new MalformedResponseException(next.ToString(), $"expected a JSON array, found {json.ValueKind.ToString().ToLowerInvariant()}");
-            items.AddRange(json.EnumerateArray());
-            next = response.HttpResponse.ApiInfo?.GetNextPageUrl();
+            var url = next.ToString();
+            pages.Add(new Page(Parse(response.HttpResponse, url, JsonValueKind.Array), (string)response.HttpResponse.Body));
+            next = LinkHeader.Next(Header(response.HttpResponse, "Link"), url);
+            // A next link back to a page already read would loop until the rule times out; say so instead.
+            if (next is not null && !seen.Add(new Uri(_connection.BaseAddress, next).AbsoluteUri))
+                throw new UnusableAnswerException(url, $"its Link header names '{next}' as the next page, which was already read");
         }
 
-        return items;
+        return pages;
     }
+
+    /// <summary>A list endpoint read into Octokit's model, through the same strict pages as the JSON calls.</summary>
+    private Task<IReadOnlyList<T>> ListAsync<T>(string path, CancellationToken cancellationToken)
+    {
+        var relative = WithPerPage(path);
+        return Call<IReadOnlyList<T>>($"GET /{relative}", async () =>
+        {
+            var pages = await PagesAsync(relative, int.MaxValue, cancellationToken).ConfigureAwait(false);
+            return [.. pages.SelectMany(p => OctokitJson.Deserialize<List<T>>(p.Body))];
+        }, cancellationToken);
+    }
+
+    private sealed record Page(JsonElement Json, string Body);
 
     private Task<IReadOnlyList<JsonElement>?> FeatureListAsync(string path, string[] disabledMessages, CancellationToken cancellationToken)
     {
@@ -193,7 +234,8 @@ internal sealed class GitHubSource : IGitHubSource
         {
             try
             {
-                return await PagesAsync(relative, 100, cancellationToken).ConfigureAwait(false);
+                var pages = await PagesAsync(relative, 100, cancellationToken).ConfigureAwait(false);
+                return [.. pages.SelectMany(p => p.Json.EnumerateArray())];
             }
             catch (ApiException api) when (api.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound && disabledMessages.Any(m => Says(api, m)))
             {
@@ -208,24 +250,61 @@ internal sealed class GitHubSource : IGitHubSource
         return relative + (relative.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "per_page=100";
     }
 
-    private static JsonElement Parse(IResponse response, string url)
+    /// <summary>
+    /// The JSON of a successful GET, refused unless GitHub answered 200, labelled it JSON, and it parses as
+    /// <paramref name="expected"/> (any JSON when null). Octokit treats a 204, 202 or an uncached 304 as success
+    /// with no body, and an unlabelled body as no data: read that way, a sign-in page or an empty answer would be
+    /// "no items".
+    /// </summary>
+    private static JsonElement Parse(IResponse response, string url, JsonValueKind? expected)
     {
+        var what = expected switch
+        {
+            JsonValueKind.Array => "a 200 with a JSON array (a list endpoint answers one even when empty)",
+            JsonValueKind.Object => "a 200 with a JSON object",
+            _ => "a 200 with a JSON body",
+        };
+        switch (response.StatusCode)
+        {
+            case HttpStatusCode.OK:
+                break;
+            case HttpStatusCode.NotModified:
+                throw new UnusableAnswerException(url, $"GitHub answered 304 Not Modified but the ETag cache holds no usable answer for it; expected {what}. "
+                    + "Delete the etagCache folder and run again");
+            case HttpStatusCode.Accepted:
+                throw new UnusableAnswerException(url, $"GitHub answered 202 Accepted (the answer is still being prepared); expected {what}. Run again later", transient: true);
+            default:
+                throw new UnusableAnswerException(url, $"GitHub answered {(int)response.StatusCode} {response.StatusCode}; expected {what}");
+        }
+
         var body = response.Body as string;
         var type = response.ContentType ?? "";
         if (!type.Contains("json", StringComparison.OrdinalIgnoreCase))
-            throw new MalformedResponseException(url, $"expected JSON, the answer is '{(type.Length == 0 ? "without a content type" : type)}'");
+            throw new UnusableAnswerException(url, $"it is {(type.Length == 0 ? "without a content type" : $"labelled '{type}'")}, not JSON (a sign-in or proxy page?); expected {what}");
         if (string.IsNullOrWhiteSpace(body))
-            throw new MalformedResponseException(url, "the body is empty");
+            throw new UnusableAnswerException(url, $"the body is empty; expected {what}");
+        JsonElement json;
         try
         {
             using var doc = JsonDocument.Parse(body);
-            return doc.RootElement.Clone();
+            json = doc.RootElement.Clone();
         }
         catch (JsonException ex)
         {
             throw new MalformedResponseException(url, ex.Message);
         }
+
+        if (expected is { } kind && json.ValueKind != kind)
+            throw new UnusableAnswerException(url, $"expected {what}, found a JSON {json.ValueKind.ToString().ToLowerInvariant()}");
+        return json;
     }
+
+    private static string? Header(IResponse response, string name) =>
+        response.Headers.FirstOrDefault(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
+
+    /// <summary>The value GitHub's REST API names an Octokit enum by (its <see cref="ParameterAttribute"/>, else the lower-case name).</summary>
+    private static string Param(Enum value) =>
+        value.GetType().GetField(value.ToString())?.GetCustomAttribute<ParameterAttribute>()?.Value ?? value.ToString().ToLowerInvariant();
 
     private async Task<T> Call<T>(string what, Func<Task<T>> call, CancellationToken cancellationToken)
     {

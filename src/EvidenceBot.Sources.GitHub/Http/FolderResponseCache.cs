@@ -12,8 +12,9 @@ namespace EvidenceBot.Sources.GitHub.Http;
 
 /// <summary>
 /// Octokit's <see cref="IResponseCache"/>, persisted to a folder: one file per (URL, Accept) holding the last
-/// 200 answer that carried an ETag. Octokit sends its ETag as <c>If-None-Match</c>, and a 304 (which costs no
-/// rate limit) is answered from here. Writes are atomic; a damaged file is a miss. Bodies only, never request
+/// 200 JSON answer that carried an ETag. Octokit sends its ETag as <c>If-None-Match</c>, and a 304 (which costs no
+/// rate limit) is answered from here. Writes are atomic; a damaged file, or one whose URL, body or ETag does not
+/// fit the request, is a miss (a 304 that still arrives is then a fault at the source, never an empty answer). Bodies only, never request
 /// headers, so no credential is ever written.
 /// </summary>
 internal sealed class FolderResponseCache : IResponseCache
@@ -32,21 +33,34 @@ internal sealed class FolderResponseCache : IResponseCache
     {
         ArgumentNullException.ThrowIfNull(request);
         var entry = Load(Key(request));
-        return Task.FromResult(entry is null ? null! : ToResponse(entry));
+        return Task.FromResult(entry is not null && Usable(entry, Url(request)) ? ToResponse(entry) : null!);
     }
+
+    /// <summary>
+    /// Only an entry written for this very URL, with an ETag and a JSON body, may answer a 304. Anything else (a
+    /// damaged file, one copied from another URL, one emptied) is a miss: the request goes out without
+    /// <c>If-None-Match</c> and GitHub sends the full answer, rather than another URL's data or none being served.
+    /// </summary>
+    private static bool Usable(CacheEntry entry, string url) =>
+        string.Equals(entry.Url, url, StringComparison.Ordinal)
+        && !string.IsNullOrWhiteSpace(entry.Body)
+        && entry.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true
+        && entry.Headers is not null
+        && entry.Headers.Any(h => string.Equals(h.Key, "ETag", StringComparison.OrdinalIgnoreCase) && !string.IsNullOrWhiteSpace(h.Value));
 
     public Task SetAsync(IRequest request, CachedResponse.V1 cachedResponse)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(cachedResponse);
         // Octokit does not await this call: finish the write before returning so a run that ends next leaves it whole.
-        if (cachedResponse.StatusCode != HttpStatusCode.OK || cachedResponse.Body is not string body
+        if (cachedResponse.StatusCode != HttpStatusCode.OK || cachedResponse.Body is not string body || string.IsNullOrWhiteSpace(body)
+            || cachedResponse.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) != true
             || !cachedResponse.Headers.Any(h => string.Equals(h.Key, "ETag", StringComparison.OrdinalIgnoreCase)))
             return Task.CompletedTask;
         var key = Key(request);
         var entry = new CacheEntry
         {
-            Url = new Uri(request.BaseAddress, request.Endpoint).ToString(),
+            Url = Url(request),
             ContentType = cachedResponse.ContentType,
             Headers = cachedResponse.Headers.ToDictionary(h => h.Key, h => h.Value, StringComparer.OrdinalIgnoreCase),
             Body = body,
@@ -75,10 +89,12 @@ internal sealed class FolderResponseCache : IResponseCache
     private static CachedResponse.V1 ToResponse(CacheEntry entry) =>
         new(entry.Body, entry.Headers, null, HttpStatusCode.OK, entry.ContentType);
 
+    private static string Url(IRequest request) => new Uri(request.BaseAddress, request.Endpoint).ToString();
+
     /// <summary>The cache key: SHA-256 of method, absolute URL and the Accept header.</summary>
     public static string Key(IRequest request)
     {
-        var url = new Uri(request.BaseAddress, request.Endpoint).ToString();
+        var url = Url(request);
         request.Headers.TryGetValue("Accept", out var accept);
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{request.Method.Method} {url}\n{accept}")));
     }

@@ -37,6 +37,20 @@ internal sealed class MalformedResponseException(string url, string detail)
 }
 
 /// <summary>
+/// A well-formed exchange whose answer is not what the endpoint returns (a 204 or 202 where GitHub documents a
+/// 200 with JSON, a page that is not labelled JSON, an object where a list was expected, an unreadable Link
+/// header, a 304 without a cached answer). Using it would turn missing data into an empty answer.
+/// </summary>
+internal sealed class UnusableAnswerException(string url, string detail, bool transient = false)
+    : Exception($"GitHub's answer to GET {url} cannot be used: {detail}")
+{
+    public string Url { get; } = url;
+
+    /// <summary>Asking again later may succeed (GitHub's 202: the answer is still being computed).</summary>
+    public bool Transient { get; } = transient;
+}
+
+/// <summary>
 /// Buffers each answer, records it as a redacted exchange in the current <see cref="ExchangeSlot"/>, and refuses
 /// a malformed JSON body before Octokit or the ETag cache sees it.
 /// </summary>
