@@ -352,14 +352,15 @@ public static class BundleVerifier
     /// <summary>Checks one listed file's size, then its digest (as a stream); keeps a statement's bytes for its own checks.</summary>
     private static void CheckFile(string folder, ManifestFile f, ConcurrentDictionary<string, byte[]> statementBytes, CheckCollector c)
     {
-        var full = Path.Combine(folder, f.Path);
-        var length = new FileInfo(full).Length;
+        // One open file for its size and its bytes: the length is the open file's, so what is hashed is what was measured.
+        using var stream = OpenRead(Path.Combine(folder, f.Path));
+        var length = stream.Length;
         var isStatement = f.Path.StartsWith(BundleLayout.Statements + "/", StringComparison.Ordinal);
         byte[]? bytes = null;
         if (isStatement)
         {
             // Read even when the size differs, so a statement swapped in from another run is named as such.
-            bytes = length <= MaxDocumentBytes ? ReadBounded(full, MaxDocumentBytes) : null;
+            bytes = length <= MaxDocumentBytes ? ReadBounded(stream, MaxDocumentBytes) : null;
             if (bytes is null)
                 c.Fail("statement.format", f.Path, $"larger than {MaxDocumentBytes} bytes ({length}): not a statement this tool wrote; not read");
             else
@@ -373,7 +374,7 @@ public static class BundleVerifier
             return;
         }
 
-        var sha = bytes is not null ? EvidenceBundleWriter.Sha256Hex(bytes) : Sha256OfFile(full, f.Size);
+        var sha = bytes is not null ? EvidenceBundleWriter.Sha256Hex(bytes) : Sha256Of(stream, f.Size);
         if (sha != f.Sha256)
             c.Fail("file.digest", f.Path, sha is null
                 ? $"its length changed while it was read (manifest says {f.Size} bytes)"
@@ -382,42 +383,70 @@ public static class BundleVerifier
             c.Pass("file.digest", f.Path, "SHA-256 and size match the manifest");
     }
 
-    /// <summary>The SHA-256 (lowercase hex) of a file read as a stream; null when it does not hold exactly <paramref name="length"/> bytes.</summary>
-    private static string? Sha256OfFile(string path, long length)
+    /// <summary>The SHA-256 (lowercase hex) of an open file, read from where it stands; null when it does not hold exactly <paramref name="length"/> bytes.</summary>
+    private static string? Sha256Of(FileStream stream, long length)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
         using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        var buffer = new byte[128 * 1024];
-        long total = 0;
-        int n;
-        while ((n = stream.Read(buffer)) > 0)
+        // Pooled, and no bigger than the file needs: a bundle holds thousands of files of a few kilobytes each.
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Clamp(length + 1, 1, 128 * 1024));
+        try
         {
-            total += n;
-            if (total > length)
-                return null;
-            hash.AppendData(buffer, 0, n);
-        }
+            long total = 0;
+            int n;
+            while ((n = stream.Read(buffer)) > 0)
+            {
+                total += n;
+                if (total > length)
+                    return null;
+                hash.AppendData(buffer, 0, n);
+            }
 
-        return total == length ? Convert.ToHexStringLower(hash.GetHashAndReset()) : null;
+            return total == length ? Convert.ToHexStringLower(hash.GetHashAndReset()) : null;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>A file's bytes, or null when it holds more than <paramref name="max"/> (checked before and while reading).</summary>
     private static byte[]? ReadBounded(string path, long max)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-        if (stream.Length > max)
+        using var stream = OpenRead(path);
+        return ReadBounded(stream, max);
+    }
+
+    private static FileStream OpenRead(string path) => new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+
+    /// <summary>What an open file holds, or null when it holds more than <paramref name="max"/> (checked before and while reading).</summary>
+    private static byte[]? ReadBounded(FileStream stream, long max)
+    {
+        var length = stream.Length;
+        if (length > max)
             return null;
-        using var buffer = new MemoryStream((int)stream.Length);
-        var chunk = new byte[81920];
+        // Read what the file says it holds, then make sure nothing follows (a file growing while it is read).
+        var bytes = new byte[length];
+        var read = 0;
         int n;
+        while (read < bytes.Length && (n = stream.Read(bytes, read, bytes.Length - read)) > 0)
+            read += n;
+        if (read < bytes.Length)
+            return bytes[..read];
+        var next = stream.ReadByte();
+        if (next < 0)
+            return bytes;
+        using var grown = new MemoryStream();
+        grown.Write(bytes);
+        grown.WriteByte((byte)next);
+        var chunk = new byte[81920];
         while ((n = stream.Read(chunk)) > 0)
         {
-            if (buffer.Length + n > max)
+            if (grown.Length + n > max)
                 return null;
-            buffer.Write(chunk, 0, n);
+            grown.Write(chunk, 0, n);
         }
 
-        return buffer.ToArray();
+        return grown.Length > max ? null : grown.ToArray();
     }
 
     private static void CheckResults(string folder, HashSet<string> present, string runId, int statements, CheckCollector c)

@@ -21,11 +21,11 @@ internal static class FileKind
     /// <summary>Null when <paramref name="path"/> is a regular file; else what it is, for a failure message.</summary>
     public static string? NotRegular(string path)
     {
-        var info = new FileInfo(path);
-        if (info.LinkTarget is { } target)
-            return $"a symbolic link (to '{target}')";
         if (OperatingSystem.IsWindows())
         {
+            var info = new FileInfo(path);
+            if (info.LinkTarget is { } target)
+                return $"a symbolic link (to '{target}')";
             if (System.IO.Directory.Exists(path))
                 return "a folder";
             return (info.Attributes & (FileAttributes.ReparsePoint | FileAttributes.Device)) != 0 ? "a reparse point or device" : null;
@@ -50,6 +50,7 @@ internal static class FileKind
         return (mode & TypeMask) switch
         {
             Regular => null,
+            SymbolicLink when new FileInfo(path).LinkTarget is { } target => $"a symbolic link (to '{target}')",
             Fifo => "a FIFO (named pipe)",
             CharacterDevice => "a character device",
             BlockDevice => "a block device",
@@ -70,12 +71,16 @@ internal static class FileKind
         : Environment.ProcessPath is { } process ? File.ResolveLinkTarget(process, returnFinalTarget: true)?.FullName ?? process
         : null;
 
+    // One status buffer per thread: a bundle has thousands of files.
+    [ThreadStatic]
+    private static byte[]? Status;
+
     /// <summary>The lstat mode of <paramref name="path"/>, or null when lstat fails.</summary>
     private static int? Mode(string path)
     {
         // .NET exposes no file type beyond folder/link: FileInfo calls a FIFO or a device "Normal". The runtime's
         // native shim (shipped with every .NET on Unix) has lstat with a fixed layout: Flags, then Mode, as int32.
-        var status = new byte[256];
+        var status = Status ??= new byte[256];
         return LStat(path, status) == 0 ? BitConverter.ToInt32(status, 4) : null;
     }
 
