@@ -15,12 +15,7 @@ public sealed class FolderResponseCacheTests
         using var fake = FakeGitHub.Start();
         TestSupport.SimpleOrg(fake);
         using var cache = new TempDir();
-        using (var run1 = new GitHubSession(TestSupport.Options(fake, b => b.EtagCacheDirectory = cache.Path), TimeProvider.System))
-        {
-            TestSupport.EnterContext();
-            await run1.Acme().OrganizationAsync();
-            await run1.Acme().RepositoriesAsync();
-        }
+        await TestSupport.FillEtagCacheAsync(fake, cache.Path);
 
         // The repositories entry keeps its ETag (so GitHub still answers 304) but its content is no longer that URL's answer.
         var files = Directory.GetFiles(cache.Path, "*.json").ToDictionary(f => f, f => JsonNode.Parse(File.ReadAllText(f))!.AsObject());

@@ -97,27 +97,6 @@ public sealed class GitHubSourceAnswerTests
     }
 
     [Fact]
-    public async Task DocumentedNotFoundAnswers_StayDataNotFaults()
-    {
-        // GitHub answers these questions with 404/403 on purpose; the stricter reading of 2xx must not touch them.
-        using var fake = FakeGitHub.Start();
-        var r = TestSupport.SimpleOrg(fake, repos: 1).Repos[0];
-        r.Protection = null;
-        r.SecretAlerts = null;
-        r.DependabotAlerts = null;
-        r.CodeScanningAlerts = null;
-        using var session = new GitHubSession(TestSupport.Options(fake), TimeProvider.System);
-        var context = TestSupport.EnterContext();
-        var repo = (await session.Acme().RepositoriesAsync()).Single();
-
-        Assert.Null(await session.Acme().BranchProtectionAsync(repo));
-        Assert.Null(await session.Acme().SecretScanningAlertsAsync(repo));
-        Assert.Null(await session.Acme().DependabotAlertsAsync(repo));
-        Assert.Null(await session.Acme().CodeScanningAlertsAsync(repo));
-        Assert.Empty(context.Faults);
-    }
-
-    [Fact]
     public async Task Protection_GitHubsObject_IsRead()
     {
         using var fake = FakeGitHub.Start();

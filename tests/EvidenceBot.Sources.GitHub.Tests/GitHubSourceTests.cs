@@ -321,12 +321,7 @@ public sealed class GitHubSourceTests
         using var fake = FakeGitHub.Start();
         TestSupport.SimpleOrg(fake);
         using var cache = new TempDir();
-        using (var run1 = new GitHubSession(TestSupport.Options(fake, b => b.EtagCacheDirectory = cache.Path), TimeProvider.System))
-        {
-            TestSupport.EnterContext();
-            await run1.Acme().OrganizationAsync();
-            await run1.Acme().RepositoriesAsync();
-        }
+        await TestSupport.FillEtagCacheAsync(fake, cache.Path);
 
         using var run2 = new GitHubSession(TestSupport.Options(fake, b => b.EtagCacheDirectory = cache.Path), TimeProvider.System);
         var context = TestSupport.EnterContext();

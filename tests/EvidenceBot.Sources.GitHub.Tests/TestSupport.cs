@@ -51,6 +51,15 @@ internal static class TestSupport
         return context;
     }
 
+    /// <summary>A first run that reads the organisation and its repositories with an ETag cache in <paramref name="cacheDirectory"/>.</summary>
+    public static async Task FillEtagCacheAsync(FakeGitHub fake, string cacheDirectory)
+    {
+        using var run = new GitHubSession(Options(fake, b => b.EtagCacheDirectory = cacheDirectory), TimeProvider.System);
+        EnterContext();
+        await run.Acme().OrganizationAsync();
+        await run.Acme().RepositoriesAsync();
+    }
+
     /// <summary>Runs <paramref name="work"/> while moving a fake clock forward, so waits on it pass without sleeping.</summary>
     public static async Task<T> WhileClockRuns<T>(FakeTimeProvider clock, Func<Task<T>> work, TimeSpan? step = null)
     {

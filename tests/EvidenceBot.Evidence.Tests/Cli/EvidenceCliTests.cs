@@ -35,6 +35,16 @@ public sealed class EvidenceCliTests : IDisposable
         return rules;
     }
 
+    /// <summary>Generates a key, runs <paramref name="rules"/> signed with it (the run must exit 0), and returns the bundle it printed.</summary>
+    private async Task<(string Bundle, string Keys)> SignedRunAsync(string rules)
+    {
+        var keys = Path.Combine(_dir.Path, "keys");
+        Assert.Equal(0, (await Cli("keys", "generate", "--out", keys)).Exit);
+        var run = await Cli("run", "--rules", rules, "--out", Path.Combine(_dir.Path, "evidence"), "--cache-dir", Path.Combine(_dir.Path, "cache"), "--key", Path.Combine(keys, "signing-key.pem"));
+        Assert.True(run.Exit == ExitCodes.Ok, run.Out + run.Err);
+        return (run.Out.Split('\n').Single(l => l.StartsWith("Evidence bundle: ", StringComparison.Ordinal))["Evidence bundle: ".Length..].Split(" (")[0], keys);
+    }
+
     [Fact]
     public async Task KeysGenerate_WithPassphraseEnv_WritesAnEncryptedKeyAndPrintsItsId()
     {
@@ -191,13 +201,8 @@ public sealed class EvidenceCliTests : IDisposable
         var rules = _dir.Sub("rules");
         byte[] source = [0xEF, 0xBB, 0xBF, .. System.Text.Encoding.UTF8.GetBytes("/* ---\r\nid: BOM-1\r\ntitle: Saved with a BOM\r\n--- */\r\nPass(\"r\", \"ok\");\r\n")];
         File.WriteAllBytes(Path.Combine(rules, "bom.csx"), source);
-        var keys = Path.Combine(_dir.Path, "keys");
-        Assert.Equal(0, (await Cli("keys", "generate", "--out", keys)).Exit);
+        var (bundle, keys) = await SignedRunAsync(rules);
 
-        var run = await Cli("run", "--rules", rules, "--out", Path.Combine(_dir.Path, "evidence"), "--cache-dir", Path.Combine(_dir.Path, "cache"), "--key", Path.Combine(keys, "signing-key.pem"));
-
-        Assert.True(run.Exit == ExitCodes.Ok, run.Out + run.Err);
-        var bundle = run.Out.Split('\n').Single(l => l.StartsWith("Evidence bundle: ", StringComparison.Ordinal))["Evidence bundle: ".Length..].Split(" (")[0];
         Assert.Equal(source, File.ReadAllBytes(Path.Combine(bundle, "rules", "bom.csx")));
         var verify = await Cli("verify", bundle, "--key", Path.Combine(keys, "public-key.pem"));
         Assert.True(verify.Exit == ExitCodes.Ok, verify.Out + verify.Err);
@@ -211,13 +216,8 @@ public sealed class EvidenceCliTests : IDisposable
         File.WriteAllText(Path.Combine(rules, "_shared", "helpers.csx"), "#load \"more.csx\"\nstatic bool Long(int n) => More(n) >= 14;\n");
         File.WriteAllText(Path.Combine(rules, "_shared", "more.csx"), "static int More(int n) => n;\n");
         File.WriteAllText(Path.Combine(rules, "policy.csx"), "/* ---\nid: EX-LOAD\ntitle: Uses shared helpers\n--- */\n#load \"_shared/helpers.csx\"\nCheck(\"policy\", Long(16), \"long enough\");\n");
-        var keys = Path.Combine(_dir.Path, "keys");
-        Assert.Equal(0, (await Cli("keys", "generate", "--out", keys)).Exit);
+        var (bundle, keys) = await SignedRunAsync(rules);
 
-        var run = await Cli("run", "--rules", rules, "--out", Path.Combine(_dir.Path, "evidence"), "--cache-dir", Path.Combine(_dir.Path, "cache"), "--key", Path.Combine(keys, "signing-key.pem"));
-
-        Assert.True(run.Exit == ExitCodes.Ok, run.Out + run.Err);
-        var bundle = run.Out.Split('\n').Single(l => l.StartsWith("Evidence bundle: ", StringComparison.Ordinal))["Evidence bundle: ".Length..].Split(" (")[0];
         Assert.Equal(File.ReadAllBytes(Path.Combine(rules, "_shared", "more.csx")), File.ReadAllBytes(Path.Combine(bundle, "rules", "_shared", "more.csx")));
         var statement = Directory.GetFiles(Path.Combine(bundle, "statements")).Single();
         using var envelope = JsonDocument.Parse(File.ReadAllBytes(statement));
