@@ -39,7 +39,7 @@ internal sealed class RoslynRuleCompiler
 
     private readonly string _rulesRoot;
 
-    public RoslynRuleCompiler(string rulesRoot) => _rulesRoot = Path.GetFullPath(rulesRoot);
+    public RoslynRuleCompiler(string rulesRoot) => _rulesRoot = RulesFolder.Normalize(rulesRoot);
 
     /// <param name="manifest">The rule's header.</param>
     /// <param name="text">The rule's text, as read for its cache key.</param>
@@ -68,13 +68,15 @@ internal sealed class RoslynRuleCompiler
         }
         else
         {
-            // #load needs a resolver rooted at the rule's own folder: compile on its own.
+            // #load needs a resolver rooted at the rule's own folder: compile on its own. The script's path is given
+            // in full: Roslyn resolves a #load against a relative one and the resolver's folder both, doubling it.
+            var full = Path.GetFullPath(path);
             var options = BaseOptions()
-                .WithFilePath(path)
-                .WithSourceResolver(new ReadSourceResolver(new SourceFileResolver([], Path.GetDirectoryName(Path.GetFullPath(path))), loadedFiles ?? new Dictionary<string, byte[]>()));
+                .WithFilePath(full)
+                .WithSourceResolver(new ReadSourceResolver(new SourceFileResolver([], Path.GetDirectoryName(full)), loadedFiles ?? new Dictionary<string, byte[]>(), _rulesRoot));
             compilation = CSharpScript.Create<object>(text, options, typeof(RuleGlobals)).GetCompilation();
             // A loaded file is held to the rule's own limits: no #r, no #load from outside the rules folder.
-            foreach (var loaded in compilation.SyntaxTrees.Where(t => !string.Equals(t.FilePath, path, StringComparison.Ordinal)))
+            foreach (var loaded in compilation.SyntaxTrees.Where(t => !string.Equals(t.FilePath, full, StringComparison.Ordinal)))
                 CheckDirectives(manifest, loaded, diagnostics);
             if (diagnostics.Count > 0)
                 return new CompileOutput(null, diagnostics);
@@ -149,8 +151,7 @@ internal sealed class RoslynRuleCompiler
 
         foreach (var l in root.GetLoadDirectives())
         {
-            var full = Path.GetFullPath(Path.Combine(folder, l.File.ValueText));
-            if (!full.StartsWith(_rulesRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            if (!RulesFolder.Contains(_rulesRoot, Path.Combine(folder, l.File.ValueText)))
             {
                 diagnostics.Add(Deny(manifest, l.GetLocation(), "EB0202",
                     $"'#load {l.File.ValueText}' points outside the rules folder ({_rulesRoot}); only shared scripts inside it may be loaded"));
@@ -330,14 +331,18 @@ internal sealed class RoslynRuleCompiler
     private static RuleDiagnostic Deny(RuleManifest manifest, Location location, string code, string message)
     {
         var span = location.GetMappedLineSpan();
-        return new RuleDiagnostic(new SourceLocation(span.Path is { Length: > 0 } p ? p : manifest.SourcePath, span.StartLinePosition.Line + 1, span.StartLinePosition.Character + 1),
+        return new RuleDiagnostic(new SourceLocation(Shown(manifest, span.Path), span.StartLinePosition.Line + 1, span.StartLinePosition.Character + 1),
             CoreSeverity.Error, code, message, manifest.Id);
     }
+
+    /// <summary>A diagnostic's file as the user named it: the rule's own path as shown, a loaded file's in full.</summary>
+    private static string Shown(RuleManifest manifest, string? path) =>
+        path is not { Length: > 0 } || string.Equals(path, Path.GetFullPath(manifest.SourcePath), StringComparison.Ordinal) ? manifest.SourcePath : path;
 
     private static RuleDiagnostic ToDiagnostic(RuleManifest manifest, Diagnostic d)
     {
         var span = d.Location.GetMappedLineSpan();
-        var file = span.Path is { Length: > 0 } p ? p : manifest.SourcePath;
+        var file = Shown(manifest, span.Path);
         return new RuleDiagnostic(
             new SourceLocation(file, span.StartLinePosition.Line + 1, span.StartLinePosition.Character + 1),
             d.Severity == RoslynSeverity.Error ? CoreSeverity.Error : CoreSeverity.Warning,
@@ -372,20 +377,33 @@ internal sealed class RoslynRuleCompiler
     }
 }
 
-/// <summary>Resolves <c>#load</c> as the file resolver does, but serves the bytes the loader already read.</summary>
-internal sealed class ReadSourceResolver(SourceFileResolver files, IReadOnlyDictionary<string, byte[]> read) : SourceReferenceResolver
+/// <summary>
+/// Resolves <c>#load</c> as the file resolver does, but serves the bytes the loader already read, and opens nothing
+/// outside the rules folder: a nested <c>#load</c> is refused only after Roslyn has resolved it, and must not be read
+/// first (a FIFO there would hang the load).
+/// </summary>
+internal sealed class ReadSourceResolver(SourceFileResolver files, IReadOnlyDictionary<string, byte[]> read, string rulesRoot) : SourceReferenceResolver
 {
     private readonly SourceFileResolver _files = files;
     private readonly IReadOnlyDictionary<string, byte[]> _read = read;
+    private readonly string _rulesRoot = rulesRoot;
 
     public override string? NormalizePath(string path, string? baseFilePath) => _files.NormalizePath(path, baseFilePath);
 
     public override string? ResolveReference(string path, string? baseFilePath) => _files.ResolveReference(path, baseFilePath);
 
-    public override Stream OpenRead(string resolvedPath) =>
-        _read.TryGetValue(Path.GetFullPath(resolvedPath), out var bytes) ? new MemoryStream(bytes, writable: false) : _files.OpenRead(resolvedPath);
+    public override Stream OpenRead(string resolvedPath)
+    {
+        var full = Path.GetFullPath(resolvedPath);
+        if (_read.TryGetValue(full, out var bytes))
+            return new MemoryStream(bytes, writable: false);
+        if (!RulesFolder.Contains(_rulesRoot, full))
+            throw new IOException($"it is outside the rules folder ({_rulesRoot}) and was not read");
+        return _files.OpenRead(resolvedPath);
+    }
 
-    public override bool Equals(object? other) => other is ReadSourceResolver r && r._files.Equals(_files) && ReferenceEquals(r._read, _read);
+    public override bool Equals(object? other) =>
+        other is ReadSourceResolver r && r._files.Equals(_files) && ReferenceEquals(r._read, _read) && r._rulesRoot == _rulesRoot;
 
-    public override int GetHashCode() => HashCode.Combine(_files, _read);
+    public override int GetHashCode() => HashCode.Combine(_files, _read, _rulesRoot);
 }

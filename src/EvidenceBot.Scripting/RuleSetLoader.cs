@@ -206,7 +206,7 @@ public static class RuleSetLoader
                 if (!seen.Add(full))
                     continue;
                 var shown = DisplayPath(full, workingFolder);
-                if (!IsBelow(full, root))
+                if (!RulesFolder.Contains(root, full))
                 {
                     found.Add((shown, "<outside " + full + ">", false));
                     continue;
@@ -233,12 +233,6 @@ public static class RuleSetLoader
         }
 
         return found;
-    }
-
-    private static bool IsBelow(string file, string folder)
-    {
-        var relative = Path.GetRelativePath(folder, file);
-        return !relative.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(relative);
     }
 
     private static void CompileMisses(string root, List<(RuleManifest Manifest, string Text)> parsed, string[] keys, List<int> misses,

@@ -135,3 +135,79 @@ public class CompilerReadsOnceTests
         Assert.Contains(fromDisk.Diagnostics, d => d.Code == "CS1525" && d.Location.File.EndsWith("helpers.csx", StringComparison.Ordinal));
     }
 }
+
+/// <summary>How a rule's path and the rules folder are spelled does not change what <c>#load</c> may reach.</summary>
+public class LoadPathTests
+{
+    [Fact]
+    public void Compile_RuleNamedByARelativePath_ResolvesItsLoadsAndReportsThatPath()
+    {
+        // The CLI shows rule paths relative to the working folder (`rules/x.csx`); Roslyn once doubled them for #load.
+        // So the rules folder is below the working folder here, as it is when someone runs `--rules rules`.
+        var relativeRoot = "eb-rel-" + Guid.NewGuid().ToString("N");
+        var rules = Path.Combine(relativeRoot, "rules");
+        Directory.CreateDirectory(Path.Combine(rules, "_shared"));
+        try
+        {
+            File.WriteAllText(Path.Combine(rules, "_shared", "helpers.csx"), "static int N() => 2;\n");
+            var relative = Path.Combine(rules, "a.csx");
+            File.WriteAllText(relative, "/* ---\nid: A-1\ntitle: t\n--- */\n#load \"_shared/helpers.csx\"\nCheck(\"a\", N() == 2, \"m\");\nint broken = \"text\";\n");
+            var manifest = new RuleManifest { Id = "A-1", Title = "t", SourcePath = relative, SourceSha256 = "" };
+
+            var output = new RoslynRuleCompiler(rules).Compile(manifest, File.ReadAllText(relative), "evidencebot.rule.00000000000000cc");
+
+            var error = Assert.Single(output.Diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+            Assert.Equal("CS0029", error.Code); // the rule's own error, not "could not find _shared/helpers.csx"
+            Assert.Equal(relative, error.Location.File);
+            Assert.Equal(7, error.Location.Line);
+        }
+        finally
+        {
+            Directory.Delete(relativeRoot, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("")]
+    public void Load_RulesFolderWithOrWithoutATrailingSeparator_LoadsSharedFiles(string trailing)
+    {
+        using var t = new TempRules();
+        t.Write("_shared/helpers.csx", "static int N() => 2;\n");
+        t.Rule("a.csx", "A-1", "#load \"_shared/helpers.csx\"\nCheck(\"a\", N() == 2, \"m\");");
+
+        var set = RuleSetLoader.Load(new RuleLoadOptions { RulesDirectory = t.Rules + trailing.Replace('/', Path.DirectorySeparatorChar), CacheDirectory = t.Cache });
+
+        Assert.False(set.HasErrors, string.Join("\n", set.Diagnostics));
+        Assert.Single(Assert.Single(set.Rules).LoadedSources);
+    }
+
+    [Fact]
+    public void Load_FolderWhoseNameStartsWithTwoDots_IsInsideTheRulesFolder()
+    {
+        using var t = new TempRules();
+        var helpers = t.Write("..lib/helpers.csx", "static int N() => 2;\n");
+        t.Rule("a.csx", "A-1", "#load \"..lib/helpers.csx\"\nCheck(\"a\", N() == 2, \"m\");");
+        t.Load();
+
+        t.Write("..lib/helpers.csx", "static int N() => 3;\n");
+        var after = t.Load();
+
+        Assert.Equal(1, after.Stats.Compiled); // the edit is part of the cache key
+        Assert.Equal([helpers], Assert.Single(after.Rules).LoadedSources);
+    }
+
+    [Fact]
+    public void Resolver_FileOutsideTheRulesFolderNotReadByTheLoader_IsNeverOpened()
+    {
+        // A nested #load is refused after Roslyn resolves it; the resolver must not have opened it (a FIFO would hang).
+        using var t = new TempRules();
+        var outside = Path.Combine(t.Root, "outside.csx");
+        File.WriteAllText(outside, "static int Outside() => 1;\n");
+        var resolver = new ReadSourceResolver(new Microsoft.CodeAnalysis.SourceFileResolver([], t.Rules), new Dictionary<string, byte[]>(), t.Rules);
+
+        var e = Assert.Throws<IOException>(() => resolver.OpenRead(outside));
+
+        Assert.Contains("outside the rules folder", e.Message, StringComparison.Ordinal);
+    }
+}
