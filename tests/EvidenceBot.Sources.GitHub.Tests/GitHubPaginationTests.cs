@@ -26,6 +26,22 @@ public sealed class GitHubPaginationTests
     }
 
     [Theory]
+    [InlineData("repos")]
+    [InlineData("keys")]
+    public async Task List_LinkSplitOverTwoHeaderLines_FollowsEveryPage(string call)
+    {
+        // HTTP lets a list header come as several lines; Octokit keeps one value per header, so they are joined first.
+        using var fake = FakeGitHub.Start();
+        var (path, session, act) = await Arrange(fake, call, page2 => $"<{page2}>; rel=\"last\"\n<{page2}>; rel=\"next\"");
+        using var _ = session;
+
+        var items = await act();
+
+        Assert.Equal(150, items);
+        Assert.Equal(2, fake.Requests.Count(r => r.StartsWith("GET " + path, StringComparison.Ordinal)));
+    }
+
+    [Theory]
     [InlineData("repos", "rel=\"nex")]
     [InlineData("keys", "rel=\"nex")]
     [InlineData("repos", "rel=\"next\" garbage")]

@@ -71,6 +71,15 @@ internal sealed class RecordingHandler : DelegatingHandler
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var body = await CapturingHandler.BufferAsync(response, cancellationToken).ConfigureAwait(false);
 
+        // HTTP lets a list header such as Link come as several lines. Octokit keeps one value per header, so a Link split
+        // by a proxy would lose its "next" and end the pagination early: join the lines into one value, as HTTP defines.
+        if (response.Headers.TryGetValues("Link", out var links) && links.Skip(1).Any())
+        {
+            var joined = string.Join(", ", links);
+            response.Headers.Remove("Link");
+            response.Headers.TryAddWithoutValidation("Link", joined);
+        }
+
         response.RequestMessage ??= request;
         var slot = ExchangeSlot.Current;
         if (slot is not null)

@@ -547,8 +547,9 @@ public sealed class FakeGitHub : IDisposable
             ["X-RateLimit-Remaining"] = new("4999"),
             ["X-RateLimit-Reset"] = new((Now() + TimeSpan.FromHours(1)).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)),
         };
+        // A value with line breaks is sent as that many header lines of the same name (as a proxy may split a list).
         foreach (var (k, v) in answer.Headers ?? new Dictionary<string, string>())
-            headers[k] = new(v);
+            headers[k] = new(v.Split('\n'));
 
         var status = answer.Status;
         string? body = answer.Body;
