@@ -156,6 +156,32 @@ public class RunCommandTests
     }
 
     [Fact]
+    public async Task Run_SecretQuotedByARule_IsMaskedInResultsStatementsAndSummary()
+    {
+        var variable = "EB_TEST_SECRET_" + Guid.NewGuid().ToString("N")[..8];
+        const string secret = "s3cr3t-value-0042";
+        Environment.SetEnvironmentVariable(variable, secret);
+        using var cli = new CliRunner();
+        cli.Rule("a.csx", "A-1", $$"""
+            Log.Info("token {{secret}} in the log");
+            Fail("repo-{{secret}}", "saw {{secret}}", new { token = "{{secret}}", list = new[] { "x {{secret}}" } });
+            """);
+        var config = cli.Write("evidencebot.json", $"{{ \"rules\": \"rules\", \"secrets\": [\"{variable}\"] }}");
+
+        var (exit, stdout, stderr) = await cli.Run("run", "--config", config, "--cache-dir", cli.Cache, "--out", cli.Out);
+
+        Assert.Equal(1, exit);
+        var written = Directory.GetFiles(cli.Out, "*", SearchOption.AllDirectories)
+            .Where(f => !f.EndsWith(".csx", StringComparison.Ordinal)) // the rule's own source is evidence as written
+            .Select(File.ReadAllText).ToList();
+        Assert.Contains(written, t => t.Contains("[REDACTED]", StringComparison.Ordinal));
+        Assert.DoesNotContain(written, t => t.Contains(secret, StringComparison.Ordinal));
+        var statements = Directory.GetFiles(cli.Out, "*.intoto.json", SearchOption.AllDirectories);
+        Assert.NotEmpty(statements);
+        Assert.DoesNotContain(secret, stdout + stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_ConfigWithUnknownSetting_NamesTheJsonPathAndExitsTwo()
     {
         using var cli = new CliRunner();

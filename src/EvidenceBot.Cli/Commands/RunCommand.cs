@@ -111,6 +111,8 @@ internal static class RunCommand
         RunResult result;
         using (var observer = new ProgressObserver(cli, executions.Count))
             result = await engine.RunAsync(executions, runId, observer, ct).ConfigureAwait(false);
+        // What rules wrote themselves may quote a configured secret: masked before results.json, statements and the summary.
+        result = RunResultRedaction.Apply(result, sources.Redactor);
         phases.Mark("run rules");
 
         // The bundle (signing, hashing, many small files) is written while results.json and the summary are.

@@ -44,6 +44,16 @@ public sealed partial class Redactor
         }
     }
 
+    /// <summary>True when there is a configured (or learnt) secret to mask.</summary>
+    public bool HasSecrets
+    {
+        get
+        {
+            lock (_secrets)
+                return _secrets.Count > 0;
+        }
+    }
+
     /// <summary>True when a header's value must never be stored.</summary>
     public static bool IsSecretHeader(string name) => SecretHeaders.Contains(name);
 
