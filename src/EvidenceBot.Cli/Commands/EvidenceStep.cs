@@ -128,6 +128,8 @@ internal static class EvidenceStep
         cli.Out.WriteLine($"Evidence bundle: {written.BundlePath} ({written.StatementCount} statement(s), {written.RawFileCount} raw evidence file(s))");
         if (written.ArchivePath is not null)
             cli.Out.WriteLine($"Archive: {written.ArchivePath}");
+        if (written.ArchiveError is not null)
+            cli.Error($"the archive (--archive) could not be written: {written.ArchiveError}; the bundle folder above is complete and chained, archive it yourself or run again");
         if (written.Signed)
             cli.Out.WriteLine($"Signed with key {written.KeyId}; manifest sha256 {written.ManifestSha256}{(written.PreviousManifestSha256 is null ? " (first of its chain)" : $", chained to {written.PreviousManifestSha256}")}");
         else

@@ -139,7 +139,7 @@ internal static class RunCommand
         phases.Mark("summary");
         var written = EvidenceStep.Report(cli, await bundle.ConfigureAwait(false));
         phases.Mark("write bundle");
-        if (written is null)
+        if (written is null || written.ArchiveError is not null)
             return ExitCodes.CouldNotCollect;
         if (set.Stats.Compiled == 0)
             cli.Jit?.MarkWarm();

@@ -57,7 +57,11 @@ public sealed record BundleWriteResult(
     int StatementCount,
     int RawFileCount,
     bool Signed,
-    string? KeyId);
+    string? KeyId)
+{
+    /// <summary>Why the requested <c>.tar.gz</c> could not be written; the bundle folder is complete and chained regardless.</summary>
+    public string? ArchiveError { get; init; }
+}
 
 /// <summary>
 /// The chain head in the output root: the last bundle written there. It is written just before that bundle's folder
@@ -218,10 +222,24 @@ public static class EvidenceBundleWriter
                 throw;
             }
 
-            string? archive = null;
+            // Committed and chained from here on: a failed archive is reported as such, never as a bundle not written.
+            string? archive = null, archiveError = null;
             if (request.Archive)
-                archive = await WriteArchiveAsync(final, ct).ConfigureAwait(false);
-            return new BundleWriteResult(final, archive, manifestSha, previous, run.Rules.Count, written.Count, signer is not null, signer?.PublicKey.KeyId);
+            {
+                try
+                {
+                    archive = await WriteArchiveAsync(final, ct).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    archiveError = ex.Message;
+                }
+            }
+
+            return new BundleWriteResult(final, archive, manifestSha, previous, run.Rules.Count, written.Count, signer is not null, signer?.PublicKey.KeyId)
+            {
+                ArchiveError = archiveError,
+            };
         }
         catch
         {
@@ -276,14 +294,22 @@ public static class EvidenceBundleWriter
         var full = Path.GetFullPath(bundleDirectory).TrimEnd(Path.DirectorySeparatorChar);
         var archive = full + ".tar.gz";
         var temp = archive + ".tmp";
-        await using (var file = File.Create(temp))
-        await using (var gzip = new GZipStream(file, CompressionLevel.Optimal))
+        try
         {
-            await TarFile.CreateFromDirectoryAsync(full, gzip, includeBaseDirectory: true, ct).ConfigureAwait(false);
-        }
+            await using (var file = File.Create(temp))
+            await using (var gzip = new GZipStream(file, CompressionLevel.Optimal))
+            {
+                await TarFile.CreateFromDirectoryAsync(full, gzip, includeBaseDirectory: true, ct).ConfigureAwait(false);
+            }
 
-        File.Move(temp, archive, overwrite: true);
-        return archive;
+            File.Move(temp, archive, overwrite: true);
+            return archive;
+        }
+        catch
+        {
+            TryDeleteFile(temp);
+            throw;
+        }
     }
 
     internal static InTotoStatement<RuleExecutionPredicate> BuildStatement(
@@ -367,13 +393,23 @@ public static class EvidenceBundleWriter
         var shortest = split.Min(s => s.Length) - 1; // never consume a file name
         while (common < shortest && split.All(s => s[common] == split[0][common]))
             common++;
-        var used = new HashSet<string>(StringComparer.Ordinal);
+        // Case-insensitive: a bundle unpacked on Windows or macOS must not lose a file to another spelled alike.
+        var used = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < list.Count; i++)
         {
-            var relative = string.Join('/', split[i][common..].Select(seg => Safe(seg, 100)));
-            var path = $"{BundleLayout.Rules}/{relative}";
+            var segments = split[i][common..];
+            var path = $"{BundleLayout.Rules}/{string.Join('/', segments.Select(seg => Safe(seg, 100)))}";
             if (!used.Add(path))
-                throw new InvalidOperationException($"two rule sources map to {path}");
+            {
+                // The portable name is lossy (spaces, accents, case, length): two sources that meet are told apart by a
+                // digest of the original name, and the manifest and statements name the file either way.
+                var extension = Path.GetExtension(path);
+                var tag = Sha256Hex(System.Text.Encoding.UTF8.GetBytes(string.Join('/', segments)))[..12];
+                path = $"{path[..^extension.Length]}~{tag}{extension}";
+                if (!used.Add(path))
+                    throw new InvalidOperationException($"two rule sources map to {path}");
+            }
+
             result[list[i]] = path;
         }
 
@@ -385,6 +421,15 @@ public static class EvidenceBundleWriter
     internal static bool IsSha256Hex(string? text) =>
         text is { Length: 64 } && text.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
 
+    /// <summary>
+    /// How long a run waits for another writing to the same output folder. Signing every statement (one Key Vault call
+    /// each) and archiving a large run take minutes; a scheduled run that overlaps one must wait its turn, not lose its
+    /// evidence.
+    /// </summary>
+    internal static readonly TimeSpan LockWait = TimeSpan.FromMinutes(15);
+
+    private static readonly int LockAttempts = (int)(LockWait / TimeSpan.FromMilliseconds(100));
+
     private static async Task<FileStream> LockAsync(string outputRoot, CancellationToken ct)
     {
         var path = Path.Combine(outputRoot, ".chain.lock");
@@ -394,13 +439,13 @@ public static class EvidenceBundleWriter
             {
                 return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
-            catch (IOException) when (attempt < 600)
+            catch (IOException) when (attempt < LockAttempts)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(100), ct).ConfigureAwait(false);
             }
             catch (IOException ex)
             {
-                throw new IOException($"{outputRoot}: another run has been writing a bundle here for over a minute ({path} is locked); wait for it, or give this run another --out", ex);
+                throw new IOException($"{outputRoot}: another run has been writing a bundle here for over {LockWait.TotalMinutes:0} minutes ({path} is locked); wait for it, or give this run another --out", ex);
             }
         }
     }
@@ -424,7 +469,23 @@ public static class EvidenceBundleWriter
         var safe = new string(chars).Trim('.');
         if (safe.Length == 0)
             safe = "_";
-        return safe.Length > max ? safe[..max] : safe;
+        if (safe.Length <= max)
+            return safe;
+        // Cut the name, not its extension: rules/….csx stays a .csx file.
+        var extension = Path.GetExtension(safe);
+        return extension.Length < max / 2 ? safe[..(max - extension.Length)] + extension : safe[..max];
+    }
+
+    private static void TryDeleteFile(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // a partial archive left behind is named .tmp and never verifies
+        }
     }
 
     private static void TryDelete(string directory)

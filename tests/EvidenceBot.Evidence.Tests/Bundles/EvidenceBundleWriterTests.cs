@@ -15,6 +15,23 @@ namespace EvidenceBot.Evidence.Tests.Bundles;
 public sealed class EvidenceBundleWriterTests
 {
     [Fact]
+    public void RuleSourcePaths_NamesThatMeetOncePortable_StayDistinctAndKeepTheirExtension()
+    {
+        // 'a b' and 'a_b' both become a_b; accents and case likewise: none may fail the bundle or overwrite another.
+        var root = Path.Combine(Path.GetTempPath(), "rules");
+        var long1 = new string('x', 120) + "1.csx";
+        var long2 = new string('x', 120) + "2.csx";
+        string[] names = ["a b.csx", "a_b.csx", "A_B.csx", "contrôle.csx", "contrõle.csx", long1, long2];
+
+        var paths = EvidenceBundleWriter.RuleSourcePaths(names.Select(n => Path.Combine(root, n)));
+
+        Assert.Equal("rules/a_b.csx", paths[Path.Combine(root, "a b.csx")]);
+        Assert.Equal(names.Length, paths.Values.Distinct(StringComparer.OrdinalIgnoreCase).Count());
+        Assert.All(paths.Values, p => Assert.EndsWith(".csx", p, StringComparison.Ordinal));
+        Assert.All(paths.Values, p => Assert.Matches(@"^rules/[A-Za-z0-9._~-]+$", p));
+    }
+
+    [Fact]
     public async Task WriteAsync_SignedRun_WritesTheDocumentedLayout()
     {
         using var dir = new TempDir();
@@ -212,6 +229,28 @@ public sealed class EvidenceBundleWriterTests
         var report = BundleVerifier.Verify(Path.Combine(snapshot, partialName!), Fixtures.PublicKey());
         Assert.False(report.Passed);
         Assert.Contains(report.Failures, f => f.Check == "complete");
+    }
+
+    [Fact]
+    public async Task WriteAsync_ArchiveCannotBeWritten_ReturnsTheCommittedChainedBundleWithTheArchiveError()
+    {
+        using var dir = new TempDir();
+        using var signer = Fixtures.Signer();
+
+        var written = await Fixtures.WriteAsync(dir, signer, archive: true, beforeCommit: temp =>
+        {
+            // A folder where the archive goes: the archive fails after the bundle is committed.
+            var final = Path.Combine(Path.GetDirectoryName(temp)!, Path.GetFileName(temp)[BundleLayout.PartialPrefix.Length..]);
+            Directory.CreateDirectory(final + ".tar.gz");
+            return Task.CompletedTask;
+        });
+
+        Assert.Null(written.ArchivePath);
+        Assert.NotNull(written.ArchiveError);
+        Assert.True(BundleVerifier.Verify(written.BundlePath, Fixtures.PublicKey()).Passed);
+        var head = File.ReadAllText(Path.Combine(dir.Path, "out", BundleLayout.ChainHead));
+        Assert.Contains(written.ManifestSha256, head, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(Path.Combine(dir.Path, "out"), "*.tmp"));
     }
 
     [Fact]
