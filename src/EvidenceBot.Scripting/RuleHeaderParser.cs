@@ -163,16 +163,22 @@ public static partial class RuleHeaderParser
         var m = DurationPattern().Match(text ?? "");
         if (!m.Success)
             throw new FormatException($"'{text}' is not a duration: write a whole number and a unit, e.g. 500ms, 30s, 2m, 1h, 7d");
-        var n = long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-        return m.Groups[2].Value switch
+        // Anything longer than a year is a typo, not a timeout, and bigger numbers would overflow TimeSpan.
+        var tooLong = new FormatException($"'{text}' is too long a duration: at most 365d");
+        if (!long.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+            throw tooLong;
+        var duration = m.Groups[2].Value switch
         {
-            "ms" => TimeSpan.FromMilliseconds(n),
-            "s" => TimeSpan.FromSeconds(n),
-            "m" => TimeSpan.FromMinutes(n),
-            "h" => TimeSpan.FromHours(n),
-            _ => TimeSpan.FromDays(n),
+            "ms" => TimeSpan.FromMilliseconds(Math.Min(n, (long)MaxDuration.TotalMilliseconds + 1)),
+            "s" => TimeSpan.FromSeconds(Math.Min(n, (long)MaxDuration.TotalSeconds + 1)),
+            "m" => TimeSpan.FromMinutes(Math.Min(n, (long)MaxDuration.TotalMinutes + 1)),
+            "h" => TimeSpan.FromHours(Math.Min(n, (long)MaxDuration.TotalHours + 1)),
+            _ => TimeSpan.FromDays(Math.Min(n, (long)MaxDuration.TotalDays + 1)),
         };
+        return duration <= MaxDuration ? duration : throw tooLong;
     }
+
+    private static readonly TimeSpan MaxDuration = TimeSpan.FromDays(365);
 
     [GeneratedRegex("^([0-9]+)(ms|s|m|h|d)$")]
     private static partial Regex DurationPattern();

@@ -181,6 +181,44 @@ public class RunCommandTests
         Assert.DoesNotContain(secret, stdout + stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("{ \"rules\": \"rules\", \"parallel\": 99999999999999999999 }", "a value cannot be read")]
+    [InlineData("{ \"rules\": \"rules\", \"parallel\": \"abc\", \"parallel\": 4 }", "Duplicate property 'parallel'")]
+    [InlineData("{ \"rules\": \"rules\", \"ruleTimeout\": \"99999999999999999999s\" }", "too long a duration")]
+    [InlineData("{ \"rules\": \"rules\", \"parameters\": { \"A-2\": { \"min\": 1 } } }", "$.parameters.A-2: no rule")]
+    public async Task Run_ConfigThatCannotMeanWhatItSays_ExitsTwoNamingIt(string json, string expected)
+    {
+        using var cli = new CliRunner();
+        cli.Rule("a.csx", "A-1", "Pass(\"a\", \"b\");", "parameters: { min: 1 }\n");
+        var config = cli.Write("evidencebot.json", json);
+
+        var (exit, _, stderr) = await cli.Run("run", "--config", config, "--cache-dir", cli.Cache, "--out", cli.Out);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(expected, stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(cli.Out, "results.json")));
+    }
+
+    [Theory]
+    [InlineData("--parallel", "-5", "--parallel must be between 1 and 256")]
+    [InlineData("--key", "", "--key: empty")]
+    [InlineData("--out", "FILE", "cannot be used as the output folder")]
+    [InlineData("--config", "FOLDER", "is a folder")]
+    public async Task Run_OptionThatCannotBeUsed_ExitsTwoBeforeAnyRuleRuns(string option, string value, string expected)
+    {
+        using var cli = new CliRunner();
+        cli.Rule("a.csx", "A-1", "Pass(\"a\", \"b\");");
+        var file = cli.Write("a-file", "not a folder");
+        value = value switch { "FILE" => file, "FOLDER" => cli.Root, _ => value };
+        string[] args = option == "--out" ? ["run", "--rules", cli.Rules, "--cache-dir", cli.Cache, "--out", value] : [.. new[] { "run", "--rules", cli.Rules, "--cache-dir", cli.Cache, "--out", cli.Out, option, value }];
+
+        var (exit, stdout, stderr) = await cli.Run(args);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(expected, stdout + stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("rule execution(s):", stdout, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Run_ConfigWithUnknownSetting_NamesTheJsonPathAndExitsTwo()
     {

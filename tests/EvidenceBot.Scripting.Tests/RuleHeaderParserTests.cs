@@ -148,6 +148,16 @@ public class RuleHeaderParserTests
     }
 
     [Theory]
+    [InlineData("99999999999999999999s")]
+    [InlineData("999999999h")]
+    [InlineData("366d")]
+    public void ParseDuration_LongerThanAYear_IsAFormatErrorNotAnOverflow(string text)
+    {
+        var e = Assert.Throws<FormatException>(() => RuleHeaderParser.ParseDuration(text));
+        Assert.Contains("at most 365d", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("500ms", 500)]
     [InlineData("30s", 30_000)]
     [InlineData("2m", 120_000)]

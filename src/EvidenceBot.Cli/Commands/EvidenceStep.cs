@@ -22,6 +22,8 @@ internal static class EvidenceStep
     /// </summary>
     public static async Task<IEvidenceSigner?> CreateSignerAsync(CliContext cli, EvidenceBotConfig cfg, string? keyOption, string? passphraseEnvOption, CancellationToken ct)
     {
+        if (keyOption is { Length: 0 })
+            throw new ConfigException("--key: empty; give the path of a signing key (a PKCS#8 PEM from 'evidencebot keys generate')");
         var envKey = Environment.GetEnvironmentVariable(KeyEnvironmentVariable);
         var (keyFile, from) = keyOption is not null ? (Path.GetFullPath(keyOption), "--key")
             : !string.IsNullOrEmpty(envKey) ? (Path.GetFullPath(envKey), "$" + KeyEnvironmentVariable)

@@ -20,7 +20,12 @@ internal static class RunCommand
         var cacheDir = CommonOptions.CacheDir();
         var outDir = new Option<string?>("--out", "-o") { Description = "Output folder for results.json (default: the config's 'out', else ./evidence)." };
         var only = new Option<string[]>("--rule") { Description = "Run only this rule id (repeatable).", AllowMultipleArgumentsPerToken = true };
-        var parallel = new Option<int?>("--parallel") { Description = "How many rule executions run at once (default: processor count)." };
+        var parallel = new Option<int?>("--parallel") { Description = "How many rule executions run at once, 1 to 256 (default: processor count)." };
+        parallel.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is < 1 or > 256)
+                r.AddError("--parallel must be between 1 and 256 (as the configuration's 'parallel')");
+        });
         var timeout = new Option<string?>("--rule-timeout") { Description = "Time bound per rule when its header sets none, e.g. 30s (default 60s)." };
         var key = new Option<string?>("--key") { Description = "PKCS#8 PEM private key that signs the evidence bundle (else $EVIDENCEBOT_SIGNING_KEY, else the config's signing.key / signing.keyVault.keyId). Without one, evidence is unsigned." };
         var passphraseEnv = new Option<string?>("--passphrase-env") { Description = "Environment variable holding the signing key's passphrase." };
@@ -92,6 +97,17 @@ internal static class RunCommand
             return ExitCodes.UsageOrConfig;
         }
 
+        // Parameters for a rule id that is not there (a typo) would leave the real rule on its defaults, silently.
+        // With --rule, the other rules are not loaded, so only a full run can tell.
+        var unknownParameters = options.Only.Count > 0 ? []
+            : (cfg.Parameters?.Keys.AsEnumerable() ?? []).Where(id => !set.Rules.Any(r => string.Equals(r.Manifest.Id, id, StringComparison.OrdinalIgnoreCase))).ToList();
+        if (unknownParameters.Count > 0)
+        {
+            cli.Error(string.Join(Environment.NewLine, unknownParameters.Select(id =>
+                $"$.parameters.{id}: no rule in {options.RulesDirectory} has the id '{id}' (or its header could not be read); 'evidencebot rules list' shows the ids")));
+            return ExitCodes.UsageOrConfig;
+        }
+
         using var sources = RunSources.Open(cfg, cli.Time);
         var executions = RunPlanner.Plan(set, cfg, sources);
         // Files whose header could not be read still appear in the results, as errors: nothing is dropped silently.
@@ -99,6 +115,17 @@ internal static class RunCommand
         if (executions.Count == 0)
         {
             cli.Error($"no rules found in {options.RulesDirectory}");
+            return ExitCodes.UsageOrConfig;
+        }
+
+        // The output folder must be usable before any rule runs: a run whose evidence cannot be written is not a run.
+        try
+        {
+            Directory.CreateDirectory(options.OutDirectory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            cli.Error($"--out {options.OutDirectory}: cannot be used as the output folder ({ex.Message}); give a folder you can write to");
             return ExitCodes.UsageOrConfig;
         }
 

@@ -19,27 +19,48 @@ internal static class ConfigLoader
 
     public static EvidenceBotConfig Load(string path)
     {
+        if (Directory.Exists(path))
+            throw new ConfigException($"{path}: is a folder; give the configuration file (e.g. {Path.Combine(path, "evidencebot.json")})");
         if (!File.Exists(path))
             throw new ConfigException($"{path}: the configuration file does not exist");
-        var text = File.ReadAllText(path);
+        string text;
         try
         {
-            using var _ = JsonDocument.Parse(text);
+            text = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException($"{path}: cannot be read: {ex.Message}");
+        }
+
+        try
+        {
+            // A setting given twice is refused: which one wins would be a guess, and the schema sees only one.
+            using var _ = JsonDocument.Parse(text, new JsonDocumentOptions { AllowDuplicateProperties = false });
         }
         catch (JsonException ex)
         {
             throw new ConfigException($"{path}({(ex.LineNumber ?? 0) + 1},{(ex.BytePositionInLine ?? 0) + 1}): not valid JSON: {ex.Message.Split(" Path:")[0]}");
         }
 
-        var errors = Schema.Value.Validate(text);
-        if (errors.Count > 0)
+        try
         {
-            var lines = errors.Select(e => $"{path}({e.LineNumber},{e.LinePosition}): {Where(e)}: {What(e)}");
-            throw new ConfigException(string.Join(Environment.NewLine, lines));
-        }
+            var errors = Schema.Value.Validate(text);
+            if (errors.Count > 0)
+            {
+                var lines = errors.Select(e => $"{path}({e.LineNumber},{e.LinePosition}): {Where(e)}: {What(e)}");
+                throw new ConfigException(string.Join(Environment.NewLine, lines));
+            }
 
-        var config = JsonSerializer.Deserialize<EvidenceBotConfig>(text) ?? new EvidenceBotConfig();
-        return config with { BaseDirectory = Path.GetDirectoryName(Path.GetFullPath(path))! };
+            var config = JsonSerializer.Deserialize<EvidenceBotConfig>(text) ?? new EvidenceBotConfig();
+            return config with { BaseDirectory = Path.GetDirectoryName(Path.GetFullPath(path))! };
+        }
+        catch (Exception ex) when (ex is InvalidCastException or OverflowException or FormatException or JsonException)
+        {
+            // The validator and the reader both choke on numbers too large for their types (e.g. "parallel": 1e20).
+            var where = ex is JsonException { Path: { Length: > 0 } p } ? p : "a value";
+            throw new ConfigException($"{path}: {where} cannot be read: {ex.Message.Split(" Path:")[0]} (a number too large, or of the wrong kind?)");
+        }
     }
 
     private static string Where(ValidationError e)

@@ -44,6 +44,8 @@ public static class KeyGenerator
     /// </summary>
     public static GeneratedKeyFiles WriteFiles(string directory, string? passphrase = null, bool overwrite = false)
     {
+        if (string.IsNullOrWhiteSpace(directory))
+            throw new IOException("--out: empty; give the folder to write signing-key.pem and public-key.pem into");
         Directory.CreateDirectory(directory);
         var privatePath = Path.Combine(directory, PrivateKeyFile);
         var publicPath = Path.Combine(directory, PublicKeyFile);
@@ -54,14 +56,28 @@ public static class KeyGenerator
         }
 
         var key = Generate(passphrase);
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        // The private key is written to a new file that only its owner can read, then renamed into place: an existing
+        // key file (perhaps readable by others) is replaced, never written through, and without --force a file that
+        // appeared meanwhile is not overwritten.
+        var temp = Path.Combine(directory, $".{PrivateKeyFile}.{Guid.NewGuid():N}.tmp");
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using (var stream = new FileStream(privatePath, options))
-        using (var writer = new StreamWriter(stream))
-            writer.Write(key.PrivateKeyPem);
-        if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(privatePath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        try
+        {
+            using (var stream = new FileStream(temp, options))
+            using (var writer = new StreamWriter(stream))
+                writer.Write(key.PrivateKeyPem);
+            if (overwrite)
+                File.Move(temp, privatePath, overwrite: true);
+            else
+                File.Move(temp, privatePath); // throws if one appeared since the check above
+        }
+        finally
+        {
+            File.Delete(temp); // no-op once moved
+        }
+
         File.WriteAllText(publicPath, key.PublicKeyPem);
         return new GeneratedKeyFiles(privatePath, publicPath, key.KeyId, !string.IsNullOrEmpty(passphrase));
     }

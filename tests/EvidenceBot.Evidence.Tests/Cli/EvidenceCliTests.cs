@@ -61,6 +61,30 @@ public sealed class EvidenceCliTests : IDisposable
     }
 
     [Fact]
+    public async Task KeysGenerate_Force_ReplacesTheKeyFileRatherThanWritingThroughIt()
+    {
+        // Written through, an old key file readable by others (or a hard link to it) would hold the new key for a moment.
+        var keys = Path.Combine(_dir.Path, "keys");
+        Assert.Equal(0, (await Cli("keys", "generate", "--out", keys)).Exit);
+        var old = File.ReadAllText(Path.Combine(keys, "signing-key.pem"));
+        var link = Path.Combine(_dir.Path, "old-key-link.pem");
+        using (var ln = System.Diagnostics.Process.Start("ln", [Path.Combine(keys, "signing-key.pem"), link]))
+        {
+            ln.WaitForExit();
+            Assert.Equal(0, ln.ExitCode);
+        }
+
+        var (exit, _, _) = await Cli("keys", "generate", "--out", keys, "--force");
+
+        Assert.Equal(ExitCodes.Ok, exit);
+        Assert.Equal(old, File.ReadAllText(link));
+        Assert.NotEqual(old, File.ReadAllText(Path.Combine(keys, "signing-key.pem")));
+        if (!OperatingSystem.IsWindows())
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(keys, "signing-key.pem")));
+        Assert.Empty(Directory.GetFiles(keys, "*.tmp"));
+    }
+
+    [Fact]
     public async Task KeysGenerate_PassphraseEnvNotSet_IsAUsageError()
     {
         var (exit, _, err) = await Cli("keys", "generate", "--out", Path.Combine(_dir.Path, "keys"), "--passphrase-env", "EB_TEST_NOT_SET_ANYWHERE");
