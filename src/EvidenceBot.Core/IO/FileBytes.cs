@@ -34,7 +34,7 @@ public static class FileBytes
     /// </summary>
     public static void WriteAtomically(string path, ReadOnlySpan<byte> bytes)
     {
-        var temp = $"{path}.{Guid.NewGuid():N}.tmp";
+        var temp = Beside(path);
         try
         {
             Write(temp, bytes);
@@ -42,15 +42,44 @@ public static class FileBytes
         }
         catch
         {
-            try
-            {
-                File.Delete(temp);
-            }
-            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
-            {
-            }
-
+            TryDelete(temp);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="WriteAtomically(string, ReadOnlySpan{byte})"/>, for content too large to hold in memory:
+    /// <paramref name="write"/> streams it into the file beside <paramref name="path"/>.
+    /// </summary>
+    public static async Task WriteAtomicallyAsync(string path, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        var temp = Beside(path);
+        try
+        {
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.Read))
+                await write(file, cancellationToken).ConfigureAwait(false);
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    // A name of its own for each write: two writers at once never share a partial file.
+    private static string Beside(string path) => $"{path}.{Guid.NewGuid():N}.tmp";
+
+    private static void TryDelete(string temp)
+    {
+        try
+        {
+            File.Delete(temp);
+        }
+        catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
+        {
+            // the original error is the one that matters; a partial file is named .tmp and never read as the real one
         }
     }
 

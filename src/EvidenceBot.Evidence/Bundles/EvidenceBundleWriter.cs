@@ -293,23 +293,12 @@ public static class EvidenceBundleWriter
     {
         var full = Path.GetFullPath(bundleDirectory).TrimEnd(Path.DirectorySeparatorChar);
         var archive = full + ".tar.gz";
-        var temp = archive + ".tmp";
-        try
+        await FileBytes.WriteAtomicallyAsync(archive, async (file, token) =>
         {
-            await using (var file = File.Create(temp))
-            await using (var gzip = new GZipStream(file, CompressionLevel.Optimal))
-            {
-                await TarFile.CreateFromDirectoryAsync(full, gzip, includeBaseDirectory: true, ct).ConfigureAwait(false);
-            }
-
-            File.Move(temp, archive, overwrite: true);
-            return archive;
-        }
-        catch
-        {
-            TryDeleteFile(temp);
-            throw;
-        }
+            await using var gzip = new GZipStream(file, CompressionLevel.Optimal, leaveOpen: true);
+            await TarFile.CreateFromDirectoryAsync(full, gzip, includeBaseDirectory: true, token).ConfigureAwait(false);
+        }, ct).ConfigureAwait(false);
+        return archive;
     }
 
     internal static InTotoStatement<RuleExecutionPredicate> BuildStatement(
@@ -474,18 +463,6 @@ public static class EvidenceBundleWriter
         // Cut the name, not its extension: rules/….csx stays a .csx file.
         var extension = Path.GetExtension(safe);
         return extension.Length < max / 2 ? safe[..(max - extension.Length)] + extension : safe[..max];
-    }
-
-    private static void TryDeleteFile(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // a partial archive left behind is named .tmp and never verifies
-        }
     }
 
     private static void TryDelete(string directory)
