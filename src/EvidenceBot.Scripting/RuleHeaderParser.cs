@@ -163,19 +163,18 @@ public static partial class RuleHeaderParser
         var m = DurationPattern().Match(text ?? "");
         if (!m.Success)
             throw new FormatException($"'{text}' is not a duration: write a whole number and a unit, e.g. 500ms, 30s, 2m, 1h, 7d");
-        // Anything longer than a year is a typo, not a timeout, and bigger numbers would overflow TimeSpan.
-        var tooLong = new FormatException($"'{text}' is too long a duration: at most 365d");
-        if (!long.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var n))
-            throw tooLong;
-        var duration = m.Groups[2].Value switch
+        var unit = m.Groups[2].Value switch
         {
-            "ms" => TimeSpan.FromMilliseconds(Math.Min(n, (long)MaxDuration.TotalMilliseconds + 1)),
-            "s" => TimeSpan.FromSeconds(Math.Min(n, (long)MaxDuration.TotalSeconds + 1)),
-            "m" => TimeSpan.FromMinutes(Math.Min(n, (long)MaxDuration.TotalMinutes + 1)),
-            "h" => TimeSpan.FromHours(Math.Min(n, (long)MaxDuration.TotalHours + 1)),
-            _ => TimeSpan.FromDays(Math.Min(n, (long)MaxDuration.TotalDays + 1)),
+            "ms" => TimeSpan.FromMilliseconds(1),
+            "s" => TimeSpan.FromSeconds(1),
+            "m" => TimeSpan.FromMinutes(1),
+            "h" => TimeSpan.FromHours(1),
+            _ => TimeSpan.FromDays(1),
         };
-        return duration <= MaxDuration ? duration : throw tooLong;
+        // Anything longer than a year is a typo, not a timeout, and bigger numbers would overflow TimeSpan.
+        if (!long.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n > MaxDuration / unit)
+            throw new FormatException($"'{text}' is too long a duration: at most 365d");
+        return unit * n;
     }
 
     private static readonly TimeSpan MaxDuration = TimeSpan.FromDays(365);
