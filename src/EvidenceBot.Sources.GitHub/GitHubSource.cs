@@ -142,16 +142,10 @@ internal sealed class GitHubSource : IGitHubSource
         return GetAllJsonAsync($"repos/{Path(repository)}/keys", 100, cancellationToken);
     }
 
-    public Task<IReadOnlyList<JsonElement>> AuditLogAsync(string? phrase = null, int maxPages = 1, CancellationToken cancellationToken = default)
-    {
-        var relative = WithPerPage($"orgs/{Esc(Organization)}/audit-log?order=desc{(phrase is null ? "" : "&phrase=" + Uri.EscapeDataString(phrase))}");
-        // Newest first: the first pages are the recent events asked for, so stopping at maxPages is the request, not a loss.
-        return Call<IReadOnlyList<JsonElement>>($"GET /{relative}", async () =>
-        {
-            var pages = await PagesAsync(relative, maxPages, cancellationToken, firstPagesOnly: true).ConfigureAwait(false);
-            return [.. pages.SelectMany(p => p.Json.EnumerateArray())];
-        }, cancellationToken);
-    }
+    // Newest first: the first pages are the recent events asked for, so stopping at maxPages is the request, not a loss.
+    public Task<IReadOnlyList<JsonElement>> AuditLogAsync(string? phrase = null, int maxPages = 1, CancellationToken cancellationToken = default) =>
+        JsonListAsync($"orgs/{Esc(Organization)}/audit-log?order=desc{(phrase is null ? "" : "&phrase=" + Uri.EscapeDataString(phrase))}",
+            maxPages, firstPagesOnly: true, cancellationToken);
 
     public Task<IReadOnlyList<JsonElement>> AuditLogStreamsAsync(string enterprise, CancellationToken cancellationToken = default)
     {
@@ -173,10 +167,16 @@ internal sealed class GitHubSource : IGitHubSource
     public Task<IReadOnlyList<JsonElement>> GetAllJsonAsync(string path, int maxPages = 100, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        return JsonListAsync(path, maxPages, firstPagesOnly: false, cancellationToken);
+    }
+
+    /// <summary>The items of every page of a list endpoint (see <see cref="PagesAsync"/>), as JSON.</summary>
+    private Task<IReadOnlyList<JsonElement>> JsonListAsync(string path, int maxPages, bool firstPagesOnly, CancellationToken cancellationToken)
+    {
         var relative = WithPerPage(path);
         return Call<IReadOnlyList<JsonElement>>($"GET /{relative}", async () =>
         {
-            var pages = await PagesAsync(relative, maxPages, cancellationToken).ConfigureAwait(false);
+            var pages = await PagesAsync(relative, maxPages, cancellationToken, firstPagesOnly).ConfigureAwait(false);
             return [.. pages.SelectMany(p => p.Json.EnumerateArray())];
         }, cancellationToken);
     }

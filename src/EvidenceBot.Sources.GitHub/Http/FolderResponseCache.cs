@@ -42,20 +42,22 @@ internal sealed class FolderResponseCache : IResponseCache
     /// <c>If-None-Match</c> and GitHub sends the full answer, rather than another URL's data or none being served.
     /// </summary>
     private static bool Usable(CacheEntry entry, string url) =>
-        string.Equals(entry.Url, url, StringComparison.Ordinal)
-        && !string.IsNullOrWhiteSpace(entry.Body)
-        && entry.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true
-        && entry.Headers is not null
-        && entry.Headers.Any(h => string.Equals(h.Key, "ETag", StringComparison.OrdinalIgnoreCase) && !string.IsNullOrWhiteSpace(h.Value));
+        string.Equals(entry.Url, url, StringComparison.Ordinal) && Keepable(entry.Body, entry.ContentType, entry.Headers);
+
+    /// <summary>What the cache keeps, and answers with: a JSON body, and an ETag to ask GitHub whether it still holds.</summary>
+    private static bool Keepable(string? body, string? contentType, IEnumerable<KeyValuePair<string, string>>? headers) =>
+        !string.IsNullOrWhiteSpace(body)
+        && contentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true
+        && headers is not null
+        && headers.Any(h => string.Equals(h.Key, "ETag", StringComparison.OrdinalIgnoreCase) && !string.IsNullOrWhiteSpace(h.Value));
 
     public Task SetAsync(IRequest request, CachedResponse.V1 cachedResponse)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(cachedResponse);
         // Octokit does not await this call: finish the write before returning so a run that ends next leaves it whole.
-        if (cachedResponse.StatusCode != HttpStatusCode.OK || cachedResponse.Body is not string body || string.IsNullOrWhiteSpace(body)
-            || cachedResponse.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) != true
-            || !cachedResponse.Headers.Any(h => string.Equals(h.Key, "ETag", StringComparison.OrdinalIgnoreCase)))
+        if (cachedResponse.StatusCode != HttpStatusCode.OK || cachedResponse.Body is not string body
+            || !Keepable(body, cachedResponse.ContentType, cachedResponse.Headers))
             return Task.CompletedTask;
         var key = Key(request);
         var entry = new CacheEntry
