@@ -5,13 +5,6 @@ using EvidenceBot.Core.Rules;
 
 namespace EvidenceBot.Sources.Http;
 
-/// <summary>Receives every exchange a source makes, e.g. to record a demo estate.</summary>
-public interface IExchangeSink
-{
-    /// <summary>Called once per exchange, from any thread.</summary>
-    void Add(HttpExchange exchange);
-}
-
 /// <summary>
 /// Captures every HTTP exchange that passes through it as raw evidence, redacted before it is kept,
 /// and attaches it to the rule execution that made the request (<see cref="RuleContext.Current"/>).
