@@ -37,7 +37,7 @@ public static class GitHubBench
 
         var repoCount = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200;
         var concurrency = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 16;
-        var set = RuleSetLoader.Load(new RuleLoadOptions { RulesDirectory = rulesDir, CacheDirectory = cacheDir });
+        var set = RuleSetLoader.Load(new RuleLoadOptions { Contracts = SourceContracts.Of([new GitHubSourceModule()]), RulesDirectory = rulesDir, CacheDirectory = cacheDir });
         var rules = set.Rules.Where(r => r.Program is not null && r.Manifest.Sources.Contains("github")).ToList();
         Console.WriteLine($"{rules.Count} GitHub rules, {repoCount} repositories, {Latency.TotalMilliseconds:0} ms per answer, concurrency {concurrency}");
 

@@ -63,6 +63,8 @@ internal static class CliApp
         root.Subcommands.Add(ControlsCommands.Build(context));
         root.Subcommands.Add(KeysCommands.Build(context));
         root.Subcommands.Add(VerifyCommand.Build(context));
+        root.Subcommands.Add(ConfigCommands.Build(context));
+        root.Subcommands.Add(ConfigCommands.Sources(context));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

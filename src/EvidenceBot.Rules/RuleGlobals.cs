@@ -5,7 +5,8 @@ namespace EvidenceBot.Rules;
 
 /// <summary>
 /// What a rule script sees as its globals: report findings, read parameters, the clock,
-/// cancellation, a log, and the sources it declared.
+/// cancellation and a log. Each source a rule declares adds its own
+/// member (<c>GitHub</c>, <c>Azure</c>, <c>Models</c>) from that source's contract assembly.
 /// </summary>
 public class RuleGlobals
 {
@@ -34,12 +35,6 @@ public class RuleGlobals
 
     /// <summary>A log whose lines are kept with the rule's results.</summary>
     public RuleLog Log { get; }
-
-    /// <summary>
-    /// GitHub, for the organisation this execution targets. The rule header must list <c>github</c> in its
-    /// sources and the configuration must have a <c>github</c> section; otherwise this is a clear error.
-    /// </summary>
-    public IGitHubSource GitHub => RequireService<IGitHubSource>("github");
 
     /// <summary>Records that <paramref name="resource"/> meets the control.</summary>
     public void Pass(string resource, string message, object? observed = null) => Report(resource, Verdict.Pass, message, observed);
@@ -80,11 +75,6 @@ public class RuleGlobals
             throw new InvalidOperationException($"parameter '{name}' is {value.ValueKind.ToString().ToLowerInvariant()} '{value}', not a {typeof(T).Name}", ex);
         }
     }
-
-    /// <summary>A service registered for this run, or a clear error naming the source the header must declare.</summary>
-    protected T RequireService<T>(string source) where T : class =>
-        _context.GetService<T>() ?? throw new SourceFaultException(source, FaultKind.Permanent,
-            $"source '{source}' is not configured for this run; declare it in the rule header's sources and configure it");
 
     /// <summary>The context, for derived globals.</summary>
     protected RuleContext Context => _context;

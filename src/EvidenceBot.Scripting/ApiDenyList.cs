@@ -5,16 +5,16 @@ namespace EvidenceBot.Scripting;
 /// once on the semantic model (with the line) and once on the emitted assembly's type and member
 /// references (so an alias, <c>global::</c>, or a generic trick cannot slip through).
 /// </summary>
-public static class ApiDenyList
+public sealed class ApiDenyList
 {
     /// <summary>
-    /// Bumped whenever the list changes: part of the compile cache key, so a rule compiled under an older list is
-    /// compiled and checked again. 3: directives in loaded files, and the emitted assembly references.
+    /// Bumped when how the list is applied changes (not its entries: <see cref="Fingerprint"/> follows them).
+    /// 3: directives in loaded files, and the emitted assembly references.
     /// </summary>
-    public const string Version = "3";
+    private const string CheckVersion = "3";
 
     // Namespace prefixes (a type is denied when its namespace equals or starts with "prefix.").
-    private static readonly (string Prefix, string Why)[] Namespaces =
+    private static readonly (string Prefix, string Why)[] BaseNamespaces =
     [
         ("System.IO", "the file system"),
         ("System.Reflection", "reflection"),
@@ -24,7 +24,6 @@ public static class ApiDenyList
         ("Microsoft.Win32", "the registry and native handles"),
         ("System.Diagnostics", "processes and debugging"),
         ("System.Security.AccessControl", "the file system"),
-        ("Octokit.Internal", "network access outside the sources"),
     ];
 
     // Types allowed inside a denied namespace: harmless and useful to rules.
@@ -47,7 +46,7 @@ public static class ApiDenyList
     };
 
     // Whole types outside the denied namespaces.
-    private static readonly Dictionary<string, string> Types = new(StringComparer.Ordinal)
+    private static readonly Dictionary<string, string> BaseTypes = new(StringComparer.Ordinal)
     {
         ["System.Environment"] = "environment variables and the process",
         ["System.AppDomain"] = "the process",
@@ -61,10 +60,6 @@ public static class ApiDenyList
         ["System.Linq.Expressions.Expression"] = "reflection emit",
         ["System.Linq.Expressions.LambdaExpression"] = "reflection emit",
         ["System.Net.Http.HttpClient"] = "network access outside the sources",
-        ["Octokit.GitHubClient"] = "network access outside the sources (use GitHub)",
-        ["Octokit.Connection"] = "network access outside the sources (use GitHub)",
-        ["Octokit.ApiConnection"] = "network access outside the sources (use GitHub)",
-        ["Octokit.Credentials"] = "credentials",
     };
 
     // Members that stay usable although their type is denied.
@@ -103,16 +98,51 @@ public static class ApiDenyList
         ["System.Type.GetNestedTypes"] = "reflection",
     };
 
+    private readonly (string Prefix, string Why)[] _namespaces;
+    private readonly Dictionary<string, string> _types;
+
+    private ApiDenyList((string Prefix, string Why)[] namespaces, Dictionary<string, string> types)
+    {
+        _namespaces = namespaces;
+        _types = types;
+        Fingerprint = ComputeFingerprint();
+    }
+
+    /// <summary>The list every rule is held to, whatever its sources.</summary>
+    public static ApiDenyList Base { get; } = new(BaseNamespaces, BaseTypes);
+
+    /// <summary>
+    /// A digest of the entries and of how they are applied: part of the compile cache key, so a rule compiled under
+    /// another list (a module added an entry, say) is compiled and checked again. Follows from the content; never bumped by hand.
+    /// </summary>
+    public string Fingerprint { get; }
+
+    /// <summary>This list plus what the sources' contracts deny (e.g. their SDK's clients and credential types).</summary>
+    public ApiDenyList With(IEnumerable<EvidenceBot.Core.Sources.RuleContract> contracts)
+    {
+        ArgumentNullException.ThrowIfNull(contracts);
+        var namespaces = _namespaces.ToList();
+        var types = new Dictionary<string, string>(_types, StringComparer.Ordinal);
+        foreach (var c in contracts)
+        {
+            namespaces.AddRange(c.DeniedNamespaces.Select(kv => (kv.Key, kv.Value)));
+            foreach (var (type, why) in c.DeniedTypes)
+                types[type] = why;
+        }
+
+        return new ApiDenyList([.. namespaces.Distinct()], types);
+    }
+
     /// <summary>Why <paramref name="typeFullName"/> is denied, or null when a rule may use it.</summary>
     /// <param name="typeFullName">Namespace-qualified name, nested types joined with '.', no generic arity suffix.</param>
-    public static string? WhyTypeDenied(string typeFullName)
+    public string? WhyTypeDenied(string typeFullName)
     {
         if (string.IsNullOrEmpty(typeFullName) || Allowed.Contains(typeFullName)
             || typeFullName.StartsWith("System.Diagnostics.CodeAnalysis.", StringComparison.Ordinal))
             return null;
-        if (Types.TryGetValue(typeFullName, out var why))
+        if (_types.TryGetValue(typeFullName, out var why))
             return why;
-        foreach (var (prefix, reason) in Namespaces)
+        foreach (var (prefix, reason) in _namespaces)
         {
             if (typeFullName.StartsWith(prefix + ".", StringComparison.Ordinal))
                 return reason;
@@ -122,7 +152,7 @@ public static class ApiDenyList
     }
 
     /// <summary>Why member <paramref name="member"/> of <paramref name="typeFullName"/> is denied, or null.</summary>
-    public static string? WhyMemberDenied(string typeFullName, string member)
+    public string? WhyMemberDenied(string typeFullName, string member)
     {
         if (AllowedMembers.Contains($"{typeFullName}.{member}"))
             return null;
@@ -130,5 +160,23 @@ public static class ApiDenyList
         if (Members.TryGetValue($"{typeFullName}.{name}", out var why))
             return why;
         return WhyTypeDenied(typeFullName);
+    }
+
+    private string ComputeFingerprint()
+    {
+        var sb = new System.Text.StringBuilder("check=").Append(CheckVersion);
+        void Add(string section, IEnumerable<string> lines)
+        {
+            sb.Append('\n').Append(section);
+            foreach (var line in lines.Order(StringComparer.Ordinal))
+                sb.Append('\n').Append(line);
+        }
+
+        Add("namespaces", _namespaces.Select(n => n.Prefix + "=" + n.Why));
+        Add("types", _types.Select(t => t.Key + "=" + t.Value));
+        Add("allowed", Allowed);
+        Add("members", Members.Select(m => m.Key + "=" + m.Value));
+        Add("allowedMembers", AllowedMembers);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(sb.ToString())))[..16];
     }
 }

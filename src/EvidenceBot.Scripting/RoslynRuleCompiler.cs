@@ -1,8 +1,10 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Reflection;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
 using EvidenceBot.Core.Rules;
+using EvidenceBot.Core.Sources;
 using EvidenceBot.Rules;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -23,23 +25,36 @@ internal sealed record CompileOutput(byte[]? Image, IReadOnlyList<RuleDiagnostic
 /// </summary>
 internal sealed class RoslynRuleCompiler
 {
-    private static readonly Lazy<ImmutableArray<MetadataReference>> SharedReferences = new(ResolveReferences);
-
-    // The names of the assemblies in SharedReferences.
-    private static readonly Lazy<HashSet<string>> AllowedAssemblies = new(() => SharedReferences.Value
-        .OfType<PortableExecutableReference>()
-        .Select(r => AssemblyName.GetAssemblyName(r.FilePath!).Name!)
-        .ToHashSet(StringComparer.Ordinal));
+    private static readonly Lazy<ImmutableArray<MetadataReference>> RuntimeReferences = new(ResolveRuntimeReferences);
+    private static readonly ConcurrentDictionary<string, MetadataReference> ContractReferences = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, Lazy<Compiled>> ByContract = new(StringComparer.Ordinal);
 
     /// <summary>The emitted name of every rule before renaming; same length as every real name.</summary>
     internal const string PlaceholderName = "evidencebot.rule.0000000000000000";
 
-    private static readonly Lazy<Compilation> SharedCompilation = new(() =>
-        CSharpScript.Create<object>("", BaseOptions(), typeof(RuleGlobals)).GetCompilation().WithAssemblyName(PlaceholderName));
-
     private readonly string _rulesRoot;
+    private readonly IReadOnlyDictionary<string, RuleContract> _contracts;
 
-    public RoslynRuleCompiler(string rulesRoot) => _rulesRoot = RulesFolder.Normalize(rulesRoot);
+    public RoslynRuleCompiler(string rulesRoot, IReadOnlyDictionary<string, RuleContract>? contracts = null)
+    {
+        _rulesRoot = RulesFolder.Normalize(rulesRoot);
+        _contracts = contracts ?? new Dictionary<string, RuleContract>();
+    }
+
+    /// <summary>
+    /// What every rule with the same contract shares: its references, the assembly names they allow, and one empty
+    /// script compilation that rules without <c>#load</c> derive from (sharing its bound reference symbols halves the
+    /// cost of every script after the first).
+    /// </summary>
+    private sealed record Compiled(RuleReferences References, ImmutableArray<MetadataReference> MetadataReferences, HashSet<string> AllowedAssemblies, Compilation Empty);
+
+    private static Compiled For(RuleReferences references) => ByContract.GetOrAdd(references.Key, _ => new Lazy<Compiled>(() =>
+    {
+        var metadata = RuntimeReferences.Value.AddRange(references.AssemblyPaths.Select(p => ContractReferences.GetOrAdd(p, f => MetadataReference.CreateFromFile(f))));
+        var allowed = metadata.OfType<PortableExecutableReference>().Select(r => AssemblyName.GetAssemblyName(r.FilePath!).Name!).ToHashSet(StringComparer.Ordinal);
+        var empty = CSharpScript.Create<object>("", BaseOptions(metadata, references), typeof(RuleGlobals)).GetCompilation().WithAssemblyName(PlaceholderName);
+        return new Compiled(references, metadata, allowed, empty);
+    })).Value;
 
     /// <param name="manifest">The rule's header.</param>
     /// <param name="text">The rule's text, as read for its cache key.</param>
@@ -51,6 +66,7 @@ internal sealed class RoslynRuleCompiler
     {
         var diagnostics = new List<RuleDiagnostic>();
         var path = manifest.SourcePath;
+        var contract = For(RuleReferences.For(manifest.Sources, _contracts));
         var parseOptions = new CSharpParseOptions(LanguageVersion.Latest, kind: SourceCodeKind.Script);
         var tree = CSharpSyntaxTree.ParseText(text, parseOptions, path);
 
@@ -63,7 +79,7 @@ internal sealed class RoslynRuleCompiler
             // Derive from one shared empty script compilation: derived compilations share its bound reference
             // symbols, which halves the cost of every script after the first. The shared compilation has a
             // fixed placeholder name (a new name would drop the sharing); the image is renamed after emit.
-            var shared = SharedCompilation.Value;
+            var shared = contract.Empty;
             compilation = shared.ReplaceSyntaxTree(shared.SyntaxTrees.Single(), CheckpointInjector.Rewrite(tree));
         }
         else
@@ -71,7 +87,7 @@ internal sealed class RoslynRuleCompiler
             // #load needs a resolver rooted at the rule's own folder: compile on its own. The script's path is given
             // in full: Roslyn resolves a #load against a relative one and the resolver's folder both, doubling it.
             var full = Path.GetFullPath(path);
-            var options = BaseOptions()
+            var options = BaseOptions(contract.MetadataReferences, contract.References)
                 .WithFilePath(full)
                 .WithSourceResolver(new ReadSourceResolver(new SourceFileResolver([], Path.GetDirectoryName(full)), loadedFiles ?? new Dictionary<string, byte[]>(), _rulesRoot));
             compilation = CSharpScript.Create<object>(text, options, typeof(RuleGlobals)).GetCompilation();
@@ -97,21 +113,22 @@ internal sealed class RoslynRuleCompiler
         if (!result.Success || diagnostics.Any(d => d.Severity == CoreSeverity.Error))
             return new CompileOutput(null, diagnostics);
 
+        var deny = contract.References.DenyList;
         foreach (var t in compilation.SyntaxTrees)
-            CheckDeniedApis(manifest, compilation.GetSemanticModel(t), diagnostics);
+            CheckDeniedApis(manifest, deny, compilation.GetSemanticModel(t), diagnostics);
         if (diagnostics.Any(d => d.Severity == CoreSeverity.Error))
             return new CompileOutput(null, diagnostics);
 
         var image = Rename(pe.ToArray(), assemblyName);
-        CheckEmittedReferences(manifest, image, diagnostics);
+        CheckEmittedReferences(manifest, image, contract.AllowedAssemblies, deny, diagnostics);
         return new CompileOutput(diagnostics.Any(d => d.Severity == CoreSeverity.Error) ? null : image, diagnostics);
     }
 
-    private static ScriptOptions BaseOptions() =>
-        // One set of resolved references shared by every compilation: re-resolving them per script triples the cost.
+    private static ScriptOptions BaseOptions(ImmutableArray<MetadataReference> references, RuleReferences contract) =>
+        // One set of resolved references shared by every compilation of a contract: re-resolving them per script triples the cost.
         ScriptOptions.Default
-            .WithReferences(SharedReferences.Value)
-            .WithImports(RuleImports.Namespaces)
+            .WithReferences(references)
+            .WithImports(contract.Imports)
             .WithMetadataResolver(ScriptMetadataResolver.Default.WithSearchPaths())
             .WithOptimizationLevel(OptimizationLevel.Debug)
             .WithAllowUnsafe(false)
@@ -169,7 +186,7 @@ internal sealed class RoslynRuleCompiler
         return [.. ((CompilationUnitSyntax)tree.GetRoot()).GetLoadDirectives().Select(l => Path.GetFullPath(Path.Combine(dir, l.File.ValueText)))];
     }
 
-    private static void CheckDeniedApis(RuleManifest manifest, SemanticModel model, List<RuleDiagnostic> diagnostics)
+    private static void CheckDeniedApis(RuleManifest manifest, ApiDenyList deny, SemanticModel model, List<RuleDiagnostic> diagnostics)
     {
         var root = model.SyntaxTree.GetRoot();
         var denied = new SortedDictionary<int, (ISymbol Symbol, SyntaxNode Node, string Why)>();
@@ -194,7 +211,7 @@ internal sealed class RoslynRuleCompiler
             // `Environment.NewLine`: a type used only to reach a member is judged by that member.
             if (symbol is ITypeSymbol && IsReceiverOfMemberAccess(node))
                 continue;
-            var why = WhyDenied(symbol);
+            var why = WhyDenied(deny, symbol);
             if (why is null)
                 continue;
             // One diagnostic per line: `File.ReadAllText` names the member, not also the type.
@@ -213,22 +230,22 @@ internal sealed class RoslynRuleCompiler
         return expression.Parent is MemberAccessExpressionSyntax outer && outer.Expression == expression;
     }
 
-    private static string? WhyDenied(ISymbol symbol)
+    private static string? WhyDenied(ApiDenyList deny, ISymbol symbol)
     {
         switch (symbol)
         {
             case INamedTypeSymbol type:
-                return WhyDenied(type);
+                return WhyDenied(deny, type);
             case IMethodSymbol method:
-                return (method.ContainingType is { } ct ? ApiDenyList.WhyMemberDenied(TypeName(ct), method.Name) : null)
-                    ?? WhyDenied(method.ReturnType);
+                return (method.ContainingType is { } ct ? deny.WhyMemberDenied(TypeName(ct), method.Name) : null)
+                    ?? WhyDenied(deny, method.ReturnType);
             case IPropertySymbol property:
-                return (property.ContainingType is { } pt ? ApiDenyList.WhyMemberDenied(TypeName(pt), property.Name) : null)
-                    ?? WhyDenied(property.Type);
+                return (property.ContainingType is { } pt ? deny.WhyMemberDenied(TypeName(pt), property.Name) : null)
+                    ?? WhyDenied(deny, property.Type);
             case IFieldSymbol field:
-                return field.ContainingType is { } ft ? ApiDenyList.WhyMemberDenied(TypeName(ft), field.Name) : null;
+                return field.ContainingType is { } ft ? deny.WhyMemberDenied(TypeName(ft), field.Name) : null;
             case IEventSymbol ev:
-                return ev.ContainingType is { } et ? ApiDenyList.WhyMemberDenied(TypeName(et), ev.Name) : null;
+                return ev.ContainingType is { } et ? deny.WhyMemberDenied(TypeName(et), ev.Name) : null;
             case INamespaceSymbol:
                 return null;
             default:
@@ -236,10 +253,10 @@ internal sealed class RoslynRuleCompiler
         }
     }
 
-    private static string? WhyDenied(ITypeSymbol type) => type switch
+    private static string? WhyDenied(ApiDenyList deny, ITypeSymbol type) => type switch
     {
-        INamedTypeSymbol named => ApiDenyList.WhyTypeDenied(TypeName(named)) ?? named.TypeArguments.Select(WhyDenied).FirstOrDefault(w => w is not null),
-        IArrayTypeSymbol array => WhyDenied(array.ElementType),
+        INamedTypeSymbol named => deny.WhyTypeDenied(TypeName(named)) ?? named.TypeArguments.Select(t => WhyDenied(deny, t)).FirstOrDefault(w => w is not null),
+        IArrayTypeSymbol array => WhyDenied(deny, array.ElementType),
         IPointerTypeSymbol => "pointers",
         IFunctionPointerTypeSymbol => "function pointers",
         _ => null,
@@ -255,7 +272,7 @@ internal sealed class RoslynRuleCompiler
     }
 
     /// <summary>Walks the emitted image's type and member references: what the compiler actually bound to.</summary>
-    internal static void CheckEmittedReferences(RuleManifest manifest, byte[] image, List<RuleDiagnostic> diagnostics)
+    internal static void CheckEmittedReferences(RuleManifest manifest, byte[] image, HashSet<string> allowedAssemblies, ApiDenyList deny, List<RuleDiagnostic> diagnostics)
     {
         using var pe = new PEReader(ImmutableArray.Create(image));
         var md = pe.GetMetadataReader();
@@ -266,7 +283,7 @@ internal sealed class RoslynRuleCompiler
         foreach (var h in md.AssemblyReferences)
         {
             var name = md.GetString(md.GetAssemblyReference(h).Name);
-            if (!AllowedAssemblies.Value.Contains(name) && seen.Add(name))
+            if (!allowedAssemblies.Contains(name) && seen.Add(name))
                 diagnostics.Add(new RuleDiagnostic(new SourceLocation(manifest.SourcePath, 1, 1), CoreSeverity.Error, "EB0204",
                     $"the compiled rule references the assembly '{name}', which is not allowed in a rule: rules may use only the .NET libraries and the sources the engine provides", manifest.Id));
         }
@@ -279,7 +296,7 @@ internal sealed class RoslynRuleCompiler
             if (parents.Contains(h))
                 continue;
             var name = TypeRefName(md, h);
-            var why = ApiDenyList.WhyTypeDenied(name);
+            var why = deny.WhyTypeDenied(name);
             if (why is not null && seen.Add(name))
                 diagnostics.Add(new RuleDiagnostic(new SourceLocation(manifest.SourcePath, 1, 1), CoreSeverity.Error, "EB0204",
                     $"the compiled rule references '{name}', which is not allowed in a rule: {why}", manifest.Id));
@@ -294,7 +311,7 @@ internal sealed class RoslynRuleCompiler
             if (parent is null)
                 continue;
             var name = md.GetString(member.Name);
-            var why = ApiDenyList.WhyMemberDenied(parent, name);
+            var why = deny.WhyMemberDenied(parent, name);
             if (why is not null && seen.Add(parent + "." + name))
                 diagnostics.Add(new RuleDiagnostic(new SourceLocation(manifest.SourcePath, 1, 1), CoreSeverity.Error, "EB0204",
                     $"the compiled rule references '{parent}.{name}', which is not allowed in a rule: {why}", manifest.Id));
@@ -349,9 +366,9 @@ internal sealed class RoslynRuleCompiler
             d.Id, d.GetMessage(System.Globalization.CultureInfo.InvariantCulture), manifest.Id);
     }
 
-    private static ImmutableArray<MetadataReference> ResolveReferences()
+    private static ImmutableArray<MetadataReference> ResolveRuntimeReferences()
     {
-        // The runtime's own assemblies (what the rule will run against) plus the contract and its dependencies.
+        // The runtime's own assemblies (what the rule will run against); each contract adds its own.
         var tpa = ((string?)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") ?? "").Split(Path.PathSeparator);
         string[] wanted =
         [
@@ -371,8 +388,6 @@ internal sealed class RoslynRuleCompiler
                 refs.Add(MetadataReference.CreateFromFile(file));
         }
 
-        foreach (var asm in RuleContractAssemblies.All)
-            refs.Add(MetadataReference.CreateFromFile(asm.Location));
         return [.. refs];
     }
 }

@@ -7,8 +7,8 @@ using EvidenceBot.Core.Rules;
 namespace EvidenceBot.Scripting;
 
 /// <summary>
-/// Compiled rules on disk, keyed by SHA-256 of the script (and the files it <c>#load</c>s), the contract
-/// assemblies, the Roslyn version, the deny-list and checkpoint versions and the compile options.
+/// Compiled rules on disk, keyed by SHA-256 of the script (and the files it <c>#load</c>s), its contract
+/// (its sources' assemblies, imports and deny list), the Roslyn version, the deny-list and checkpoint versions and the compile options.
 /// Writes are atomic (temp file + rename), so a killed process never leaves a half-written entry.
 /// Failed compiles are cached too, as their diagnostics, so a broken rule does not pay Roslyn's start-up on every run.
 /// </summary>
@@ -38,11 +38,17 @@ public sealed class RuleCache
         return Path.Combine(baseDir, "evidencebot");
     }
 
-    /// <summary>The cache key of a rule whose full text is <paramref name="text"/>.</summary>
-    public static string KeyFor(string text, IEnumerable<string> loadedFileTexts)
+    /// <summary>
+    /// The cache key of a rule whose full text is <paramref name="text"/>, compiled against the contract that
+    /// <paramref name="contractKey"/> names (its sources' assemblies, imports and deny list).
+    /// </summary>
+    public static string KeyFor(string text, IEnumerable<string> loadedFileTexts, string contractKey = "")
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         sha.AppendData(Encoding.UTF8.GetBytes(EnvironmentKey.Value));
+        sha.AppendData([0]);
+        sha.AppendData(Encoding.UTF8.GetBytes(contractKey));
+        sha.AppendData([0]);
         sha.AppendData(Encoding.UTF8.GetBytes(text));
         foreach (var t in loadedFileTexts)
         {
@@ -129,11 +135,8 @@ public sealed class RuleCache
             .FirstOrDefault(a => a.Name == "Microsoft.CodeAnalysis.CSharp")?.Version?.ToString() ?? "?";
         var sb = new StringBuilder();
         sb.Append("roslyn=").Append(roslyn)
-          .Append(";deny=").Append(ApiDenyList.Version)
           .Append(";checkpoint=").Append(CheckpointInjector.Version)
-          .Append(";options=script,latest,debug,nounsafe;imports=").Append(string.Join(',', RuleImports.Namespaces));
-        foreach (var asm in RuleContractAssemblies.All)
-            sb.Append(';').Append(asm.GetName().Name).Append('=').Append(asm.ManifestModule.ModuleVersionId);
+          .Append(";options=script,latest,debug,nounsafe");
         return sb.ToString();
     }
 }

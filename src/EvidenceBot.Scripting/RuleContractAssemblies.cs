@@ -1,34 +1,31 @@
 using System.Reflection;
-using EvidenceBot.Core.Rules;
-using EvidenceBot.Rules;
 
 namespace EvidenceBot.Scripting;
 
 /// <summary>
-/// The assemblies a rule compiles against beyond the runtime: the contract (globals) and what it exposes.
-/// Their module version ids are part of the compile cache key, so a changed contract recompiles every rule.
+/// Assemblies every rule compiles against beyond its sources' contracts, added by a host (or a test) before loading
+/// rules. Sources do not use this: each lists its contract assemblies in its module's <c>RuleContract</c>.
 /// </summary>
 public static class RuleContractAssemblies
 {
-    private static readonly List<Assembly> Extra = [];
+    private static readonly List<Assembly> Added = [];
 
-    /// <summary>The contract assemblies, in a stable order.</summary>
-    public static IReadOnlyList<Assembly> All
+    internal static IReadOnlyList<Assembly> Extra
     {
         get
         {
-            lock (Extra)
-                return [typeof(RuleGlobals).Assembly, typeof(Finding).Assembly, typeof(Octokit.Repository).Assembly, .. Extra];
+            lock (Added)
+                return [.. Added];
         }
     }
 
-    /// <summary>Adds an assembly rules may compile against (a source's types). Call before loading rules.</summary>
+    /// <summary>Adds an assembly every rule may compile against. Call before loading rules.</summary>
     public static void Add(Assembly assembly)
     {
-        lock (Extra)
+        lock (Added)
         {
-            if (!Extra.Contains(assembly))
-                Extra.Add(assembly);
+            if (!Added.Contains(assembly))
+                Added.Add(assembly);
         }
     }
 }

@@ -158,29 +158,7 @@ public static partial class RuleHeaderParser
     }
 
     /// <summary>Parses <c>500ms</c>, <c>30s</c>, <c>2m</c>, <c>1h</c>, <c>7d</c>.</summary>
-    public static TimeSpan ParseDuration(string text)
-    {
-        var m = DurationPattern().Match(text ?? "");
-        if (!m.Success)
-            throw new FormatException($"'{text}' is not a duration: write a whole number and a unit, e.g. 500ms, 30s, 2m, 1h, 7d");
-        var unit = m.Groups[2].Value switch
-        {
-            "ms" => TimeSpan.FromMilliseconds(1),
-            "s" => TimeSpan.FromSeconds(1),
-            "m" => TimeSpan.FromMinutes(1),
-            "h" => TimeSpan.FromHours(1),
-            _ => TimeSpan.FromDays(1),
-        };
-        // Anything longer than a year is a typo, not a timeout, and bigger numbers would overflow TimeSpan.
-        if (!long.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n > MaxDuration / unit)
-            throw new FormatException($"'{text}' is too long a duration: at most 365d");
-        return unit * n;
-    }
-
-    private static readonly TimeSpan MaxDuration = TimeSpan.FromDays(365);
-
-    [GeneratedRegex("^([0-9]+)(ms|s|m|h|d)$")]
-    private static partial Regex DurationPattern();
+    public static TimeSpan ParseDuration(string text) => Duration.Parse(text);
 
     private static RuleDiagnostic Error(string path, int line, string code, string message, int column = 0, string? ruleId = null) =>
         new(new SourceLocation(path, line, column), DiagnosticSeverity.Error, code, message, ruleId);

@@ -1,33 +1,29 @@
 namespace EvidenceBot.Scripting;
 
-/// <summary>Namespaces every rule sees without a <c>using</c>. Free of Roslyn types so the cache key can read it.</summary>
+/// <summary>
+/// Namespaces (or static classes) every rule sees without a using, beyond the base ones and its sources' imports, added
+/// by a host (or a test) before loading rules. Sources do not use this: each lists its imports in its <c>RuleContract</c>.
+/// </summary>
 public static class RuleImports
 {
-    private static readonly List<string> Extra = [];
+    private static readonly List<string> Added = [];
 
-    /// <summary>The imports, in a stable order.</summary>
-    public static IReadOnlyList<string> Namespaces
+    internal static IReadOnlyList<string> Extra
     {
         get
         {
-            lock (Extra)
-            {
-                return
-                [
-                    "System", "System.Linq", "System.Collections.Generic", "System.Threading", "System.Threading.Tasks",
-                    "System.Text", "System.Text.RegularExpressions", "System.Text.Json", "EvidenceBot.Rules", "Octokit", .. Extra,
-                ];
-            }
+            lock (Added)
+                return [.. Added];
         }
     }
 
-    /// <summary>Adds a namespace (a source's) that rules see without a using.</summary>
+    /// <summary>Adds a namespace or static class every rule sees without a using.</summary>
     public static void Add(string ns)
     {
-        lock (Extra)
+        lock (Added)
         {
-            if (!Extra.Contains(ns))
-                Extra.Add(ns);
+            if (!Added.Contains(ns))
+                Added.Add(ns);
         }
     }
 }

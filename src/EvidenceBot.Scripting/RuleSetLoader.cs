@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
 using EvidenceBot.Core.Rules;
+using EvidenceBot.Core.Sources;
 
 namespace EvidenceBot.Scripting;
 
@@ -20,6 +21,20 @@ public sealed class RuleLoadOptions
 
     /// <summary>Only load rules with these ids; all when empty.</summary>
     public IReadOnlyCollection<string> Only { get; init; } = [];
+
+    /// <summary>
+    /// The rule contract of every source module, by source name (<see cref="SourceContracts.Of"/>). A rule that lists a
+    /// source not in here is an error at load time; a rule is compiled against its own sources' contracts only.
+    /// </summary>
+    public IReadOnlyDictionary<string, RuleContract> Contracts { get; init; } = new Dictionary<string, RuleContract>();
+}
+
+/// <summary>Builds <see cref="RuleLoadOptions.Contracts"/> from the modules.</summary>
+public static class SourceContracts
+{
+    /// <summary>Each module's contract under its name.</summary>
+    public static IReadOnlyDictionary<string, RuleContract> Of(IEnumerable<ISourceModule> modules) =>
+        modules.ToDictionary(m => m.Name.ToLowerInvariant(), m => m.Contract, StringComparer.Ordinal);
 }
 
 /// <summary>What loading a rule set produced.</summary>
@@ -73,6 +88,7 @@ public static class RuleSetLoader
         var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var workingFolder = Directory.GetCurrentDirectory();
         var sources = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var results0 = new List<LoadedRule>();
         foreach (var file in files)
         {
             var display = DisplayPath(file, workingFolder);
@@ -100,13 +116,22 @@ public static class RuleSetLoader
             }
 
             seen[manifest.Id] = display;
-            if (options.Only.Count == 0 || options.Only.Contains(manifest.Id, StringComparer.OrdinalIgnoreCase))
-                parsed.Add((manifest, text));
+            if (options.Only.Count > 0 && !options.Only.Contains(manifest.Id, StringComparer.OrdinalIgnoreCase))
+                continue;
+            if (UnknownSources(manifest, options.Contracts, text) is { } unknown)
+            {
+                // Without a module nothing could ever answer the rule: it must not run, and must not look as if it could.
+                diagnostics.Add(unknown);
+                results0.Add(new LoadedRule(manifest, null, [unknown]));
+                continue;
+            }
+
+            parsed.Add((manifest, text));
         }
 
         if (!options.Compile)
         {
-            return new RuleSet([.. parsed.Select(p => new LoadedRule(p.Manifest, null, []))], diagnostics, new RuleLoadStats(0, 0, clock.ElapsedMilliseconds))
+            return new RuleSet([.. parsed.Select(p => new LoadedRule(p.Manifest, null, [])), .. results0], diagnostics, new RuleLoadStats(0, 0, clock.ElapsedMilliseconds))
             {
                 Sources = sources,
             };
@@ -122,7 +147,7 @@ public static class RuleSetLoader
             var (manifest, text) = parsed[i];
             var loaded = LoadedSources(root, workingFolder, manifest.SourcePath, text, sources);
             loads[i] = [.. loaded.Where(l => l.Read).Select(l => l.Path)];
-            keys[i] = RuleCache.KeyFor(text, loaded.Select(l => l.Text));
+            keys[i] = RuleCache.KeyFor(text, loaded.Select(l => l.Text), RuleReferences.For(manifest.Sources, options.Contracts).Key);
             if (cache.TryGetImage(keys[i], out var image) && TryLoad(alc, image) is { } program)
                 results[i] = LoadedRule.Ready(manifest, program);
             else if (cache.TryGetFailure(keys[i]) is { } failure)
@@ -133,7 +158,7 @@ public static class RuleSetLoader
         var hits = parsed.Count - misses.Count;
 
         if (misses.Count > 0)
-            CompileMisses(root, parsed, keys, misses, cache, alc, results, i => loads[i].ToDictionary(Path.GetFullPath, p => sources[p], StringComparer.Ordinal));
+            CompileMisses(root, options.Contracts, parsed, keys, misses, cache, alc, results, i => loads[i].ToDictionary(Path.GetFullPath, p => sources[p], StringComparer.Ordinal));
 
         for (var i = 0; i < results.Length; i++)
         {
@@ -142,7 +167,20 @@ public static class RuleSetLoader
                 results[i] = results[i] with { LoadedSources = loads[i] };
         }
 
-        return new RuleSet(results, diagnostics, new RuleLoadStats(hits, misses.Count, clock.ElapsedMilliseconds)) { Sources = sources };
+        return new RuleSet([.. results, .. results0], diagnostics, new RuleLoadStats(hits, misses.Count, clock.ElapsedMilliseconds)) { Sources = sources };
+    }
+
+    /// <summary>An error at the header's <c>sources</c> line when the rule lists a source no module provides, else null.</summary>
+    private static RuleDiagnostic? UnknownSources(RuleManifest manifest, IReadOnlyDictionary<string, RuleContract> contracts, string text)
+    {
+        var unknown = manifest.Sources.Where(s => !contracts.ContainsKey(s.ToLowerInvariant())).ToList();
+        if (unknown.Count == 0)
+            return null;
+        var lines = text.Split('\n');
+        var line = Array.FindIndex(lines, l => l.TrimStart().StartsWith("sources:", StringComparison.Ordinal)) + 1;
+        var known = contracts.Count == 0 ? "none are available to this command" : "known sources: " + string.Join(", ", contracts.Keys.Order(StringComparer.Ordinal));
+        return new RuleDiagnostic(new SourceLocation(manifest.SourcePath, Math.Max(line, 1)), DiagnosticSeverity.Error, "EB0014",
+            $"header field 'sources': no source module is named {string.Join(", ", unknown.Select(u => "'" + u + "'"))}; {known}", manifest.Id);
     }
 
     /// <summary>
@@ -235,10 +273,10 @@ public static class RuleSetLoader
         return found;
     }
 
-    private static void CompileMisses(string root, List<(RuleManifest Manifest, string Text)> parsed, string[] keys, List<int> misses,
+    private static void CompileMisses(string root, IReadOnlyDictionary<string, RuleContract> contracts, List<(RuleManifest Manifest, string Text)> parsed, string[] keys, List<int> misses,
         RuleCache cache, RuleLoadContext alc, LoadedRule[] results, Func<int, Dictionary<string, byte[]>> loadedFiles)
     {
-        var compiler = new Compiler(root);
+        var compiler = new Compiler(root, contracts);
         Parallel.ForEach(misses, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
             var (manifest, text) = parsed[i];
@@ -260,9 +298,9 @@ public static class RuleSetLoader
     }
 
     // Indirection so the warm path's JIT never touches Roslyn types.
-    private sealed class Compiler(string root)
+    private sealed class Compiler(string root, IReadOnlyDictionary<string, RuleContract> contracts)
     {
-        private readonly RoslynRuleCompiler _inner = new(root);
+        private readonly RoslynRuleCompiler _inner = new(root, contracts);
 
         public CompileOutput Compile(RuleManifest manifest, string text, string assemblyName, IReadOnlyDictionary<string, byte[]> loadedFiles) =>
             _inner.Compile(manifest, text, assemblyName, loadedFiles);

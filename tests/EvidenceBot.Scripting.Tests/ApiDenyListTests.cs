@@ -145,7 +145,7 @@ public class ApiDenyListTests
         var diagnostics = new List<RuleDiagnostic>();
         var manifest = new RuleManifest { Id = "IL-1", Title = "t", SourcePath = "il.csx", SourceSha256 = "" };
 
-        RoslynRuleCompiler.CheckEmittedReferences(manifest, pe.ToArray(), diagnostics);
+        RoslynRuleCompiler.CheckEmittedReferences(manifest, pe.ToArray(), RuntimeOnly, ApiDenyList.Base, diagnostics);
 
         Assert.Contains(diagnostics, d => d.Code == "EB0204" && d.Message.Contains("System.IO.File", StringComparison.Ordinal));
     }
@@ -166,7 +166,7 @@ public class ApiDenyListTests
         var diagnostics = new List<RuleDiagnostic>();
         var manifest = new RuleManifest { Id = "IL-2", Title = "t", SourcePath = "il.csx", SourceSha256 = "" };
 
-        RoslynRuleCompiler.CheckEmittedReferences(manifest, pe.ToArray(), diagnostics);
+        RoslynRuleCompiler.CheckEmittedReferences(manifest, pe.ToArray(), RuntimeOnly, ApiDenyList.Base, diagnostics);
 
         var e = Assert.Single(diagnostics);
         Assert.Equal("EB0204", e.Code);
@@ -181,5 +181,27 @@ public class ApiDenyListTests
     [InlineData("System.Reflection.Emit.ILGenerator", true)]
     [InlineData("System.Collections.Generic.List", false)]
     public void WhyTypeDenied_KnowsTheList(string type, bool denied) =>
-        Assert.Equal(denied, ApiDenyList.WhyTypeDenied(type) is not null);
+        Assert.Equal(denied, ApiDenyList.Base.WhyTypeDenied(type) is not null);
+
+    [Fact]
+    public void With_ASourcesEntries_DeniesThemAndChangesTheFingerprint()
+    {
+        var contract = new EvidenceBot.Core.Sources.RuleContract
+        {
+            DeniedTypes = new Dictionary<string, string> { ["Vendor.Sdk.Client"] = "network access outside the sources" },
+            DeniedNamespaces = new Dictionary<string, string> { ["Vendor.Sdk.Internal"] = "network access outside the sources" },
+        };
+
+        var withSource = ApiDenyList.Base.With([contract]);
+
+        Assert.Null(ApiDenyList.Base.WhyTypeDenied("Vendor.Sdk.Client"));
+        Assert.NotNull(withSource.WhyTypeDenied("Vendor.Sdk.Client"));
+        Assert.NotNull(withSource.WhyTypeDenied("Vendor.Sdk.Internal.Pipe"));
+        Assert.Null(withSource.WhyTypeDenied("Vendor.Sdk.Model"));
+        // The cache key follows the list's content: a rule compiled under the old list is checked again.
+        Assert.NotEqual(ApiDenyList.Base.Fingerprint, withSource.Fingerprint);
+        Assert.Equal(withSource.Fingerprint, ApiDenyList.Base.With([contract]).Fingerprint);
+    }
+
+    private static HashSet<string> RuntimeOnly => new(StringComparer.Ordinal) { "System.Private.CoreLib", "System.Runtime" };
 }

@@ -31,6 +31,9 @@ internal sealed class TempRules : IDisposable
     public RuleSet Load(params string[] only) =>
         RuleSetLoader.Load(new RuleLoadOptions { RulesDirectory = Rules, CacheDirectory = Cache, Only = only });
 
+    public RuleSet Load(IReadOnlyDictionary<string, EvidenceBot.Core.Sources.RuleContract> contracts) =>
+        RuleSetLoader.Load(new RuleLoadOptions { RulesDirectory = Rules, CacheDirectory = Cache, Contracts = contracts });
+
     public void Dispose()
     {
         try

@@ -1,3 +1,4 @@
+using EvidenceBot.Cli.Sources;
 using System.Text.Json;
 using EvidenceBot.Cli;
 using EvidenceBot.Cli.Commands;
@@ -70,11 +71,11 @@ public sealed class RunPlannerGitHubTests
         var cfg = new EvidenceBotConfig
         {
             BaseDirectory = replay.Path,
-            GitHub = new GitHubConfig { Replay = ".", Organizations = ["acme", "globex"] },
+            Sections = Section("""{ "replay": ".", "organizations": ["acme", "globex"] }"""),
         };
-        using var sources = RunSources.Open(cfg, TimeProvider.System);
+        using var sources = Open(cfg);
 
-        var plan = RunPlanner.Plan(Rules(), cfg, sources);
+        var plan = RunPlanner.Plan(Rules(), cfg, sources).Executions;
 
         Assert.Equal(RuleHarness.Rules.Count * 2, plan.Count);
         Assert.All(plan, e => Assert.Equal(e.Target, ((IGitHubSource)e.Services![typeof(IGitHubSource)]).Organization));
@@ -82,13 +83,23 @@ public sealed class RunPlannerGitHubTests
     }
 
     [Fact]
-    public void Plan_WithoutGitHubSection_KeepsOneExecutionWhoseSourceIsAClearError()
+    public void Plan_WithoutGitHubSection_SkipsEveryGitHubRuleSayingWhy()
     {
-        var plan = RunPlanner.Plan(Rules(), new EvidenceBotConfig(), null);
+        var cfg = new EvidenceBotConfig();
+        using var sources = Open(cfg);
 
-        Assert.All(plan, e => Assert.Equal(RunPlanner.DefaultTarget, e.Target));
-        Assert.All(plan, e => Assert.Null(e.Services));
+        var plan = RunPlanner.Plan(Rules(), cfg, sources);
+
+        Assert.Empty(plan.Executions);
+        Assert.Equal(RuleHarness.Rules.Count, plan.Skipped.Count);
+        Assert.All(plan.Skipped, s => Assert.Contains("'github' not configured", s.Reason, StringComparison.Ordinal));
     }
+
+    private static Dictionary<string, JsonElement> Section(string github) =>
+        new() { ["github"] = JsonDocument.Parse(github).RootElement.Clone() };
+
+    private static OpenSources Open(EvidenceBotConfig cfg, Func<string, string?>? env = null) =>
+        OpenSources.Open(cfg, SourceModules.All, new HashSet<string>(["github"], StringComparer.OrdinalIgnoreCase), TimeProvider.System, env);
 
     [Theory]
     [InlineData("""{ "tokenEnv": "EB_TEST_UNSET_TOKEN", "organizations": ["acme"] }""", "$.github.tokenEnv", "EB_TEST_UNSET_TOKEN")]
@@ -109,7 +120,7 @@ public sealed class RunPlannerGitHubTests
         var ex = Assert.ThrowsAny<Exception>(() =>
         {
             var cfg = ConfigLoader.Load(file);
-            using var _ = RunSources.Open(cfg, TimeProvider.System, name => name == "EB_TEST_SET_TOKEN" ? "ghp_value_of_the_test_token" : null);
+            using var _ = Open(cfg, name => name == "EB_TEST_SET_TOKEN" ? "ghp_value_of_the_test_token" : null);
         });
 
         Assert.IsType<ConfigException>(ex);
@@ -127,10 +138,10 @@ public sealed class RunPlannerGitHubTests
         var cfg = new EvidenceBotConfig
         {
             BaseDirectory = dir.Path,
-            GitHub = new GitHubConfig { BaseUrl = fake.BaseUrl.ToString(), TokenEnv = "GH_TOKEN_FOR_TEST", Organizations = ["acme"] },
+            Sections = Section($$"""{ "baseUrl": "{{fake.BaseUrl}}", "tokenEnv": "GH_TOKEN_FOR_TEST", "organizations": ["acme"] }"""),
         };
-        using var sources = RunSources.Open(cfg, TimeProvider.System, name => name == "GH_TOKEN_FOR_TEST" ? TestSupport.Token : null);
-        var plan = RunPlanner.Plan(Rules(), cfg, sources);
+        using var sources = Open(cfg, name => name == "GH_TOKEN_FOR_TEST" ? TestSupport.Token : null);
+        var plan = RunPlanner.Plan(Rules(), cfg, sources).Executions;
 
         var result = await new RuleEngine(new EngineOptions(), TimeProvider.System).RunAsync(plan, "t");
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using EvidenceBot.Cli.Configuration;
+using EvidenceBot.Cli.Sources;
 using EvidenceBot.Core.Controls;
 using EvidenceBot.Core.Engine;
 using EvidenceBot.Core.Json;
@@ -131,7 +132,7 @@ internal static class ControlsCommands
             var frameworks = SelectFrameworks(catalog, parse.GetValue(framework));
             var cfg = CommonOptions.LoadConfig(parse.GetValue(config));
             var dir = CommonOptions.RulesDirectory(parse.GetValue(rulesDir), cfg);
-            var set = CheckControls(RuleSetLoader.Load(new RuleLoadOptions { RulesDirectory = dir, Compile = false }), catalog);
+            var set = CheckControls(RuleSetLoader.Load(new RuleLoadOptions { Contracts = SourceContracts.Of(SourceModules.All), RulesDirectory = dir, Compile = false }), catalog);
             CommonOptions.PrintDiagnostics(cli, set.Diagnostics);
             if (set.Diagnostics.Any(d => d.Code == "EB0010"))
                 return ExitCodes.UsageOrConfig;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using EvidenceBot.Cli.Configuration;
+using EvidenceBot.Cli.Sources;
 using EvidenceBot.Core.Engine;
 using EvidenceBot.Core.Json;
 using EvidenceBot.Core.Rules;
@@ -31,7 +32,7 @@ internal static class RulesCommands
         command.SetAction(parse => Guard(cli, () =>
         {
             var cfg = CommonOptions.LoadConfig(parse.GetValue(config));
-            var set = RuleSetLoader.Load(new RuleLoadOptions { RulesDirectory = CommonOptions.RulesDirectory(parse.GetValue(rulesDir), cfg), Compile = false });
+            var set = RuleSetLoader.Load(new RuleLoadOptions { Contracts = SourceContracts.Of(SourceModules.All), RulesDirectory = CommonOptions.RulesDirectory(parse.GetValue(rulesDir), cfg), Compile = false });
             set = ControlsCommands.CheckControls(set);
             CommonOptions.PrintDiagnostics(cli, set.Diagnostics);
             var manifests = set.Rules.Select(r => r.Manifest).OrderBy(m => m.Id, StringComparer.Ordinal).ToList();
@@ -80,6 +81,7 @@ internal static class RulesCommands
             var cfg = CommonOptions.LoadConfig(parse.GetValue(config));
             var set = RuleSetLoader.Load(new RuleLoadOptions
             {
+                Contracts = SourceContracts.Of(SourceModules.All),
                 RulesDirectory = CommonOptions.RulesDirectory(parse.GetValue(rulesDir), cfg),
                 CacheDirectory = parse.GetValue(cacheDir) ?? RuleCache.DefaultDirectory(),
             });

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using EvidenceBot.Cli.Configuration;
+using EvidenceBot.Cli.Sources;
 using EvidenceBot.Core.Controls;
 using EvidenceBot.Core.Engine;
 using EvidenceBot.Core.IO;
@@ -78,6 +79,7 @@ internal static class RunCommand
             _ = Task.Run(ControlCatalog.LoadDefault, ct);
         var set = RuleSetLoader.Load(new RuleLoadOptions
         {
+            Contracts = SourceContracts.Of(SourceModules.All),
             RulesDirectory = options.RulesDirectory,
             CacheDirectory = options.CacheDirectory,
             Only = options.Only,
@@ -108,13 +110,18 @@ internal static class RunCommand
             return ExitCodes.UsageOrConfig;
         }
 
-        using var sources = RunSources.Open(cfg, cli.Time);
-        var executions = RunPlanner.Plan(set, cfg, sources);
+        using var sources = OpenSources.Open(cfg, SourceModules.All, RunPlanner.SourcesUsed(set), cli.Time);
+        var plan = RunPlanner.Plan(set, cfg, sources);
+        var executions = plan.Executions;
         // Files whose header could not be read still appear in the results, as errors: nothing is dropped silently.
         executions.AddRange(RunPlanner.Unreadable(set));
+        foreach (var s in plan.Skipped)
+            cli.Err.WriteLine($"skipped {s.RuleId} ({s.SourcePath}): {s.Reason}");
         if (executions.Count == 0)
         {
-            cli.Error($"no rules found in {options.RulesDirectory}");
+            cli.Error(plan.Skipped.Count > 0
+                ? $"nothing to run: every rule in {options.RulesDirectory} lists a source this configuration does not set up; add its section (see schemas/config.schema.json)"
+                : $"no rules found in {options.RulesDirectory}");
             return ExitCodes.UsageOrConfig;
         }
 
@@ -139,7 +146,7 @@ internal static class RunCommand
         using (var observer = new ProgressObserver(cli, executions.Count))
             result = await engine.RunAsync(executions, runId, observer, ct).ConfigureAwait(false);
         // What rules wrote themselves may quote a configured secret: masked before results.json, statements and the summary.
-        result = RunResultRedaction.Apply(result, sources.Redactor);
+        result = RunResultRedaction.Apply(result, sources.Redactor) with { Skipped = plan.Skipped };
         phases.Mark("run rules");
 
         // The bundle (signing, hashing, many small files) is written while results.json and the summary are.
@@ -160,8 +167,8 @@ internal static class RunCommand
         phases.Mark("write results.json");
 
         Summary.Write(cli, result);
-        if (sources.GitHubSummary() is { } github)
-            cli.Err.WriteLine(github);
+        foreach (var line in sources.Summaries())
+            cli.Err.WriteLine(line);
         cli.Out.WriteLine($"Results: {resultsPath}");
         phases.Mark("summary");
         var written = EvidenceStep.Report(cli, await bundle.ConfigureAwait(false));
@@ -170,6 +177,7 @@ internal static class RunCommand
             return ExitCodes.CouldNotCollect;
         if (set.Stats.Compiled == 0)
             cli.Jit?.MarkWarm();
+        phases.LoadedAssemblies(SourceModules.All.SelectMany(m => m.Contract.Assemblies));
         return VerdictAggregator.ExitCode(result.Rules.Select(r => r.Verdict));
     }
 }
@@ -214,6 +222,16 @@ internal sealed class PhaseTimer(CliContext cli)
         var now = _clock.Elapsed;
         Write(phase, now - _last);
         _last = now;
+    }
+
+    /// <summary>Which of <paramref name="names"/> (the sources' contract assemblies) this process has loaded: a run must load only its rules' sources.</summary>
+    public void LoadedAssemblies(IEnumerable<string> names)
+    {
+        if (!_on)
+            return;
+        var loaded = AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetName().Name).ToHashSet(StringComparer.Ordinal);
+        var which = names.Distinct(StringComparer.Ordinal).Where(loaded.Contains).ToList();
+        cli.Err.WriteLine($"timing: source assemblies loaded: {(which.Count == 0 ? "none" : string.Join(", ", which))}");
     }
 
     private void Write(string phase, TimeSpan took)

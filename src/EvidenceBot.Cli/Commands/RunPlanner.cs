@@ -3,47 +3,75 @@ using EvidenceBot.Cli.Configuration;
 using EvidenceBot.Core.Engine;
 using EvidenceBot.Core.Evidence;
 using EvidenceBot.Core.Rules;
-using EvidenceBot.Rules;
+using EvidenceBot.Core.Sources;
 using EvidenceBot.Scripting;
-using EvidenceBot.Sources.GitHub;
-using EvidenceBot.Sources.Http;
 
 namespace EvidenceBot.Cli.Commands;
+
+/// <summary>What a run will execute, and which rules it will not run and why.</summary>
+internal sealed record RunPlan(List<RuleExecution> Executions, List<SkippedRule> Skipped);
 
 /// <summary>Turns a rule set and a configuration into (rule × target) executions with effective parameters.</summary>
 internal static class RunPlanner
 {
     public const string DefaultTarget = "default";
 
-    public const string GitHubSource = "github";
+    /// <summary>Joins the target of each source of a rule that lists several.</summary>
+    public const string TargetSeparator = " + ";
 
     /// <summary>
-    /// One execution per rule; a rule whose header lists <c>github</c> runs once per configured organisation
-    /// (target = the organisation login), with that organisation's <see cref="IGitHubSource"/> among its services.
-    /// Without a <c>github</c> section such a rule still runs once, and its first GitHub call is a clear error.
+    /// A rule that lists no source runs once (target <c>default</c>). A rule that lists one source runs once per target of
+    /// that source (an organisation, a subscription, a registry), with that target's services. A rule that lists several
+    /// runs once per combination of their targets, in header order (target names joined by " + "), with the services of
+    /// every source for that combination. A rule that lists a source the configuration does not set up is skipped, with
+    /// the reason: it is evidence of nothing.
     /// </summary>
-    public static List<RuleExecution> Plan(RuleSet set, EvidenceBotConfig cfg, RunSources? sources = null)
+    public static RunPlan Plan(RuleSet set, EvidenceBotConfig cfg, OpenSources sources)
     {
+        ArgumentNullException.ThrowIfNull(sources);
         var executions = new List<RuleExecution>();
+        var skipped = new List<SkippedRule>();
         foreach (var rule in set.Rules)
         {
             var parameters = EffectiveParameters(rule.Manifest, cfg);
-            if (rule.Manifest.Sources.Contains(GitHubSource, StringComparer.OrdinalIgnoreCase) && sources is { HasGitHub: true })
-                executions.AddRange(PerOrganization(rule, parameters, sources));
-            else
+            var listed = rule.Manifest.Sources.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+            // A rule listing a source with no module failed to load; it runs as the error it is.
+            if (rule.Program is null || listed.Count == 0)
+            {
                 executions.Add(new RuleExecution(rule, DefaultTarget, parameters));
+                continue;
+            }
+
+            var missing = listed.Where(s => !sources.IsConfigured(s)).ToList();
+            if (missing.Count > 0)
+            {
+                skipped.Add(new SkippedRule(rule.Manifest.Id, rule.Manifest.SourcePath,
+                    $"source{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing.Select(m => "'" + m + "'"))} not configured for this run (no '{missing[0]}' section in the configuration)"));
+                continue;
+            }
+
+            IEnumerable<(string Target, Dictionary<Type, object> Services)> combinations = [("", new Dictionary<Type, object>())];
+            foreach (var source in listed)
+            {
+                var session = sources.Session(source);
+                combinations = combinations.SelectMany(c => session.Targets.Select(t =>
+                {
+                    var services = new Dictionary<Type, object>(c.Services);
+                    foreach (var (type, service) in session.ServicesFor(t))
+                        services[type] = service;
+                    return (c.Target.Length == 0 ? t : c.Target + TargetSeparator + t, services);
+                }));
+            }
+
+            executions.AddRange(combinations.Select(c => new RuleExecution(rule, c.Target, parameters, c.Services)));
         }
 
-        return executions;
+        return new RunPlan(executions, skipped);
     }
 
-    // Apart, so that runs without GitHub never load the GitHub source and Octokit.
-    private static IEnumerable<RuleExecution> PerOrganization(LoadedRule rule, Dictionary<string, JsonElement> parameters, RunSources sources)
-    {
-        var github = sources.GitHub!;
-        return github.Organizations.Select(org =>
-            new RuleExecution(rule, org, parameters, new Dictionary<Type, object> { [typeof(IGitHubSource)] = github.For(org) }));
-    }
+    /// <summary>The sources the loaded rules list: the only ones a run opens.</summary>
+    public static IReadOnlySet<string> SourcesUsed(RuleSet set) =>
+        set.Rules.Where(r => r.Program is not null).SelectMany(r => r.Manifest.Sources).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
     public static Dictionary<string, JsonElement> EffectiveParameters(RuleManifest manifest, EvidenceBotConfig cfg)
     {
@@ -85,152 +113,81 @@ internal static class RunPlanner
     }
 }
 
-/// <summary>The sources one run opens from its configuration; disposed when the run ends.</summary>
-internal sealed class RunSources : IDisposable
+/// <summary>
+/// The sources one run opened from its configuration: only those that a rule of the run lists and the configuration
+/// sets up. Disposed when the run ends.
+/// </summary>
+internal sealed class OpenSources : IDisposable
 {
-    // Typed object: a run without GitHub must not load the GitHub source (and Octokit) just to hold a null.
-    private readonly IDisposable? _github;
+    private readonly Dictionary<string, ISourceSession> _sessions;
+    private readonly HashSet<string> _configured;
 
-    private RunSources(IDisposable? github, Redactor redactor)
+    private OpenSources(Dictionary<string, ISourceSession> sessions, HashSet<string> configured, Redactor redactor)
     {
-        _github = github;
+        _sessions = sessions;
+        _configured = configured;
         Redactor = redactor;
     }
-
-    /// <summary>The GitHub session, when the configuration has a <c>github</c> section.</summary>
-    public GitHubSession? GitHub => (GitHubSession?)_github;
 
     /// <summary>Masks every configured secret and every token the sources use.</summary>
     public Redactor Redactor { get; }
 
+    /// <summary>True when the configuration has a section for <paramref name="source"/>.</summary>
+    public bool IsConfigured(string source) => _configured.Contains(source);
+
+    /// <summary>The open session of <paramref name="source"/>; it must be configured and used.</summary>
+    public ISourceSession Session(string source) => _sessions[source];
+
+    /// <summary>The summary lines of the sources rules asked anything, in module order.</summary>
+    public IEnumerable<string> Summaries() => _sessions.Values.Select(s => s.Summary()).OfType<string>();
+
     /// <summary>
-    /// Opens what the configuration asks for. Every problem is a <see cref="ConfigException"/> naming the JSON path
-    /// and what to do. <paramref name="environment"/> reads environment variables (injectable for tests).
+    /// Opens, of <paramref name="modules"/>, those configured in <paramref name="cfg"/> and listed by a rule in
+    /// <paramref name="used"/>. Every problem is a <see cref="ConfigException"/> naming the JSON path and what to do.
+    /// <paramref name="environment"/> reads environment variables (injectable for tests).
     /// </summary>
-    public static RunSources Open(EvidenceBotConfig cfg, TimeProvider time, Func<string, string?>? environment = null, IExchangeSink? sink = null)
+    public static OpenSources Open(EvidenceBotConfig cfg, IReadOnlyList<ISourceModule> modules, IReadOnlySet<string> used, TimeProvider time,
+        Func<string, string?>? environment = null, IExchangeSink? sink = null)
     {
         ArgumentNullException.ThrowIfNull(cfg);
         var env = environment ?? Environment.GetEnvironmentVariable;
         var redactor = new Redactor((cfg.Secrets ?? []).Select(name => env(name)).OfType<string>());
-        return cfg.GitHub is null ? new RunSources(null, redactor) : WithGitHub(cfg, cfg.GitHub, time, env, redactor, sink);
+        var configured = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var sessions = new Dictionary<string, ISourceSession>(StringComparer.OrdinalIgnoreCase);
+        try
+        {
+            foreach (var module in modules)
+            {
+                if (cfg.Section(module.Name) is not { } section)
+                    continue;
+                configured.Add(module.Name);
+                if (!used.Contains(module.Name))
+                    continue; // never opened: a run whose rules do not use a source does not load its SDK
+                sessions[module.Name] = module.Open(new SourceSettings
+                {
+                    Section = section,
+                    Path = "$." + module.Name,
+                    ResolvePath = p => cfg.Resolve(p)!,
+                    Environment = env,
+                    Time = time,
+                    Redactor = redactor,
+                    Sink = sink,
+                });
+            }
+        }
+        catch (SourceConfigException ex)
+        {
+            foreach (var s in sessions.Values)
+                s.Dispose();
+            throw new ConfigException(ex.Message);
+        }
+
+        return new OpenSources(sessions, configured, redactor);
     }
 
-    /// <summary>True when the configuration has a <c>github</c> section.</summary>
-    public bool HasGitHub => _github is not null;
-
-    /// <summary>The GitHub line of the run summary, when rules asked GitHub anything.</summary>
-    public string? GitHubSummary() => _github is null ? null : GitHubSummary(_github);
-
-    private static string? GitHubSummary(IDisposable session) => ((GitHubSession)session).Stats is { Asked: > 0 } gh
-        ? $"GitHub: {gh.Asked} request(s) asked by rules, {gh.Fetched} distinct, {gh.Sent} sent, {gh.Revalidated} answered 304 from the ETag cache"
-        : null;
-
-    private static RunSources WithGitHub(EvidenceBotConfig cfg, GitHubConfig gh, TimeProvider time, Func<string, string?> env, Redactor redactor, IExchangeSink? sink)
+    public void Dispose()
     {
-        var options = GitHubOptions(cfg, gh, env, redactor, sink);
-        return new RunSources(new GitHubSession(options, time), redactor);
+        foreach (var s in _sessions.Values)
+            s.Dispose();
     }
-
-    private static GitHubSourceOptions GitHubOptions(EvidenceBotConfig cfg, GitHubConfig gh, Func<string, string?> env, Redactor redactor, IExchangeSink? sink)
-    {
-        var baseUrl = new Uri("https://api.github.com/");
-        if (gh.BaseUrl is not null && (!Uri.TryCreate(gh.BaseUrl, UriKind.Absolute, out baseUrl!) || baseUrl.Scheme is not ("http" or "https")))
-            throw new ConfigException($"$.github.baseUrl: '{gh.BaseUrl}' is not an absolute http(s) URL; e.g. https://api.github.com/ or https://HOST/api/v3/ for GitHub Enterprise Server");
-
-        var organizations = gh.Organizations ?? [];
-        if (organizations.Count == 0)
-            throw new ConfigException("$.github.organizations: list at least one organisation login");
-
-        HttpMessageHandler? transport = null;
-        string? token = null;
-        GitHubAppCredentials? app = null;
-        if (gh.Replay is not null)
-        {
-            var folder = cfg.Resolve(gh.Replay)!;
-            try
-            {
-                transport = ReplayHandler.FromDirectory(folder);
-            }
-            catch (Exception ex) when (ex is DirectoryNotFoundException or InvalidDataException or IOException)
-            {
-                throw new ConfigException($"$.github.replay: {ex.Message}");
-            }
-        }
-        else if (gh.TokenEnv is not null && gh.App is not null)
-        {
-            throw new ConfigException("$.github: set either tokenEnv or app, not both");
-        }
-        else if (gh.TokenEnv is not null)
-        {
-            token = env(gh.TokenEnv);
-            if (string.IsNullOrWhiteSpace(token))
-                throw new ConfigException($"$.github.tokenEnv: the environment variable {gh.TokenEnv} is not set; export a token that can read the organisations' settings (see docs/github.md)");
-        }
-        else if (gh.App is { } a)
-        {
-            app = new GitHubAppCredentials(a.AppId, AppKey(cfg, a, env), a.InstallationId);
-        }
-        else
-        {
-            throw new ConfigException("$.github: set tokenEnv (a token in an environment variable), app (a GitHub App) or replay (a folder of recorded exchanges)");
-        }
-
-        var maxWait = TimeSpan.FromSeconds(60);
-        if (gh.MaxRateLimitWait is not null)
-        {
-            try
-            {
-                maxWait = RuleHeaderParser.ParseDuration(gh.MaxRateLimitWait);
-            }
-            catch (FormatException ex)
-            {
-                throw new ConfigException("$.github.maxRateLimitWait: " + ex.Message);
-            }
-        }
-
-        return new GitHubSourceOptions
-        {
-            BaseUrl = baseUrl,
-            Token = token,
-            App = app,
-            Organizations = organizations,
-            Include = gh.Include ?? [],
-            Exclude = gh.Exclude ?? [],
-            Topics = gh.Topics ?? [],
-            IncludeArchived = gh.IncludeArchived ?? false,
-            IncludeForks = gh.IncludeForks ?? false,
-            EtagCacheDirectory = cfg.Resolve(gh.EtagCache),
-            MaxRateLimitWait = maxWait,
-            Concurrency = gh.Concurrency ?? 8,
-            Transport = transport,
-            Redactor = redactor,
-            Sink = sink,
-        };
-    }
-
-    private static string AppKey(EvidenceBotConfig cfg, GitHubAppConfig app, Func<string, string?> env)
-    {
-        string pem;
-        if (app.PrivateKeyEnv is not null)
-        {
-            pem = env(app.PrivateKeyEnv) ?? throw new ConfigException($"$.github.app.privateKeyEnv: the environment variable {app.PrivateKeyEnv} is not set");
-        }
-        else if (app.PrivateKeyFile is not null)
-        {
-            var path = cfg.Resolve(app.PrivateKeyFile)!;
-            if (!File.Exists(path))
-                throw new ConfigException($"$.github.app.privateKeyFile: {path} does not exist; download the App's private key (PEM) from its settings page");
-            pem = File.ReadAllText(path);
-        }
-        else
-        {
-            throw new ConfigException("$.github.app: set privateKeyFile or privateKeyEnv (the App's private key, PEM)");
-        }
-
-        if (!pem.Contains("PRIVATE KEY-----", StringComparison.Ordinal))
-            throw new ConfigException($"$.github.app.{(app.PrivateKeyEnv is not null ? "privateKeyEnv" : "privateKeyFile")}: not a PEM private key ('-----BEGIN RSA PRIVATE KEY-----' or '-----BEGIN PRIVATE KEY-----')");
-        return pem;
-    }
-
-    public void Dispose() => _github?.Dispose();
 }

@@ -1,4 +1,7 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using EvidenceBot.Cli.Sources;
+using EvidenceBot.Core.Sources;
 using NJsonSchema;
 using NJsonSchema.Validation;
 
@@ -11,11 +14,28 @@ internal sealed class ConfigException(string message) : Exception(message);
 internal static class ConfigLoader
 {
     private static readonly Lazy<JsonSchema> Schema = new(() =>
+        JsonSchema.FromJsonAsync(ComposedSchema(SourceModules.All)).GetAwaiter().GetResult());
+
+    /// <summary>
+    /// The configuration schema: the settings every run has (<c>schemas/config.base.schema.json</c>) with each source
+    /// module's section composed in under its name. <c>schemas/config.schema.json</c> is this text, for editors.
+    /// </summary>
+    public static string ComposedSchema(IEnumerable<ISourceModule> modules)
     {
-        using var stream = typeof(ConfigLoader).Assembly.GetManifestResourceStream("config.schema.json")!;
-        using var reader = new StreamReader(stream);
-        return JsonSchema.FromJsonAsync(reader.ReadToEnd()).GetAwaiter().GetResult();
-    });
+        using var stream = typeof(ConfigLoader).Assembly.GetManifestResourceStream("config.base.schema.json")!;
+        var root = JsonNode.Parse(stream)!.AsObject();
+        root.Remove("description");
+        var properties = root["properties"]!.AsObject();
+        foreach (var module in modules)
+        {
+            var section = JsonNode.Parse(module.ConfigSchema)!.AsObject();
+            foreach (var key in new[] { "$schema", "$id", "title" })
+                section.Remove(key);
+            properties[module.Name] = section;
+        }
+
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
+    }
 
     public static EvidenceBotConfig Load(string path)
     {

@@ -14,12 +14,21 @@ internal sealed record EvidenceBotConfig
     [JsonPropertyName("parameters")] public Dictionary<string, Dictionary<string, JsonElement>>? Parameters { get; init; }
     [JsonPropertyName("signing")] public SigningConfig? Signing { get; init; }
     [JsonPropertyName("secrets")] public List<string>? Secrets { get; init; }
-    [JsonPropertyName("github")] public GitHubConfig? GitHub { get; init; }
+
+    /// <summary>
+    /// Every other top-level setting: a source module's section (<c>github</c>, <c>azure</c>, <c>models</c>). The schema,
+    /// composed from the modules, has already refused anything else; each module reads its own section.
+    /// </summary>
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Sections { get; init; }
 
     /// <summary>The folder the file is in; relative paths in it are resolved against this.</summary>
     [JsonIgnore] public string BaseDirectory { get; init; } = Directory.GetCurrentDirectory();
 
     public string? Resolve(string? path) => path is null ? null : Path.GetFullPath(Path.Combine(BaseDirectory, path));
+
+    /// <summary>The section of source <paramref name="source"/>, or null when the configuration has none.</summary>
+    public JsonElement? Section(string source) =>
+        Sections is not null && Sections.TryGetValue(source, out var section) ? section : null;
 }
 
 internal sealed record SigningConfig
@@ -32,31 +41,4 @@ internal sealed record SigningConfig
 internal sealed record KeyVaultConfig
 {
     [JsonPropertyName("keyId")] public required string KeyId { get; init; }
-}
-
-/// <summary>The <c>github</c> section: where GitHub is, how to authenticate, which organisations and repositories.</summary>
-internal sealed record GitHubConfig
-{
-    [JsonPropertyName("baseUrl")] public string? BaseUrl { get; init; }
-    [JsonPropertyName("tokenEnv")] public string? TokenEnv { get; init; }
-    [JsonPropertyName("app")] public GitHubAppConfig? App { get; init; }
-    [JsonPropertyName("replay")] public string? Replay { get; init; }
-    [JsonPropertyName("organizations")] public List<string>? Organizations { get; init; }
-    [JsonPropertyName("include")] public List<string>? Include { get; init; }
-    [JsonPropertyName("exclude")] public List<string>? Exclude { get; init; }
-    [JsonPropertyName("topics")] public List<string>? Topics { get; init; }
-    [JsonPropertyName("includeArchived")] public bool? IncludeArchived { get; init; }
-    [JsonPropertyName("includeForks")] public bool? IncludeForks { get; init; }
-    [JsonPropertyName("etagCache")] public string? EtagCache { get; init; }
-    [JsonPropertyName("maxRateLimitWait")] public string? MaxRateLimitWait { get; init; }
-    [JsonPropertyName("concurrency")] public int? Concurrency { get; init; }
-}
-
-/// <summary>GitHub App authentication: the App's id, its private key file (or an environment variable holding the PEM), the installation.</summary>
-internal sealed record GitHubAppConfig
-{
-    [JsonPropertyName("appId")] public long AppId { get; init; }
-    [JsonPropertyName("privateKeyFile")] public string? PrivateKeyFile { get; init; }
-    [JsonPropertyName("privateKeyEnv")] public string? PrivateKeyEnv { get; init; }
-    [JsonPropertyName("installationId")] public long? InstallationId { get; init; }
 }

@@ -81,7 +81,19 @@ public sealed record RunResult
     /// <summary>One entry per (rule × target).</summary>
     public IReadOnlyList<RuleExecutionResult> Rules { get; init; } = [];
 
+    /// <summary>
+    /// Rules that did not run, and why (a source they list is not configured for this run). They are evidence of
+    /// nothing: no statement, no verdict, no control coverage.
+    /// </summary>
+    public IReadOnlyList<SkippedRule> Skipped { get; init; } = [];
+
     /// <summary>Count per verdict.</summary>
     public IReadOnlyDictionary<Verdict, int> Totals() =>
         Enum.GetValues<Verdict>().ToDictionary(v => v, v => Rules.Count(r => r.Verdict == v));
 }
+
+/// <summary>A rule that did not run in this run.</summary>
+/// <param name="RuleId">The rule id.</param>
+/// <param name="SourcePath">The rule file.</param>
+/// <param name="Reason">Why it did not run, e.g. "source 'azure' is not configured".</param>
+public sealed record SkippedRule(string RuleId, string SourcePath, string Reason);

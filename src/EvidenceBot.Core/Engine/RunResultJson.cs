@@ -28,6 +28,22 @@ public static class RunResultJson
                 foreach (var rule in run.Rules)
                     WriteRule(w, rule);
                 w.WriteEndArray();
+                if (run.Skipped.Count > 0)
+                {
+                    // Only when there are any: a run that skipped nothing writes what it always wrote.
+                    w.WriteStartArray("skipped");
+                    foreach (var s in run.Skipped)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("id", s.RuleId);
+                        w.WriteString("sourcePath", s.SourcePath);
+                        w.WriteString("reason", s.Reason);
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndArray();
+                }
+
                 w.WriteEndObject();
             },
             indented: true,

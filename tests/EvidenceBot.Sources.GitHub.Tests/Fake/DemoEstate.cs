@@ -126,7 +126,7 @@ public static partial class DemoEstate
             MaxRetries = 0,
         };
         using var session = new GitHubSession(options, clock);
-        var set = RuleSetLoader.Load(new RuleLoadOptions { RulesDirectory = rulesDirectory, CacheDirectory = cacheDirectory });
+        var set = RuleSetLoader.Load(new RuleLoadOptions { Contracts = SourceContracts.Of([new GitHubSourceModule()]), RulesDirectory = rulesDirectory, CacheDirectory = cacheDirectory });
         var engine = new RuleEngine(new EngineOptions(), clock);
         var services = new Dictionary<Type, object> { [typeof(IGitHubSource)] = session.For(Organization) };
         var executions = set.Rules.Where(r => r.Manifest.Sources.Contains("github"))

@@ -15,6 +15,7 @@ internal static class RuleHarness
     {
         var set = RuleSetLoader.Load(new RuleLoadOptions
         {
+            Contracts = SourceContracts.Of([new GitHubSourceModule()]),
             RulesDirectory = Path.Combine(RepositoryRoot(), "rules", "github"),
             CacheDirectory = Path.Combine(Path.GetTempPath(), "evidencebot-test-rule-cache"),
         });
