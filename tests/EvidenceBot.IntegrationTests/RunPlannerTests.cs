@@ -1,6 +1,6 @@
 using System.Text.Json;
 using EvidenceBot.Cli.Commands;
-using EvidenceBot.Cli.Configuration;
+using EvidenceBot.Runs;
 using EvidenceBot.Core.Engine;
 using EvidenceBot.Core.Rules;
 using EvidenceBot.Core.Sources;

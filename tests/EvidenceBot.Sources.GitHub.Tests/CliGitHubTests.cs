@@ -2,7 +2,7 @@ using EvidenceBot.Cli.Sources;
 using System.Text.Json;
 using EvidenceBot.Cli;
 using EvidenceBot.Cli.Commands;
-using EvidenceBot.Cli.Configuration;
+using EvidenceBot.Runs;
 using EvidenceBot.Core.Engine;
 using EvidenceBot.Core.Rules;
 using EvidenceBot.Rules;
@@ -119,7 +119,7 @@ public sealed class RunPlannerGitHubTests
 
         var ex = Assert.ThrowsAny<Exception>(() =>
         {
-            var cfg = ConfigLoader.Load(file);
+            var cfg = ConfigLoader.Load(file, SourceModules.All);
             using var _ = Open(cfg, name => name == "EB_TEST_SET_TOKEN" ? "ghp_value_of_the_test_token" : null);
         });
 

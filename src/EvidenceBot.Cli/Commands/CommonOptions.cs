@@ -1,5 +1,6 @@
+using EvidenceBot.Cli.Sources;
 using System.CommandLine;
-using EvidenceBot.Cli.Configuration;
+using EvidenceBot.Runs;
 using EvidenceBot.Core.Rules;
 
 namespace EvidenceBot.Cli.Commands;
@@ -15,7 +16,7 @@ internal static class CommonOptions
 
     public static Option<bool> Json() => new("--json") { Description = "Write JSON instead of a table." };
 
-    public static EvidenceBotConfig LoadConfig(string? path) => path is null ? new EvidenceBotConfig() : ConfigLoader.Load(path);
+    public static EvidenceBotConfig LoadConfig(string? path) => path is null ? new EvidenceBotConfig() : ConfigLoader.Load(path, SourceModules.All);
 
     public static string RulesDirectory(string? option, EvidenceBotConfig config) =>
         option ?? config.Resolve(config.Rules) ?? Path.GetFullPath("rules");

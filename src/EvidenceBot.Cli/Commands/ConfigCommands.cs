@@ -1,5 +1,5 @@
 using System.CommandLine;
-using EvidenceBot.Cli.Configuration;
+using EvidenceBot.Runs;
 using EvidenceBot.Cli.Sources;
 
 namespace EvidenceBot.Cli.Commands;

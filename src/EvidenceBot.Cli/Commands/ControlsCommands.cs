@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using EvidenceBot.Cli.Configuration;
+using EvidenceBot.Runs;
 using EvidenceBot.Cli.Sources;
 using EvidenceBot.Core.Controls;
 using EvidenceBot.Core.Engine;
@@ -22,34 +22,8 @@ internal static class ControlsCommands
         return controls;
     }
 
-    /// <summary>
-    /// Adds an <c>EB0300</c> error for every control id a rule names that no catalog has. Such a rule is not ready to run:
-    /// it keeps its manifest but loses its program, so <c>run</c> records it as an error like any other load error.
-    /// </summary>
-    public static RuleSet CheckControls(RuleSet set, ControlCatalog? catalog = null)
-    {
-        ArgumentNullException.ThrowIfNull(set);
-        if (set.Rules.All(r => r.Manifest.Controls.Count == 0))
-            return set; // nothing to check: do not pay for loading the catalogs
-        return CheckControls(set, (catalog ?? ControlCatalog.LoadDefault()).Validate);
-    }
-
-    /// <summary>As <see cref="CheckControls(RuleSet, ControlCatalog?)"/>, with the diagnostics of each rule from <paramref name="validate"/>.</summary>
-    public static RuleSet CheckControls(RuleSet set, Func<RuleManifest, IReadOnlyList<RuleDiagnostic>> validate)
-    {
-        ArgumentNullException.ThrowIfNull(set);
-        ArgumentNullException.ThrowIfNull(validate);
-        var added = new List<RuleDiagnostic>();
-        var rules = set.Rules.Select(rule =>
-        {
-            var diagnostics = validate(rule.Manifest);
-            if (diagnostics.Count == 0)
-                return rule;
-            added.AddRange(diagnostics);
-            return rule with { Program = null, LoadErrors = [.. rule.LoadErrors, .. diagnostics] };
-        }).ToList();
-        return added.Count == 0 ? set : set with { Rules = rules, Diagnostics = [.. set.Diagnostics, .. added] };
-    }
+    /// <summary>The rules' control ids checked against <paramref name="catalog"/> (<see cref="RuleControls.Check(RuleSet, ControlCatalog?)"/>).</summary>
+    public static RuleSet CheckControls(RuleSet set, ControlCatalog? catalog = null) => RuleControls.Check(set, catalog);
 
     private static Option<string?> ControlsDir() =>
         new("--controls") { Description = "Folder of catalog JSON files to use instead of the catalogs built into evidencebot (e.g. rules/controls)." };

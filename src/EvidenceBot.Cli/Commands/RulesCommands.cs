@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using EvidenceBot.Cli.Configuration;
+using EvidenceBot.Runs;
 using EvidenceBot.Cli.Sources;
 using EvidenceBot.Core.Engine;
 using EvidenceBot.Core.Json;

@@ -1,6 +1,7 @@
+using EvidenceBot.Evidence.Bundles;
 using System.CommandLine;
 using System.Text.Json;
-using EvidenceBot.Cli.Configuration;
+using EvidenceBot.Runs;
 using EvidenceBot.Cli.Sources;
 using EvidenceBot.Core.Controls;
 using EvidenceBot.Core.Engine;
@@ -72,128 +73,61 @@ internal static class RunCommand
     internal static async Task<int> ExecuteAsync(CliContext cli, EvidenceBotConfig cfg, RunOptions options, CancellationToken ct)
     {
         var phases = new PhaseTimer(cli).Start();
-        // The control catalogs check the rules' control ids and expand the bundle's crosswalk. Their answers are kept
-        // beside the rules cache; when none are (a new cache folder or build), read the catalogs while the rules load.
-        var controls = ControlAnswers.Open(options.CacheDirectory);
-        if (controls.IsEmpty)
-            _ = Task.Run(ControlCatalog.LoadDefault, ct);
-        var set = RuleSetLoader.Load(new RuleLoadOptions
-        {
-            Contracts = SourceContracts.Of(SourceModules.All),
-            RulesDirectory = options.RulesDirectory,
-            CacheDirectory = options.CacheDirectory,
-            Only = options.Only,
-        });
-        phases.Mark("load rules");
-        set = ControlsCommands.CheckControls(set, controls.Validate);
-        controls.Save();
-        phases.Mark("check control ids");
-        CommonOptions.PrintDiagnostics(cli, set.Diagnostics);
-        if (set.Diagnostics.Any(d => d.Code == "EB0010"))
-            return ExitCodes.UsageOrConfig;
-
-        var unknown = options.Only.Where(id => !set.Rules.Any(r => string.Equals(r.Manifest.Id, id, StringComparison.OrdinalIgnoreCase))).ToList();
-        if (unknown.Count > 0)
-        {
-            cli.Error($"no rule with id {string.Join(", ", unknown)} in {options.RulesDirectory}; 'evidencebot rules list' shows the ids");
-            return ExitCodes.UsageOrConfig;
-        }
-
-        // Parameters for a rule id that is not there (a typo) would leave the real rule on its defaults, silently.
-        // With --rule, the other rules are not loaded, so only a full run can tell.
-        var unknownParameters = options.Only.Count > 0 ? []
-            : (cfg.Parameters?.Keys.AsEnumerable() ?? []).Where(id => !set.Rules.Any(r => string.Equals(r.Manifest.Id, id, StringComparison.OrdinalIgnoreCase))).ToList();
-        if (unknownParameters.Count > 0)
-        {
-            cli.Error(string.Join(Environment.NewLine, unknownParameters.Select(id =>
-                $"$.parameters.{id}: no rule in {options.RulesDirectory} has the id '{id}' (or its header could not be read); 'evidencebot rules list' shows the ids")));
-            return ExitCodes.UsageOrConfig;
-        }
-
-        using var sources = OpenSources.Open(cfg, SourceModules.All, RunPlanner.SourcesUsed(set), cli.Time);
-        var plan = RunPlanner.Plan(set, cfg, sources);
-        var executions = plan.Executions;
-        // Files whose header could not be read still appear in the results, as errors: nothing is dropped silently.
-        executions.AddRange(RunPlanner.Unreadable(set));
-        foreach (var s in plan.Skipped)
-            cli.Err.WriteLine($"skipped {s.RuleId} ({s.SourcePath}): {s.Reason}");
-        if (executions.Count == 0)
-        {
-            cli.Error(plan.Skipped.Count > 0
-                ? $"nothing to run: every rule in {options.RulesDirectory} lists a source this configuration does not set up; add its section (see schemas/config.schema.json)"
-                : $"no rules found in {options.RulesDirectory}");
-            return ExitCodes.UsageOrConfig;
-        }
-
-        // The output folder must be usable before any rule runs: a run whose evidence cannot be written is not a run.
-        try
-        {
-            Directory.CreateDirectory(options.OutDirectory);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            cli.Error($"--out {options.OutDirectory}: cannot be used as the output folder ({ex.Message}); give a folder you can write to");
-            return ExitCodes.UsageOrConfig;
-        }
-
-        var signer = await EvidenceStep.CreateSignerAsync(cli, cfg, options.SigningKey, options.PassphraseEnv, ct).ConfigureAwait(false);
-        using var signerLifetime = signer as IDisposable;
-        phases.Mark("plan and signer");
-        var engine = new RuleEngine(new EngineOptions { DefaultRuleTimeout = options.RuleTimeout, MaxParallelism = options.Parallel }, cli.Time);
-        var runId = Guid.NewGuid().ToString("N");
-        cli.Err.WriteLine($"Running {executions.Count} rule execution(s) from {options.RulesDirectory} ({set.Stats.CacheHits} cached, {set.Stats.Compiled} compiled in {set.Stats.ElapsedMs} ms)");
-        RunResult result;
-        using (var observer = new ProgressObserver(cli, executions.Count))
-            result = await engine.RunAsync(executions, runId, observer, ct).ConfigureAwait(false);
-        // What rules wrote themselves may quote a configured secret: masked before results.json, statements and the summary.
-        result = RunResultRedaction.Apply(result, sources.Redactor) with { Skipped = plan.Skipped };
-        phases.Mark("run rules");
-
-        // The bundle (signing, hashing, many small files) is written while results.json and the summary are.
-        Directory.CreateDirectory(options.OutDirectory);
-        var bundle = Task.Run(() => EvidenceStep.WriteBundleAsync(cli.Time, result, set.Sources, signer, options.OutDirectory, options.Archive, controls, ct), ct);
-        var resultsPath = Path.Combine(options.OutDirectory, "results.json");
-        try
-        {
-            FileBytes.WriteAtomically(resultsPath, RunResultJson.Serialize(result));
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            cli.Error($"{resultsPath}: results.json could not be written ({ex.Message}); pass --out a folder you can write to");
-            EvidenceStep.Report(cli, await bundle.ConfigureAwait(false)); // the bundle holds its own copy of the results
-            return ExitCodes.CouldNotCollect;
-        }
-
-        phases.Mark("write results.json");
-
-        Summary.Write(cli, result);
-        foreach (var line in sources.Summaries())
-            cli.Err.WriteLine(line);
-        cli.Out.WriteLine($"Results: {resultsPath}");
-        phases.Mark("summary");
-        var written = EvidenceStep.Report(cli, await bundle.ConfigureAwait(false));
-        phases.Mark("write bundle");
-        if (written is null || written.ArchiveError is not null)
-            return ExitCodes.CouldNotCollect;
-        if (set.Stats.Compiled == 0)
+        var outcome = await new RunPipeline(SourceModules.All, cli.Time).RunAsync(cfg, options, new ConsoleRunReporter(cli, phases), ct).ConfigureAwait(false);
+        if (outcome.Warm)
             cli.Jit?.MarkWarm();
         phases.LoadedAssemblies(SourceModules.All.SelectMany(m => m.Contract.Assemblies));
-        return VerdictAggregator.ExitCode(result.Rules.Select(r => r.Verdict));
+        return outcome.ExitCode;
+    }
+
+    /// <summary>Prints a run as the command line always has: progress and problems on stderr, the summary and where the evidence is on stdout.</summary>
+    private sealed class ConsoleRunReporter(CliContext cli, PhaseTimer phases) : IRunReporter
+    {
+        public void Message(string line) => cli.Err.WriteLine(line);
+
+        public void Error(string line) => cli.Error(line);
+
+        public void Phase(string name) => phases.Mark(name);
+
+        public IRunObserver Progress(int executions) => new ProgressObserver(cli, executions);
+
+        public void Finished(RunResult result, string? resultsPath, IReadOnlyList<string> sourceSummaries)
+        {
+            Summary.Write(cli, result);
+            foreach (var line in sourceSummaries)
+                cli.Err.WriteLine(line);
+            if (resultsPath is not null)
+                cli.Out.WriteLine($"Results: {resultsPath}");
+        }
+
+        public void Bundle(BundleOutcome outcome) => BundleReport.Print(cli, outcome);
     }
 }
 
-/// <summary>Resolved settings for one run.</summary>
-internal sealed record RunOptions
+/// <summary>What the command line says about a written bundle.</summary>
+internal static class BundleReport
 {
-    public required string RulesDirectory { get; init; }
-    public required string CacheDirectory { get; init; }
-    public required string OutDirectory { get; init; }
-    public IReadOnlyCollection<string> Only { get; init; } = [];
-    public int Parallel { get; init; } = Environment.ProcessorCount;
-    public TimeSpan RuleTimeout { get; init; } = TimeSpan.FromSeconds(60);
-    public string? SigningKey { get; init; }
-    public string? PassphraseEnv { get; init; }
-    public bool Archive { get; init; }
+    /// <summary>Prints where the bundle is and whether it is signed, or why it could not be written (then returns null).</summary>
+    public static BundleWriteResult? Print(CliContext cli, BundleOutcome outcome)
+    {
+        if (outcome.Written is not { } written)
+        {
+            cli.Error(outcome.Error!);
+            return null;
+        }
+
+        cli.Out.WriteLine($"Evidence bundle: {written.BundlePath} ({written.StatementCount} statement(s), {written.RawFileCount} raw evidence file(s))");
+        if (written.ArchivePath is not null)
+            cli.Out.WriteLine($"Archive: {written.ArchivePath}");
+        if (written.ArchiveError is not null)
+            cli.Error($"the archive (--archive) could not be written: {written.ArchiveError}; the bundle folder above is complete and chained, archive it yourself or run again");
+        if (written.Signed)
+            cli.Out.WriteLine($"Signed with key {written.KeyId}; manifest sha256 {written.ManifestSha256}{(written.PreviousManifestSha256 is null ? " (first of its chain)" : $", chained to {written.PreviousManifestSha256}")}");
+        else
+            cli.Out.WriteLine("WARNING: this evidence is UNSIGNED: it cannot be verified. Sign runs with --key (see 'evidencebot keys generate').");
+        return written;
+    }
+
 }
 
 /// <summary>

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace EvidenceBot.Cli.Configuration;
+namespace EvidenceBot.Runs;
 
 /// <summary>The configuration file, after schema validation. Paths are resolved against the file's folder.</summary>
 internal sealed record EvidenceBotConfig

@@ -1,16 +1,15 @@
 using System.Security.Cryptography;
 using Azure.Identity;
-using EvidenceBot.Cli.Configuration;
 using EvidenceBot.Core.Controls;
 using EvidenceBot.Core.Engine;
 using EvidenceBot.Evidence.Bundles;
 using EvidenceBot.Evidence.Signing;
 using EvidenceBot.Evidence.Statements;
 
-namespace EvidenceBot.Cli.Commands;
+namespace EvidenceBot.Runs;
 
-/// <summary>The evidence half of <c>run</c>: which key signs, and writing the bundle after the rules ran.</summary>
-internal static class EvidenceStep
+/// <summary>The evidence half of a run: which key signs, and writing the bundle after the rules ran.</summary>
+internal static class RunEvidence
 {
     /// <summary>Environment variable naming the signing key file when neither <c>--key</c> nor the config does.</summary>
     public const string KeyEnvironmentVariable = "EVIDENCEBOT_SIGNING_KEY";
@@ -20,7 +19,7 @@ internal static class EvidenceStep
     /// <c>$EVIDENCEBOT_SIGNING_KEY</c>, else the config's <c>signing.key</c>, else <c>signing.keyVault.keyId</c>;
     /// null (unsigned) when none is given. Problems become <see cref="ConfigException"/> (exit 2).
     /// </summary>
-    public static async Task<IEvidenceSigner?> CreateSignerAsync(CliContext cli, EvidenceBotConfig cfg, string? keyOption, string? passphraseEnvOption, CancellationToken ct)
+    public static async Task<IEvidenceSigner?> CreateSignerAsync(IRunReporter cli, EvidenceBotConfig cfg, string? keyOption, string? passphraseEnvOption, CancellationToken ct)
     {
         if (keyOption is { Length: 0 })
             throw new ConfigException("--key: empty; give the path of a signing key (a PKCS#8 PEM from 'evidencebot keys generate')");
@@ -44,7 +43,7 @@ internal static class EvidenceStep
             try
             {
                 var signer = LocalKeySigner.FromPemFile(keyFile, passphrase);
-                cli.Err.WriteLine($"Signing evidence with {keyFile} (from {from}), key id {signer.PublicKey.KeyId}");
+                cli.Message($"Signing evidence with {keyFile} (from {from}), key id {signer.PublicKey.KeyId}");
                 return signer;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
@@ -56,19 +55,19 @@ internal static class EvidenceStep
         if (cfg.Signing?.KeyVault?.KeyId is { } keyId)
             return await CreateKeyVaultSignerAsync(cli, keyId, ct).ConfigureAwait(false);
 
-        cli.Err.WriteLine(UnsignedWarning);
+        cli.Message(UnsignedWarning);
         return null;
     }
 
     // A method of its own so that runs without Key Vault never load the Azure SDK.
-    private static async Task<IEvidenceSigner> CreateKeyVaultSignerAsync(CliContext cli, string keyId, CancellationToken ct)
+    private static async Task<IEvidenceSigner> CreateKeyVaultSignerAsync(IRunReporter cli, string keyId, CancellationToken ct)
     {
         if (!Uri.TryCreate(keyId, UriKind.Absolute, out var uri))
             throw new ConfigException($"signing.keyVault.keyId: '{keyId}' is not a URL; expected https://VAULT.vault.azure.net/keys/NAME/VERSION");
         try
         {
             var signer = await KeyVaultSigner.CreateAsync(uri, new DefaultAzureCredential(), cancellationToken: ct).ConfigureAwait(false);
-            cli.Err.WriteLine($"Signing evidence with Key Vault key {signer.KeyUri}, key id {signer.PublicKey.KeyId}");
+            cli.Message($"Signing evidence with Key Vault key {signer.KeyUri}, key id {signer.PublicKey.KeyId}");
             return signer;
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidDataException or Azure.RequestFailedException or AuthenticationFailedException or CredentialUnavailableException)
@@ -117,27 +116,6 @@ internal static class EvidenceStep
 
     // Apart, so that the Azure SDK is loaded only to look at an exception, never to start a run.
     private static bool IsAzureFailure(Exception ex) => ex is Azure.RequestFailedException;
-
-    /// <summary>Prints where the bundle is and whether it is signed, or why it could not be written (then returns null).</summary>
-    public static BundleWriteResult? Report(CliContext cli, BundleOutcome outcome)
-    {
-        if (outcome.Written is not { } written)
-        {
-            cli.Error(outcome.Error!);
-            return null;
-        }
-
-        cli.Out.WriteLine($"Evidence bundle: {written.BundlePath} ({written.StatementCount} statement(s), {written.RawFileCount} raw evidence file(s))");
-        if (written.ArchivePath is not null)
-            cli.Out.WriteLine($"Archive: {written.ArchivePath}");
-        if (written.ArchiveError is not null)
-            cli.Error($"the archive (--archive) could not be written: {written.ArchiveError}; the bundle folder above is complete and chained, archive it yourself or run again");
-        if (written.Signed)
-            cli.Out.WriteLine($"Signed with key {written.KeyId}; manifest sha256 {written.ManifestSha256}{(written.PreviousManifestSha256 is null ? " (first of its chain)" : $", chained to {written.PreviousManifestSha256}")}");
-        else
-            cli.Out.WriteLine("WARNING: this evidence is UNSIGNED: it cannot be verified. Sign runs with --key (see 'evidencebot keys generate').");
-        return written;
-    }
 
     /// <summary>
     /// A rule's direct control mappings plus every control related through the crosswalk, marked derived

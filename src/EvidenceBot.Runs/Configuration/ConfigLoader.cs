@@ -1,11 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using EvidenceBot.Cli.Sources;
 using EvidenceBot.Core.Sources;
 using NJsonSchema;
 using NJsonSchema.Validation;
 
-namespace EvidenceBot.Cli.Configuration;
+namespace EvidenceBot.Runs;
 
 /// <summary>A configuration file that cannot be used; the message names the file and the JSON path.</summary>
 internal sealed class ConfigException(string message) : Exception(message);
@@ -13,8 +12,18 @@ internal sealed class ConfigException(string message) : Exception(message);
 /// <summary>Reads a configuration file and validates it against the published schema (<c>schemas/config.schema.json</c>).</summary>
 internal static class ConfigLoader
 {
-    private static readonly Lazy<JsonSchema> Schema = new(() =>
-        JsonSchema.FromJsonAsync(ComposedSchema(SourceModules.All)).GetAwaiter().GetResult());
+    private static readonly Dictionary<string, JsonSchema> Schemas = new(StringComparer.Ordinal);
+
+    private static JsonSchema SchemaFor(IReadOnlyList<ISourceModule> modules)
+    {
+        var key = string.Join(',', modules.Select(m => m.Name));
+        lock (Schemas)
+        {
+            if (!Schemas.TryGetValue(key, out var schema))
+                Schemas[key] = schema = JsonSchema.FromJsonAsync(ComposedSchema(modules)).GetAwaiter().GetResult();
+            return schema;
+        }
+    }
 
     /// <summary>
     /// The configuration schema: the settings every run has (<c>schemas/config.base.schema.json</c>) with each source
@@ -37,7 +46,8 @@ internal static class ConfigLoader
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
     }
 
-    public static EvidenceBotConfig Load(string path)
+    /// <summary>Reads and validates <paramref name="path"/> against the schema composed from <paramref name="modules"/>.</summary>
+    public static EvidenceBotConfig Load(string path, IReadOnlyList<ISourceModule> modules)
     {
         if (Directory.Exists(path))
             throw new ConfigException($"{path}: is a folder; give the configuration file (e.g. {Path.Combine(path, "evidencebot.json")})");
@@ -65,7 +75,7 @@ internal static class ConfigLoader
 
         try
         {
-            var errors = Schema.Value.Validate(text);
+            var errors = SchemaFor(modules).Validate(text);
             if (errors.Count > 0)
             {
                 var lines = errors.Select(e => $"{path}({e.LineNumber},{e.LinePosition}): {Where(e)}: {What(e)}");

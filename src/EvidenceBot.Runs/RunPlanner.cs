@@ -1,12 +1,11 @@
 using System.Text.Json;
-using EvidenceBot.Cli.Configuration;
 using EvidenceBot.Core.Engine;
 using EvidenceBot.Core.Evidence;
 using EvidenceBot.Core.Rules;
 using EvidenceBot.Core.Sources;
 using EvidenceBot.Scripting;
 
-namespace EvidenceBot.Cli.Commands;
+namespace EvidenceBot.Runs;
 
 /// <summary>What a run will execute, and which rules it will not run and why.</summary>
 internal sealed record RunPlan(List<RuleExecution> Executions, List<SkippedRule> Skipped);

@@ -1,4 +1,4 @@
-using EvidenceBot.Cli.Commands;
+using EvidenceBot.Runs;
 using EvidenceBot.Core.Controls;
 using EvidenceBot.Core.Engine;
 using EvidenceBot.Core.Rules;
@@ -7,7 +7,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace EvidenceBot.IntegrationTests;
 
-public class EvidenceStepTests
+public class RunEvidenceTests
 {
     private static RuleExecutionResult Result(params ControlMapping[] controls) => new()
     {
@@ -21,7 +21,7 @@ public class EvidenceStepTests
     [Fact]
     public void ControlsWithCrosswalk_MonitoringControl_AlsoShowsUnder42001AsDerived()
     {
-        var controls = EvidenceStep.ControlsWithCrosswalk(Result(new ControlMapping("ISO27001:2022/A.8.16", ControlRelation.Supports)), ControlAnswers.Open(null));
+        var controls = RunEvidence.ControlsWithCrosswalk(Result(new ControlMapping("ISO27001:2022/A.8.16", ControlRelation.Supports)), ControlAnswers.Open(null));
 
         var direct = Assert.Single(controls, c => !c.Derived);
         Assert.Equal("ISO27001:2022/A.8.16", direct.Id);
@@ -33,7 +33,7 @@ public class EvidenceStepTests
 
     [Fact]
     public void ControlsWithCrosswalk_NoControls_IsEmpty() =>
-        Assert.Empty(EvidenceStep.ControlsWithCrosswalk(Result(), ControlAnswers.Open(null)));
+        Assert.Empty(RunEvidence.ControlsWithCrosswalk(Result(), ControlAnswers.Open(null)));
 
     [Fact]
     public async Task WriteBundle_RuleFileChangedDuringTheRun_HoldsTheSourceThatRan()
@@ -51,7 +51,7 @@ public class EvidenceStepTests
         };
         File.WriteAllText(path, "/* ---\nid: A-1\ntitle: Edited meanwhile\n--- */\nFail(\"r\", \"edited\");\n");
 
-        var outcome = await EvidenceStep.WriteBundleAsync(new FakeTimeProvider(cli.Time.GetUtcNow()), result, set.Sources, null, cli.Out, false, ControlAnswers.Open(null), CancellationToken.None);
+        var outcome = await RunEvidence.WriteBundleAsync(new FakeTimeProvider(cli.Time.GetUtcNow()), result, set.Sources, null, cli.Out, false, ControlAnswers.Open(null), CancellationToken.None);
 
         Assert.Null(outcome.Error);
         Assert.Equal(ran, File.ReadAllBytes(Path.Combine(outcome.Written!.BundlePath, "rules", "a.csx")));

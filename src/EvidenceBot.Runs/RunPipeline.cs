@@ -1,0 +1,141 @@
+using EvidenceBot.Core.Controls;
+using EvidenceBot.Core.Engine;
+using EvidenceBot.Core.IO;
+using EvidenceBot.Core.Sources;
+using EvidenceBot.Scripting;
+
+namespace EvidenceBot.Runs;
+
+/// <summary>Resolved settings for one run.</summary>
+internal sealed record RunOptions
+{
+    public required string RulesDirectory { get; init; }
+    public required string CacheDirectory { get; init; }
+    public required string OutDirectory { get; init; }
+    public IReadOnlyCollection<string> Only { get; init; } = [];
+    public int Parallel { get; init; } = Environment.ProcessorCount;
+    public TimeSpan RuleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    public string? SigningKey { get; init; }
+    public string? PassphraseEnv { get; init; }
+    public bool Archive { get; init; }
+}
+
+/// <summary>What a run ended with.</summary>
+/// <param name="ExitCode">The exit code (<see cref="ExitCodes"/>).</param>
+/// <param name="Result">The run's results, when rules ran.</param>
+/// <param name="Warm">True when every rule came from the compile cache.</param>
+internal sealed record RunOutcome(int ExitCode, RunResult? Result, bool Warm);
+
+/// <summary>
+/// One run, from rules and configuration to a signed bundle: load and check rules, plan (rule × target) over the sources
+/// the modules open, execute, mask secrets, write <c>results.json</c> and the bundle. The command line and a scheduler
+/// host it alike. Configuration problems throw <see cref="ConfigException"/>.
+/// </summary>
+internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProvider time)
+{
+    public async Task<RunOutcome> RunAsync(EvidenceBotConfig cfg, RunOptions options, IRunReporter report, CancellationToken ct)
+    {
+        // The control catalogs check the rules' control ids and expand the bundle's crosswalk. Their answers are kept
+        // beside the rules cache; when none are (a new cache folder or build), read the catalogs while the rules load.
+        var controls = ControlAnswers.Open(options.CacheDirectory);
+        if (controls.IsEmpty)
+            _ = Task.Run(ControlCatalog.LoadDefault, ct);
+        var set = RuleSetLoader.Load(new RuleLoadOptions
+        {
+            Contracts = SourceContracts.Of(modules),
+            RulesDirectory = options.RulesDirectory,
+            CacheDirectory = options.CacheDirectory,
+            Only = options.Only,
+        });
+        report.Phase("load rules");
+        set = RuleControls.Check(set, controls.Validate);
+        controls.Save();
+        report.Phase("check control ids");
+        foreach (var d in set.Diagnostics)
+            report.Message(d.ToString());
+        if (set.Diagnostics.Any(d => d.Code == "EB0010"))
+            return new RunOutcome(ExitCodes.UsageOrConfig, null, false);
+
+        var unknown = options.Only.Where(id => !set.Rules.Any(r => string.Equals(r.Manifest.Id, id, StringComparison.OrdinalIgnoreCase))).ToList();
+        if (unknown.Count > 0)
+        {
+            report.Error($"no rule with id {string.Join(", ", unknown)} in {options.RulesDirectory}; 'evidencebot rules list' shows the ids");
+            return new RunOutcome(ExitCodes.UsageOrConfig, null, false);
+        }
+
+        // Parameters for a rule id that is not there (a typo) would leave the real rule on its defaults, silently.
+        // With --rule, the other rules are not loaded, so only a full run can tell.
+        var unknownParameters = options.Only.Count > 0 ? []
+            : (cfg.Parameters?.Keys.AsEnumerable() ?? []).Where(id => !set.Rules.Any(r => string.Equals(r.Manifest.Id, id, StringComparison.OrdinalIgnoreCase))).ToList();
+        if (unknownParameters.Count > 0)
+        {
+            report.Error(string.Join(Environment.NewLine, unknownParameters.Select(id =>
+                $"$.parameters.{id}: no rule in {options.RulesDirectory} has the id '{id}' (or its header could not be read); 'evidencebot rules list' shows the ids")));
+            return new RunOutcome(ExitCodes.UsageOrConfig, null, false);
+        }
+
+        using var sources = OpenSources.Open(cfg, modules, RunPlanner.SourcesUsed(set), time);
+        var plan = RunPlanner.Plan(set, cfg, sources);
+        var executions = plan.Executions;
+        // Files whose header could not be read still appear in the results, as errors: nothing is dropped silently.
+        executions.AddRange(RunPlanner.Unreadable(set));
+        foreach (var s in plan.Skipped)
+            report.Message($"skipped {s.RuleId} ({s.SourcePath}): {s.Reason}");
+        if (executions.Count == 0)
+        {
+            report.Error(plan.Skipped.Count > 0
+                ? $"nothing to run: every rule in {options.RulesDirectory} lists a source this configuration does not set up; add its section (see schemas/config.schema.json)"
+                : $"no rules found in {options.RulesDirectory}");
+            return new RunOutcome(ExitCodes.UsageOrConfig, null, false);
+        }
+
+        // The output folder must be usable before any rule runs: a run whose evidence cannot be written is not a run.
+        try
+        {
+            Directory.CreateDirectory(options.OutDirectory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            report.Error($"--out {options.OutDirectory}: cannot be used as the output folder ({ex.Message}); give a folder you can write to");
+            return new RunOutcome(ExitCodes.UsageOrConfig, null, false);
+        }
+
+        var signer = await RunEvidence.CreateSignerAsync(report, cfg, options.SigningKey, options.PassphraseEnv, ct).ConfigureAwait(false);
+        using var signerLifetime = signer as IDisposable;
+        report.Phase("plan and signer");
+        var engine = new RuleEngine(new EngineOptions { DefaultRuleTimeout = options.RuleTimeout, MaxParallelism = options.Parallel }, time);
+        var runId = Guid.NewGuid().ToString("N");
+        report.Message($"Running {executions.Count} rule execution(s) from {options.RulesDirectory} ({set.Stats.CacheHits} cached, {set.Stats.Compiled} compiled in {set.Stats.ElapsedMs} ms)");
+        RunResult result;
+        using (var observer = report.Progress(executions.Count) as IDisposable)
+            result = await engine.RunAsync(executions, runId, observer as IRunObserver, ct).ConfigureAwait(false);
+        // What rules wrote themselves may quote a configured secret: masked before results.json, statements and the summary.
+        result = RunResultRedaction.Apply(result, sources.Redactor) with { Skipped = plan.Skipped };
+        report.Phase("run rules");
+
+        // The bundle (signing, hashing, many small files) is written while results.json and the summary are.
+        Directory.CreateDirectory(options.OutDirectory);
+        var bundle = Task.Run(() => RunEvidence.WriteBundleAsync(time, result, set.Sources, signer, options.OutDirectory, options.Archive, controls, ct), ct);
+        var resultsPath = Path.Combine(options.OutDirectory, "results.json");
+        try
+        {
+            FileBytes.WriteAtomically(resultsPath, RunResultJson.Serialize(result));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            report.Error($"{resultsPath}: results.json could not be written ({ex.Message}); pass --out a folder you can write to");
+            report.Bundle(await bundle.ConfigureAwait(false)); // the bundle holds its own copy of the results
+            return new RunOutcome(ExitCodes.CouldNotCollect, result, false);
+        }
+
+        report.Phase("write results.json");
+        report.Finished(result, resultsPath, [.. sources.Summaries()]);
+        report.Phase("summary");
+        var outcome = await bundle.ConfigureAwait(false);
+        report.Bundle(outcome);
+        report.Phase("write bundle");
+        if (outcome.Written is null || outcome.Written.ArchiveError is not null)
+            return new RunOutcome(ExitCodes.CouldNotCollect, result, false);
+        return new RunOutcome(VerdictAggregator.ExitCode(result.Rules.Select(r => r.Verdict)), result, set.Stats.Compiled == 0);
+    }
+}
