@@ -9,8 +9,6 @@ sources: [github]
 controls:
   - { id: "ISO27001:2022/A.8.15", relation: supports }
   - { id: "ISO27001:2022/A.8.16", relation: supports }
-  - { id: "ISO42001:2023/A.6.2.8", relation: partial }
-  - { id: "EUAIA:2024/Art.12", relation: partial }
 parameters: { enterprise: "", maxEventAgeHours: 24 }
 timeout: 2m
 freshness: 24h

@@ -6,14 +6,16 @@ description: >
   (GitHub applies both; the stricter wins): at least minApprovals approvals, code-owner review, stale approvals
   dismissed on push, no bypass for administrators (classic 'include administrators' or a ruleset without bypass
   actors), no force push, no deletion.
+  AI-governance mappings (ISO/IEC 42001, EU AI Act) hold only where the repositories in scope hold the AI system's
+  code: narrow the github section (include, topics) to them, or read those mappings as not applicable.
 severity: high
 sources: [github]
 controls:
   - { id: "ISO27001:2022/A.8.32", relation: satisfies }
   - { id: "ISO27001:2022/A.8.4", relation: supports }
   - { id: "ISO27001:2022/A.8.25", relation: supports }
-  - { id: "ISO42001:2023/A.6.1.3", relation: supports }
-  - { id: "EUAIA:2024/Art.17", relation: partial }
+  - { id: "ISO42001:2023/A.6.1.3", relation: partial }
+  - { id: "EUAIA:2024/Art.17(1)", relation: partial }
 parameters: { minApprovals: 1, requireCodeOwnerReview: true, requireStaleReviewDismissal: true }
 timeout: 5m
 freshness: 24h

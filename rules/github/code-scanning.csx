@@ -4,14 +4,15 @@ title: Code scanning is configured and no critical or high alert is past its SLA
 description: >
   Per repository: code scanning has analyses (GitHub answers "no analysis found" or "not enabled" otherwise),
   and no open alert whose security severity is critical older than criticalSlaDays or high older than highSlaDays.
+  AI-governance mappings (ISO/IEC 42001, EU AI Act) hold only where the repositories in scope hold the AI system's
+  code: narrow the github section (include, topics) to them, or read those mappings as not applicable.
 severity: high
 sources: [github]
 controls:
   - { id: "ISO27001:2022/A.8.28", relation: supports }
   - { id: "ISO27001:2022/A.8.29", relation: supports }
   - { id: "ISO27001:2022/A.8.8", relation: supports }
-  - { id: "ISO42001:2023/A.6.2.4", relation: partial }
-  - { id: "EUAIA:2024/Art.15", relation: supports }
+  - { id: "EUAIA:2024/Art.15(5)", relation: partial }
 parameters: { criticalSlaDays: 7, highSlaDays: 30 }
 timeout: 5m
 freshness: 24h

@@ -4,12 +4,13 @@ title: Dependabot alerts are on and no critical or high alert is past its SLA
 description: >
   Per repository: Dependabot alerts enabled, and no open alert of severity critical older than criticalSlaDays
   or high older than highSlaDays.
+  AI-governance mappings (ISO/IEC 42001, EU AI Act) hold only where the repositories in scope hold the AI system's
+  code: narrow the github section (include, topics) to them, or read those mappings as not applicable.
 severity: high
 sources: [github]
 controls:
   - { id: "ISO27001:2022/A.8.8", relation: satisfies }
-  - { id: "ISO42001:2023/A.6.2.6", relation: partial }
-  - { id: "EUAIA:2024/Art.15", relation: supports }
+  - { id: "EUAIA:2024/Art.15(5)", relation: partial }
 parameters: { criticalSlaDays: 7, highSlaDays: 30 }
 timeout: 5m
 freshness: 24h

@@ -9,7 +9,6 @@ sources: [github]
 controls:
   - { id: "ISO27001:2022/A.8.5", relation: satisfies }
   - { id: "ISO27001:2022/A.5.17", relation: supports }
-  - { id: "EUAIA:2024/Art.15", relation: supports }
 timeout: 2m
 freshness: 24h
 --- */

@@ -10,7 +10,6 @@ controls:
   - { id: "ISO27001:2022/A.8.2", relation: satisfies }
   - { id: "ISO27001:2022/A.5.15", relation: supports }
   - { id: "ISO27001:2022/A.5.18", relation: supports }
-  - { id: "ISO42001:2023/A.3.2", relation: partial }
 parameters: { minAdmins: 2, maxAdmins: 5 }
 timeout: 5m
 freshness: 24h

@@ -4,13 +4,15 @@ title: Secret scanning and push protection are on, and no secret alert stays ope
 description: >
   Per repository: secret scanning and push protection enabled (security_and_analysis), and no open
   secret-scanning alert older than maxOpenAlertAgeDays. Alerts are read without the secret values.
+  AI-governance mappings (ISO/IEC 42001, EU AI Act) hold only where the repositories in scope hold the AI system's
+  code: narrow the github section (include, topics) to them, or read those mappings as not applicable.
 severity: critical
 sources: [github]
 controls:
   - { id: "ISO27001:2022/A.8.12", relation: supports }
   - { id: "ISO27001:2022/A.5.17", relation: supports }
   - { id: "ISO27001:2022/A.8.28", relation: supports }
-  - { id: "EUAIA:2024/Art.15", relation: supports }
+  - { id: "EUAIA:2024/Art.15(5)", relation: partial }
 parameters: { maxOpenAlertAgeDays: 7 }
 timeout: 5m
 freshness: 24h

@@ -126,7 +126,7 @@ internal static class RunEvidence
         if (result.Controls.Count == 0)
             return [];
         return [.. controls.Expand(result.Controls)
-            .Select(m => new PredicateControl(m.Id, PredicateControl.RelationName(m.Relation), m.Derived, m.Via))];
+            .Select(m => new PredicateControl(m.Id, PredicateControl.RelationName(m.Relation), m.Derived, m.Via, m.Related))];
     }
 }
 

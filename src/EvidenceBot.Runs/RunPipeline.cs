@@ -110,7 +110,7 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
         using (var observer = report.Progress(executions.Count) as IDisposable)
             result = await engine.RunAsync(executions, runId, observer as IRunObserver, ct).ConfigureAwait(false);
         // What rules wrote themselves may quote a configured secret: masked before results.json, statements and the summary.
-        result = RunResultRedaction.Apply(result, sources.Redactor) with { Skipped = plan.Skipped };
+        result = RunResultRedaction.Apply(result, sources.Redactor) with { Skipped = plan.Skipped.Count > 0 ? plan.Skipped : null };
         report.Phase("run rules");
 
         // The bundle (signing, hashing, many small files) is written while results.json and the summary are.

@@ -23,7 +23,7 @@ public class RunControlAnswersTests
         var runs = Directory.GetDirectories(cli.Out).Order(StringComparer.Ordinal).Select(StatementControls).ToList();
         Assert.Equal(3, runs.Count);
         Assert.Contains("ISO27001:2022/A.8.16 supports direct", runs[0]);
-        Assert.Contains("ISO42001:2023/A.6.2.6 supports derived via ISO27001:2022/A.8.16", runs[0]);
+        Assert.Contains("related: ISO42001:2023/A.6.2.6 supports derived via ISO27001:2022/A.8.16", runs[0]);
         Assert.Equal(runs[0], runs[1]);
         Assert.Equal(runs[0], runs[2]);
         Assert.False(ControlAnswers.Open(cli.Cache).IsEmpty); // the damaged file was replaced
@@ -52,8 +52,12 @@ public class RunControlAnswersTests
         var statement = doc.RootElement.TryGetProperty("dsseEnvelope", out var envelope)
             ? JsonDocument.Parse(Convert.FromBase64String(envelope.GetProperty("payload").GetString()!)).RootElement
             : doc.RootElement;
-        return [.. statement.GetProperty("predicate").GetProperty("controls").EnumerateArray().Select(c =>
+        var predicate = statement.GetProperty("predicate");
+        return [.. predicate.GetProperty("controls").EnumerateArray().Select(Describe),
+            .. predicate.GetProperty("relatedControls").EnumerateArray().Select(c => "related: " + Describe(c))];
+
+        static string Describe(JsonElement c) =>
             $"{c.GetProperty("id").GetString()} {c.GetProperty("relation").GetString()} " +
-            (c.GetProperty("derived").GetBoolean() ? $"derived via {c.GetProperty("via").GetString()}" : "direct"))];
+            (c.GetProperty("derived").GetBoolean() ? $"derived via {c.GetProperty("via").GetString()}" : "direct");
     }
 }

@@ -222,6 +222,7 @@ internal static class ControlsCommands
                 verdict = row.Verdict,
                 direct = row.Direct.Select(e => new { rule = e.RuleId, relation = e.Relation, verdict = e.Verdict }),
                 derived = row.Derived.Select(e => new { rule = e.RuleId, relation = e.Relation, via = e.Via, rationale = e.Rationale, verdict = e.Verdict }),
+                related = row.Related.Select(e => new { rule = e.RuleId, relation = e.Relation, via = e.Via, rationale = e.Rationale, verdict = e.Verdict }),
             }),
         }),
     };
@@ -230,23 +231,24 @@ internal static class ControlsCommands
     {
         foreach (var report in reports)
         {
-            var table = new TextTable("Control", "Title", "Direct", "Derived", "Verdict") { Title = $"{report.Framework.Id}: {report.Framework.Name}" }
+            var table = new TextTable("Control", "Title", "Direct", "Equivalent", "Verdict", "Related evidence (not counted)") { Title = $"{report.Framework.Id}: {report.Framework.Name}" }
                 .Style(4, Summary.Color);
             foreach (var row in report.Rows)
             {
                 var direct = string.Join("\n", row.Direct.Select(e => $"{e.RuleId} ({WireNames.Of(e.Relation)})"));
                 var derived = string.Join("\n", row.Derived.Select(e => $"{e.RuleId} ({WireNames.Of(e.Relation)} via {e.Via})"));
+                var related = string.Join("\n", row.Related.Select(e => $"{e.RuleId} ({WireNames.Of(e.Relation)} via {e.Via})"));
                 var id = row.Control.Assessable ? row.Control.Id : row.Control.Id + " *";
                 var verdict = row.Status == CoverageStatus.Manual ? "manual"
                     : row.Verdict is { } v ? WireNames.Of(v) : withVerdicts ? "no result" : "";
-                table.AddRow(id, row.Control.Title, direct, derived, verdict);
+                table.AddRow(id, row.Control.Title, direct, derived, verdict, related);
             }
 
             table.Write(cli);
             var t = report.Totals;
             cli.Out.WriteLine(
                 $"{report.Framework.Id}: {t.Controls} {string.Join("/", report.Framework.AssessableKinds)}(s); {t.Automated} covered by automated evidence " +
-                $"({t.Direct} direct, {t.DerivedOnly} derived only; {t.PartialOnly} of them partial only), {t.Manual} left to manual evidence" +
+                $"({t.Direct} direct, {t.DerivedOnly} through an equivalent control only; {t.PartialOnly} of them partial only), {t.Manual} left to manual evidence" +
                 (report.Rows.Any(r => !r.Control.Assessable) ? "; * = not counted in totals" : ""));
             if (report.Verdicts is { } vt)
                 cli.Out.WriteLine($"  latest verdicts of covered controls: {vt.Pass} pass, {vt.Fail} fail, {vt.Error} error, {vt.NotApplicable} not applicable, {vt.NoResult} without a result");

@@ -107,4 +107,13 @@ public sealed record RelatedControl(string Id, CrosswalkRelation Relation, Cross
 /// <param name="Derived">False for a mapping the rule declares; true for one derived from it.</param>
 /// <param name="Via">For a derived mapping, the rule's direct control id it came from.</param>
 /// <param name="Rationale">For a derived mapping, why it holds.</param>
-public sealed record MappedControl(string Id, ControlRelation Relation, bool Derived, string? Via, string? Rationale);
+/// <param name="Related">
+/// True for derived evidence that is only related: it came through a <c>partial</c> or <c>supports</c> link, or up the
+/// catalog's structure. Related evidence is shown apart and never decides the control's coverage or verdict; only direct
+/// mappings and <c>equivalent</c> links do.
+/// </param>
+public sealed record MappedControl(string Id, ControlRelation Relation, bool Derived, string? Via, string? Rationale, bool Related = false)
+{
+    /// <summary>True when this evidence decides the control's coverage and verdict: direct, or through an <c>equivalent</c> link.</summary>
+    public bool Counts => !Derived || !Related;
+}

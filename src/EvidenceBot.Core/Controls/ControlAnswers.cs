@@ -144,6 +144,7 @@ public sealed class ControlAnswers
                 w.WriteBoolean("derived", m.Derived);
                 w.WriteString("via", m.Via);
                 w.WriteString("rationale", m.Rationale);
+                w.WriteBoolean("related", m.Related);
                 w.WriteEndObject();
             }
 
@@ -171,7 +172,8 @@ public sealed class ControlAnswers
                     WireNames.Parse<ControlRelation>(m.GetProperty("relation").GetString()),
                     m.GetProperty("derived").GetBoolean(),
                     m.GetProperty("via").GetString(),
-                    m.GetProperty("rationale").GetString()))];
+                    m.GetProperty("rationale").GetString(),
+                    m.GetProperty("related").GetBoolean()))];
                 known[Key(direct)] = new Entry(direct, expanded);
             }
 

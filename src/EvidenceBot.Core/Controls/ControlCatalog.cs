@@ -120,10 +120,12 @@ public sealed class ControlCatalog
     /// The direct mappings plus every control they reach, marked <see cref="MappedControl.Derived"/> with
     /// <see cref="MappedControl.Via"/> = the direct id:
     /// <list type="bullet">
-    /// <item>through one crosswalk relation: forward for every relation, backward for <c>equivalent</c> and <c>partial</c>;
+    /// <item>through one crosswalk relation: forward for every relation, backward only for <c>equivalent</c>;
     /// the derived relation is the weaker of the direct relation and the link (<c>equivalent</c> ≙ <c>satisfies</c>);</item>
     /// <item>up the catalog's structure: a paragraph's article, a subcategory's category and function, always <c>partial</c>.</item>
     /// </list>
+    /// Only what comes through <c>equivalent</c> counts towards the control (<see cref="MappedControl.Counts"/>); the rest is
+    /// marked <see cref="MappedControl.Related"/>: shown as related evidence, never deciding coverage or a verdict.
     /// Only one crosswalk hop is taken: chains compound the weakness of each link. A control reached several ways
     /// keeps its direct mapping, else the strongest derived one. Ids not in the catalog are returned as given, with nothing derived.
     /// </summary>
@@ -153,9 +155,10 @@ public sealed class ControlCatalog
             if (Find(d.Id) is not { } control)
                 continue;
             foreach (var related in Crosswalk.Related(d.Id).Where(r => r.EvidenceFlows))
-                Offer(new MappedControl(related.Id, Weaker(d.Relation, ToControlRelation(related.Relation)), true, d.Id, related.Rationale));
+                Offer(new MappedControl(related.Id, Weaker(d.Relation, ToControlRelation(related.Relation)), true, d.Id, related.Rationale,
+                    Related: related.Relation != CrosswalkRelation.Equivalent));
             for (var parent = control.Parent is null ? null : Find(control.Parent); parent is not null; parent = parent.Parent is null ? null : Find(parent.Parent))
-                Offer(new MappedControl(parent.Id, ControlRelation.Partial, true, d.Id, $"{control.LocalId} is part of {parent.LocalId}"));
+                Offer(new MappedControl(parent.Id, ControlRelation.Partial, true, d.Id, $"{control.LocalId} is part of {parent.LocalId}", Related: true));
         }
 
         result.AddRange(derived.Values.OrderBy(m => _position.TryGetValue(m.Id, out var p) ? p : int.MaxValue).ThenBy(m => m.Id, StringComparer.Ordinal));
@@ -165,7 +168,10 @@ public sealed class ControlCatalog
         {
             if (index.ContainsKey(candidate.Id))
                 return; // a direct mapping always wins
-            if (!derived.TryGetValue(candidate.Id, out var existing) || Rank(candidate.Relation) > Rank(existing.Relation))
+            // Evidence that counts beats related evidence; then the stronger relation wins.
+            if (!derived.TryGetValue(candidate.Id, out var existing)
+                || (candidate.Counts && !existing.Counts)
+                || (candidate.Counts == existing.Counts && Rank(candidate.Relation) > Rank(existing.Relation)))
                 derived[candidate.Id] = candidate;
         }
     }

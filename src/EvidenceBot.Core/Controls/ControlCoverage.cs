@@ -10,10 +10,10 @@ public enum CoverageStatus
     /// <summary>At least one rule maps to the control itself.</summary>
     [JsonStringEnumMemberName("direct")] Direct,
 
-    /// <summary>Only evidence derived through the crosswalk or from a part of the control (a paragraph, a subcategory).</summary>
+    /// <summary>Only evidence derived through an <c>equivalent</c> crosswalk link.</summary>
     [JsonStringEnumMemberName("derived")] Derived,
 
-    /// <summary>No rule evidences it: left to manual evidence.</summary>
+    /// <summary>No rule evidences it (related evidence aside): left to manual evidence.</summary>
     [JsonStringEnumMemberName("manual")] Manual,
 }
 
@@ -24,13 +24,14 @@ public enum CoverageStatus
 /// <param name="Via">For derived evidence, the rule's direct control id it came from.</param>
 /// <param name="Rationale">For derived evidence, why it holds.</param>
 /// <param name="Verdict">The rule's latest verdict, when results were given and hold the rule; else null.</param>
-public sealed record CoverageEvidence(string RuleId, ControlRelation Relation, bool Derived, string? Via, string? Rationale, Verdict? Verdict);
+/// <param name="Related">True for related evidence (through <c>partial</c> or <c>supports</c>, or from a part of the control): listed apart, never deciding the control.</param>
+public sealed record CoverageEvidence(string RuleId, ControlRelation Relation, bool Derived, string? Via, string? Rationale, Verdict? Verdict, bool Related = false);
 
 /// <summary>One control's coverage.</summary>
 /// <param name="Control">The control.</param>
-/// <param name="Evidence">Every rule evidencing it, direct first, then derived; each ordered by rule id.</param>
+/// <param name="Evidence">Every rule evidencing it, direct first, then derived, then related; each ordered by rule id.</param>
 /// <param name="Verdict">
-/// The control's latest verdict over all its evidence: <c>fail</c> if any rule failed, else <c>error</c> if any errored,
+/// The control's latest verdict over the evidence that counts (direct and <c>equivalent</c>; never related evidence): <c>fail</c> if any rule failed, else <c>error</c> if any errored,
 /// else null if any rule has no result, else <c>pass</c> if any passed, else <c>not_applicable</c>. Null when no results were given
 /// or the control has no evidence.
 /// </param>
@@ -39,16 +40,22 @@ public sealed record ControlCoverageRow(Control Control, IReadOnlyList<CoverageE
     /// <summary>Rules that map to the control itself.</summary>
     public IReadOnlyList<CoverageEvidence> Direct => [.. Evidence.Where(e => !e.Derived)];
 
-    /// <summary>Rules whose evidence reaches the control through the crosswalk or from a part of it.</summary>
-    public IReadOnlyList<CoverageEvidence> Derived => [.. Evidence.Where(e => e.Derived)];
+    /// <summary>Rules whose evidence reaches the control through an <c>equivalent</c> crosswalk link: it counts as the control's own.</summary>
+    public IReadOnlyList<CoverageEvidence> Derived => [.. Evidence.Where(e => e.Derived && !e.Related)];
 
-    /// <summary>Direct, derived or manual.</summary>
+    /// <summary>Related evidence: through <c>partial</c> or <c>supports</c>, or from a part of the control. Shown, never counted.</summary>
+    public IReadOnlyList<CoverageEvidence> Related => [.. Evidence.Where(e => e.Related)];
+
+    /// <summary>The evidence that decides the control: direct and <c>equivalent</c>.</summary>
+    public IReadOnlyList<CoverageEvidence> Counting => [.. Evidence.Where(e => !e.Related)];
+
+    /// <summary>Direct, derived or manual; related evidence alone leaves a control manual.</summary>
     public CoverageStatus Status => Evidence.Any(e => !e.Derived) ? CoverageStatus.Direct
-        : Evidence.Count > 0 ? CoverageStatus.Derived : CoverageStatus.Manual;
+        : Evidence.Any(e => !e.Related) ? CoverageStatus.Derived : CoverageStatus.Manual;
 
-    /// <summary>The strongest relation of any evidence; null when there is none.</summary>
-    public ControlRelation? Strongest => Evidence.Count == 0 ? null
-        : Evidence.Select(e => e.Relation).MaxBy(ControlCatalog.Rank);
+    /// <summary>The strongest relation of the evidence that counts; null when there is none.</summary>
+    public ControlRelation? Strongest => Counting.Count == 0 ? null
+        : Counting.Select(e => e.Relation).MaxBy(ControlCatalog.Rank);
 }
 
 /// <summary>Counts over a framework's assessable controls.</summary>
@@ -106,14 +113,14 @@ public static class ControlCoverage
             foreach (var m in catalog.Expand(rule.Controls))
             {
                 if (evidence.TryGetValue(m.Id, out var list))
-                    list.Add(new CoverageEvidence(rule.Id, m.Relation, m.Derived, m.Via, m.Rationale, verdict));
+                    list.Add(new CoverageEvidence(rule.Id, m.Relation, m.Derived, m.Via, m.Rationale, verdict, m.Related));
             }
         }
 
         var rows = controls.Select(c =>
         {
-            var list = evidence[c.Id].OrderBy(e => e.Derived).ThenBy(e => e.RuleId, StringComparer.Ordinal).ToList();
-            return new ControlCoverageRow(c, list, latestVerdictsByRuleId is null ? null : Combine(list));
+            var list = evidence[c.Id].OrderBy(e => e.Derived).ThenBy(e => e.Related).ThenBy(e => e.RuleId, StringComparer.Ordinal).ToList();
+            return new ControlCoverageRow(c, list, latestVerdictsByRuleId is null ? null : Combine([.. list.Where(e => !e.Related)]));
         }).ToList();
 
         var assessable = rows.Where(r => r.Control.Assessable).ToList();

@@ -1,10 +1,10 @@
 namespace EvidenceBot.Core.Controls;
 
 /// <summary>
-/// Relations between controls of different frameworks. <see cref="CrosswalkRelation.Equivalent"/> and
-/// <see cref="CrosswalkRelation.Partial"/> are read both ways (equivalence and overlap are symmetric);
-/// <see cref="CrosswalkRelation.Supports"/> only from <c>from</c> to <c>to</c>: meeting the broader control
-/// does not show the narrower one is met.
+/// Relations between controls of different frameworks. Only <see cref="CrosswalkRelation.Equivalent"/> is read both
+/// ways. <see cref="CrosswalkRelation.Partial"/> and <see cref="CrosswalkRelation.Supports"/> are read only from
+/// <c>from</c> to <c>to</c>: "A.2.2 partial Art.17" says the AI policy is one part of the quality management system, so
+/// evidence about A.2.2 says something about Art.17, but evidence about Art.17 says nothing about A.2.2.
 /// </summary>
 public sealed class Crosswalk
 {
@@ -28,8 +28,8 @@ public sealed class Crosswalk
     /// <summary>Every relation, in file order.</summary>
     public IReadOnlyList<CrosswalkLink> Links { get; }
 
-    /// <summary>True for relations read both ways.</summary>
-    public static bool IsSymmetric(CrosswalkRelation relation) => relation != CrosswalkRelation.Supports;
+    /// <summary>True for relations read both ways: only equivalence.</summary>
+    public static bool IsSymmetric(CrosswalkRelation relation) => relation == CrosswalkRelation.Equivalent;
 
     /// <summary>Every control related to <paramref name="id"/>, whichever way the relation was written.</summary>
     public IReadOnlyList<RelatedControl> Related(string id) =>

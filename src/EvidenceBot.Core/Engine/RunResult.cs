@@ -85,7 +85,9 @@ public sealed record RunResult
     /// Rules that did not run, and why (a source they list is not configured for this run). They are evidence of
     /// nothing: no statement, no verdict, no control coverage.
     /// </summary>
-    public IReadOnlyList<SkippedRule> Skipped { get; init; } = [];
+    /// <remarks>Null when no rule was skipped: results.json then reads as it always has.</remarks>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<SkippedRule>? Skipped { get; init; }
 
     /// <summary>Count per verdict.</summary>
     public IReadOnlyDictionary<Verdict, int> Totals() =>
@@ -96,4 +98,4 @@ public sealed record RunResult
 /// <param name="RuleId">The rule id.</param>
 /// <param name="SourcePath">The rule file.</param>
 /// <param name="Reason">Why it did not run, e.g. "source 'azure' is not configured".</param>
-public sealed record SkippedRule(string RuleId, string SourcePath, string Reason);
+public sealed record SkippedRule([property: JsonPropertyName("id")] string RuleId, string SourcePath, string Reason);

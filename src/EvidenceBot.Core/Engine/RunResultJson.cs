@@ -28,7 +28,7 @@ public static class RunResultJson
                 foreach (var rule in run.Rules)
                     WriteRule(w, rule);
                 w.WriteEndArray();
-                if (run.Skipped.Count > 0)
+                if (run.Skipped is { Count: > 0 })
                 {
                     // Only when there are any: a run that skipped nothing writes what it always wrote.
                     w.WriteStartArray("skipped");

@@ -340,6 +340,7 @@ public static class EvidenceBundleWriter
         if (subjects.Count == 0)
             subjects[BundleLayout.Results] = InTotoSubject.Sha256(BundleLayout.Results, files[BundleLayout.Results].Sha256);
 
+        var controls = request.ControlsFor(rule);
         return new InTotoStatement<RuleExecutionPredicate>
         {
             Subject = [.. subjects.Values],
@@ -360,7 +361,8 @@ public static class EvidenceBundleWriter
                 Error = rule.Error,
                 Findings = [.. rule.Findings.Select(f => new PredicateFinding(f.Resource, f.Status, f.Message, f.Observed))],
                 Faults = rule.Faults,
-                Controls = request.ControlsFor(rule),
+                Controls = [.. controls.Where(c => !c.Related)],
+                RelatedControls = [.. controls.Where(c => c.Related)],
                 Evidence = [.. raw.DistinctBy(r => r.Path).OrderBy(r => r.Path, StringComparer.Ordinal)
                     .Select(r => new PredicateEvidence(r.Path, r.Exchange.Source, r.Exchange.Method, r.Exchange.Url, r.Exchange.Status))],
             },

@@ -142,6 +142,12 @@ public sealed record RuleExecutionPredicate
     /// <summary>The controls the verdict maps to, direct and crosswalk-derived.</summary>
     [JsonPropertyName("controls")] public IReadOnlyList<PredicateControl> Controls { get; init; } = [];
 
+    /// <summary>
+    /// Controls the verdict is only related to (through <c>partial</c> or <c>supports</c>, or from a part of the control):
+    /// shown apart, never evidence for them.
+    /// </summary>
+    [JsonPropertyName("relatedControls")] public IReadOnlyList<PredicateControl> RelatedControls { get; init; } = [];
+
     /// <summary>An index of the raw evidence files (also the statement's subjects) with what each one is.</summary>
     [JsonPropertyName("evidence")] public IReadOnlyList<PredicateEvidence> Evidence { get; init; } = [];
 }
@@ -169,11 +175,16 @@ public sealed record PredicateFinding(
 /// <param name="Relation"><c>satisfies</c>, <c>supports</c> or <c>partial</c>.</param>
 /// <param name="Derived">True when the mapping comes from a crosswalk rather than the rule's header.</param>
 /// <param name="Via">For a derived mapping, the control it was derived from; null for a direct one.</param>
+/// <param name="Related">
+/// True for related evidence (through <c>partial</c> or <c>supports</c>, or from a part of the control): written under
+/// <c>relatedControls</c>, apart from the controls the verdict is evidence for.
+/// </param>
 public sealed record PredicateControl(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("relation")] string Relation,
     [property: JsonPropertyName("derived")] bool Derived,
-    [property: JsonPropertyName("via")] string? Via)
+    [property: JsonPropertyName("via")] string? Via,
+    [property: JsonIgnore] bool Related = false)
 {
     /// <summary>The rule's own (direct) control mappings.</summary>
     public static IReadOnlyList<PredicateControl> Direct(IEnumerable<ControlMapping> controls) =>

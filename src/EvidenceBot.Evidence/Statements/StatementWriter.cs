@@ -149,18 +149,9 @@ internal static class StatementWriter
 
         w.WriteEndArray();
         w.WriteStrings("faults", p.Faults);
-        w.WriteStartArray("controls");
-        foreach (var c in p.Controls)
-        {
-            w.WriteStartObject();
-            w.WriteString("id", c.Id);
-            w.WriteString("relation", c.Relation);
-            w.WriteBoolean("derived", c.Derived);
-            w.WriteString("via", c.Via);
-            w.WriteEndObject();
-        }
-
-        w.WriteEndArray();
+        // What the verdict is evidence for, and apart from it what it is only related to.
+        WriteControls(w, "controls", p.Controls);
+        WriteControls(w, "relatedControls", p.RelatedControls);
         w.WriteStartArray("evidence");
         foreach (var e in p.Evidence)
         {
@@ -198,5 +189,21 @@ internal static class StatementWriter
 
         w.WriteEndArray();
         w.WriteEndObject();
+    }
+
+    private static void WriteControls(Utf8JsonWriter w, string name, IEnumerable<PredicateControl> controls)
+    {
+        w.WriteStartArray(name);
+        foreach (var c in controls)
+        {
+            w.WriteStartObject();
+            w.WriteString("id", c.Id);
+            w.WriteString("relation", c.Relation);
+            w.WriteBoolean("derived", c.Derived);
+            w.WriteString("via", c.Via);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
     }
 }

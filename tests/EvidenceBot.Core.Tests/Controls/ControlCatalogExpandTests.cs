@@ -54,14 +54,40 @@ public sealed class ControlCatalogExpandTests : IDisposable
     }
 
     [Fact]
-    public void Expand_PartialAndEquivalentAreReadBackwards()
+    public void Expand_OnlyEquivalentIsReadBackwards()
     {
         var fromParagraph = Expand(("BBB:1/X(1)", ControlRelation.Satisfies));
         var fromY = Expand(("BBB:1/Y", ControlRelation.Supports));
 
-        Assert.Contains(fromParagraph, m => m.Id == "AAA:1/A2" && m.Relation == ControlRelation.Partial && m.Via == "BBB:1/X(1)");
-        Assert.Contains(fromY, m => m.Id == "AAA:1/A3" && m.Relation == ControlRelation.Supports);
+        // A2 partial X(1): A2 is a part of X(1), so evidence about X(1) says nothing about A2.
+        Assert.DoesNotContain(fromParagraph, m => m.Id == "AAA:1/A2");
+        Assert.Contains(fromY, m => m.Id == "AAA:1/A3" && m.Relation == ControlRelation.Supports && m.Counts);
         Assert.DoesNotContain(fromY, m => m.Id == "AAA:1/A4"); // A4 supports Y: not read backwards
+    }
+
+    [Fact]
+    public void Expand_PartialAndSupportsForward_AreRelatedEvidenceThatDoesNotCount()
+    {
+        var fromA2 = Expand(("AAA:1/A2", ControlRelation.Satisfies));
+        var fromA1 = Expand(("AAA:1/A1", ControlRelation.Satisfies));
+        var fromA3 = Expand(("AAA:1/A3", ControlRelation.Satisfies));
+
+        var partial = Assert.Single(fromA2, m => m.Id == "BBB:1/X(1)");
+        Assert.True(partial.Related);
+        Assert.False(partial.Counts);
+        var supports = Assert.Single(fromA1, m => m.Id == "BBB:1/X");
+        Assert.True(supports.Related);
+        var equivalent = Assert.Single(fromA3, m => m.Id == "BBB:1/Y");
+        Assert.False(equivalent.Related);
+        Assert.True(equivalent.Counts);
+    }
+
+    [Fact]
+    public void Expand_PartOfTheStructure_IsRelatedEvidence()
+    {
+        var article = Assert.Single(Expand(("BBB:1/X(2)", ControlRelation.Satisfies)), m => m.Id == "BBB:1/X");
+
+        Assert.True(article.Related);
     }
 
     [Fact]

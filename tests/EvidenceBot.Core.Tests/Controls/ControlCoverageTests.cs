@@ -27,16 +27,16 @@ public sealed class ControlCoverageTests : IDisposable
     {
         var report = ControlCoverage.Compute(_catalog, "BBB:1", Rules, null);
 
-        // Assessable: articles X and Y. X: derived only (A1 -> X supports; X(2) -> X rollup). Y: direct (R3).
-        Assert.Equal(new CoverageTotals(Controls: 2, Direct: 1, DerivedOnly: 1, PartialOnly: 1), report.Totals);
-        Assert.Equal(2, report.Totals.Automated);
-        Assert.Equal(0, report.Totals.Manual);
+        // Assessable: articles X and Y. Y: direct (R3). X: only related evidence (A1 supports X; X(2) is part of X): manual.
+        Assert.Equal(new CoverageTotals(Controls: 2, Direct: 1, DerivedOnly: 0, PartialOnly: 1), report.Totals);
+        Assert.Equal(1, report.Totals.Automated);
+        Assert.Equal(1, report.Totals.Manual);
         Assert.Null(report.Verdicts);
         Assert.Equal(["BBB:1/X", "BBB:1/X(1)", "BBB:1/X(2)", "BBB:1/Y"], report.Rows.Select(r => r.Control.Id));
     }
 
     [Fact]
-    public void Compute_ListsDirectAndDerivedRulesPerControl()
+    public void Compute_ListsRelatedEvidenceApartFromDirectAndEquivalent()
     {
         var report = ControlCoverage.Compute(_catalog, "BBB:1", Rules, null);
         var x = report.Rows.Single(r => r.Control.Id == "BBB:1/X");
@@ -44,13 +44,27 @@ public sealed class ControlCoverageTests : IDisposable
         var x2 = report.Rows.Single(r => r.Control.Id == "BBB:1/X(2)");
 
         Assert.Empty(x.Direct);
+        Assert.Empty(x.Derived);
         Assert.Equal([("R1", ControlRelation.Supports, "AAA:1/A1"), ("R2", ControlRelation.Partial, "BBB:1/X(2)")],
-            x.Derived.Select(e => (e.RuleId, e.Relation, e.Via!)));
-        Assert.Equal(CoverageStatus.Derived, x.Status);
-        Assert.Equal(ControlRelation.Supports, x.Strongest);
-        Assert.Equal([("R2", ControlRelation.Partial)], x1.Derived.Select(e => (e.RuleId, e.Relation)));
+            x.Related.Select(e => (e.RuleId, e.Relation, e.Via!)));
+        Assert.Equal(CoverageStatus.Manual, x.Status);
+        Assert.Null(x.Strongest);
+        Assert.Equal([("R2", ControlRelation.Partial)], x1.Related.Select(e => (e.RuleId, e.Relation)));
         Assert.Equal(["R2"], x2.Direct.Select(e => e.RuleId));
         Assert.Equal(CoverageStatus.Direct, x2.Status);
+    }
+
+    [Fact]
+    public void Compute_RelatedEvidence_NeverDecidesTheVerdict()
+    {
+        // R1 reaches X only through 'A1 supports X'; V1 maps to X itself.
+        RuleManifest[] rules = [Rules[0], TempCatalog.Rule("V1", ("BBB:1/X", ControlRelation.Satisfies))];
+        var verdicts = new Dictionary<string, Verdict> { ["R1"] = Verdict.Fail, ["V1"] = Verdict.Pass };
+
+        var x = ControlCoverage.Compute(_catalog, "BBB:1", rules, verdicts).Rows.Single(r => r.Control.Id == "BBB:1/X");
+
+        Assert.Equal(Verdict.Pass, x.Verdict);
+        Assert.Equal(Verdict.Fail, Assert.Single(x.Related).Verdict); // shown, with its own verdict, apart
     }
 
     [Fact]
@@ -74,12 +88,19 @@ public sealed class ControlCoverageTests : IDisposable
         Assert.Equal(new CoverageTotals(4, 2, 1, 1), report.Totals);
     }
 
+    private static readonly RuleManifest[] Direct =
+    [
+        TempCatalog.Rule("R1", ("BBB:1/X", ControlRelation.Satisfies)),
+        TempCatalog.Rule("R2", ("BBB:1/X", ControlRelation.Supports)),
+        TempCatalog.Rule("R3", ("BBB:1/Y", ControlRelation.Partial)),
+    ];
+
     [Fact]
     public void Compute_LatestVerdict_IsTheWorstAndNeverAPassForMissingResults()
     {
         var verdicts = new Dictionary<string, Verdict> { ["R1"] = Verdict.Pass, ["R2"] = Verdict.Fail };
 
-        var report = ControlCoverage.Compute(_catalog, "BBB:1", Rules, verdicts);
+        var report = ControlCoverage.Compute(_catalog, "BBB:1", Direct, verdicts);
 
         var x = report.Rows.Single(r => r.Control.Id == "BBB:1/X");
         var y = report.Rows.Single(r => r.Control.Id == "BBB:1/Y");
@@ -99,13 +120,13 @@ public sealed class ControlCoverageTests : IDisposable
     {
         var verdicts = new Dictionary<string, Verdict> { ["R1"] = r1, ["R2"] = r2 };
 
-        var report = ControlCoverage.Compute(_catalog, "BBB:1", Rules, verdicts);
+        var report = ControlCoverage.Compute(_catalog, "BBB:1", Direct, verdicts);
 
         Assert.Equal(expected, report.Rows.Single(r => r.Control.Id == "BBB:1/X").Verdict);
     }
 
     [Fact]
-    public void Compute_OnTheShippedCatalog_CountsAll93AndDerivesFrom27001()
+    public void Compute_OnTheShippedCatalog_CountsAll93AndRelates42001()
     {
         var catalog = ControlCatalog.LoadDefault();
         var rules = new[] { TempCatalog.Rule("MON", ("ISO27001:2022/A.8.16", ControlRelation.Supports)) };
@@ -116,7 +137,9 @@ public sealed class ControlCoverageTests : IDisposable
 
         Assert.Equal(new CoverageTotals(93, 1, 0, 0), iso27001.Totals);
         Assert.Equal(92, iso27001.Totals.Manual);
-        Assert.Equal(new CoverageTotals(38, 0, 1, 0), iso42001.Totals);
+        // A.8.16 supports 42001 A.6.2.6: related evidence there, not coverage.
+        Assert.Equal(new CoverageTotals(38, 0, 0, 0), iso42001.Totals);
+        Assert.Contains(iso42001.Rows.Single(r => r.Control.Id == "ISO42001:2023/A.6.2.6").Related, e => e.RuleId == "MON");
         Assert.Equal(72, nist.Totals.Controls);
     }
 

@@ -78,7 +78,7 @@ public class CrosswalkTests
     }
 
     [Fact]
-    public void Related_ReadsSupportsForwardOnly_AndPartialBothWays()
+    public void Related_ReadsSupportsAndPartialForwardOnly()
     {
         var fromMonitoring = Catalog.Crosswalk.Related("ISO27001:2022/A.8.16");
         var fromAiMonitoring = Catalog.Crosswalk.Related("ISO42001:2023/A.6.2.6");
@@ -86,6 +86,18 @@ public class CrosswalkTests
 
         Assert.Contains(fromMonitoring, r => r.Id == "ISO42001:2023/A.6.2.6" && r.EvidenceFlows && r.Direction == CrosswalkDirection.Outgoing);
         Assert.Contains(fromAiMonitoring, r => r.Id == "ISO27001:2022/A.8.16" && !r.EvidenceFlows && r.Direction == CrosswalkDirection.Incoming);
-        Assert.Contains(fromAiProvenance, r => r.Id == "ISO27001:2022/A.5.34" && r.EvidenceFlows && r.Relation == CrosswalkRelation.Partial);
+        Assert.Contains(fromAiProvenance, r => r.Id == "ISO27001:2022/A.5.34" && r.Relation == CrosswalkRelation.Partial
+            && r.EvidenceFlows == (r.Direction == CrosswalkDirection.Outgoing));
+    }
+
+    [Fact]
+    public void Related_PartialWrittenToAnArticle_DoesNotFlowBackToThePart()
+    {
+        // "A.2.2 partial Art.17": the AI policy is one part of the quality management system.
+        var fromArt17 = Catalog.Crosswalk.Related("EUAIA:2024/Art.17");
+        var fromA22 = Catalog.Crosswalk.Related("ISO42001:2023/A.2.2");
+
+        Assert.Contains(fromA22, r => r.Id == "EUAIA:2024/Art.17" && r.Relation == CrosswalkRelation.Partial && r.EvidenceFlows);
+        Assert.DoesNotContain(fromArt17, r => r.Id == "ISO42001:2023/A.2.2" && r.EvidenceFlows);
     }
 }

@@ -44,6 +44,7 @@ public class RunResultJsonTests
             StartedAt = at,
             EndedAt = at.AddSeconds(3),
             EngineVersion = "0.1.0",
+            Skipped = [new SkippedRule("AZ-1", "rules/azure/a.csx", "source 'azure' not configured for this run")],
             Rules =
             [
                 new RuleExecutionResult
