@@ -80,7 +80,8 @@ internal sealed class RoslynRuleCompiler
             // symbols, which halves the cost of every script after the first. The shared compilation has a
             // fixed placeholder name (a new name would drop the sharing); the image is renamed after emit.
             var shared = contract.Empty;
-            compilation = shared.ReplaceSyntaxTree(shared.SyntaxTrees.Single(), CheckpointInjector.Rewrite(tree));
+            var plain = shared.ReplaceSyntaxTree(shared.SyntaxTrees.Single(), tree);
+            compilation = plain.ReplaceSyntaxTree(tree, CheckpointInjector.Rewrite(tree, plain.GetSemanticModel(tree)));
         }
         else
         {
@@ -96,8 +97,11 @@ internal sealed class RoslynRuleCompiler
                 CheckDirectives(manifest, loaded, diagnostics);
             if (diagnostics.Count > 0)
                 return new CompileOutput(null, diagnostics);
-            foreach (var original in compilation.SyntaxTrees.ToList())
-                compilation = compilation.ReplaceSyntaxTree(original, CheckpointInjector.Rewrite(original));
+            // Loaded files were given their checkpoints as the resolver read them (ReadSourceResolver); the rule's own
+            // tree gets them here, against the model of the compilation as written.
+            var plain = compilation;
+            var main = plain.SyntaxTrees.Single(t => string.Equals(t.FilePath, full, StringComparison.Ordinal));
+            compilation = compilation.ReplaceSyntaxTree(main, CheckpointInjector.Rewrite(main, plain.GetSemanticModel(main)));
             compilation = compilation.WithAssemblyName(PlaceholderName);
         }
 
@@ -410,11 +414,20 @@ internal sealed class ReadSourceResolver(SourceFileResolver files, IReadOnlyDict
     public override Stream OpenRead(string resolvedPath)
     {
         var full = Path.GetFullPath(resolvedPath);
-        if (_read.TryGetValue(full, out var bytes))
-            return new MemoryStream(bytes, writable: false);
-        if (!RulesFolder.Contains(_rulesRoot, full))
-            throw new IOException($"it is outside the rules folder ({_rulesRoot}) and was not read");
-        return _files.OpenRead(resolvedPath);
+        if (!_read.TryGetValue(full, out var bytes))
+        {
+            if (!RulesFolder.Contains(_rulesRoot, full))
+                throw new IOException($"it is outside the rules folder ({_rulesRoot}) and was not read");
+            using var file = _files.OpenRead(resolvedPath);
+            using var copy = new MemoryStream();
+            file.CopyTo(copy);
+            bytes = copy.ToArray();
+        }
+
+        // A loaded file gets the same checkpoints as the rule (time bound, recursion guard), on the same lines. Its
+        // expression-bodied lambdas keep their form: there is no model of it to ask what they return.
+        var tree = CSharpSyntaxTree.ParseText(RuleSetLoader.Decode(bytes), new CSharpParseOptions(LanguageVersion.Latest, kind: SourceCodeKind.Script), full);
+        return new MemoryStream(System.Text.Encoding.UTF8.GetBytes(CheckpointInjector.Rewrite(tree).GetText().ToString()), writable: false);
     }
 
     public override bool Equals(object? other) =>

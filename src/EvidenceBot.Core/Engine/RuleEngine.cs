@@ -149,6 +149,10 @@ public sealed class RuleEngine
                     error = $"rule threw {ex.GetType().Name}: {ex.Message}";
                 }
 
+                // A rule whose stack ran out is stopped, even if it caught the exception: its evidence is incomplete.
+                if (context.StoppedBecause is { } stopped)
+                    error = stopped;
+
                 // A rule that caught the cancellation and returned anyway still ran out of time: what it recorded is
                 // incomplete, whatever it says.
                 if (error is null && cts.IsCancellationRequested)

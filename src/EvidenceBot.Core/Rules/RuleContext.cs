@@ -90,6 +90,17 @@ public sealed class RuleContext
     /// </summary>
     public void ReportFault(string reason) => _faults.Enqueue(reason);
 
+    /// <summary>
+    /// Why the rule was stopped by the engine's own guard (its stack ran out), or null. Set once; the execution then
+    /// ends as <see cref="Verdict.Error"/> with this reason even if the rule caught the exception and carried on.
+    /// </summary>
+    public string? StoppedBecause => _stoppedBecause;
+
+    private string? _stoppedBecause;
+
+    /// <summary>Records that the engine stopped the rule (see <see cref="StoppedBecause"/>); the first reason wins.</summary>
+    public void Stop(string reason) => Interlocked.CompareExchange(ref _stoppedBecause, reason, null);
+
     /// <summary>Records a log line.</summary>
     public void WriteLog(string line) => _log.Enqueue(line);
 
