@@ -29,6 +29,40 @@ public static class EcdsaSignatureEncoding
         return result;
     }
 
+    // The order of P-256's base point, and half of it: a signature (r, s) and its twin (r, n − s) both verify.
+    private static readonly System.Numerics.BigInteger P256Order = System.Numerics.BigInteger.Parse(
+        "0FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551", System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+
+    private static readonly System.Numerics.BigInteger P256HalfOrder = P256Order / 2;
+
+    /// <summary>
+    /// A P-256 P1363 signature with its s in the lower half (s ≤ n/2), the one form EvidenceBot writes: its twin
+    /// (r, n − s) verifies as well, so accepting both would let a signature be altered without the key.
+    /// </summary>
+    public static byte[] ToLowS(ReadOnlySpan<byte> p1363)
+    {
+        if (p1363.Length != 64)
+            throw new FormatException($"a P-256 P1363 signature is 64 bytes; got {p1363.Length}");
+        var result = p1363.ToArray();
+        var s = new System.Numerics.BigInteger(p1363[32..], isUnsigned: true, isBigEndian: true);
+        if (s > P256HalfOrder)
+        {
+            var low = (P256Order - s).ToByteArray(isUnsigned: true, isBigEndian: true);
+            Array.Clear(result, 32, 32);
+            low.CopyTo(result.AsSpan(64 - low.Length));
+        }
+
+        return result;
+    }
+
+    /// <summary>True when a strict DER P-256 signature has s ≤ n/2 (see <see cref="ToLowS"/>).</summary>
+    public static bool IsLowS(ReadOnlySpan<byte> der)
+    {
+        if (!TryReadDer(der, 32, out _, out var s, out _))
+            return false;
+        return new System.Numerics.BigInteger(s, isUnsigned: true, isBigEndian: true) <= P256HalfOrder;
+    }
+
     /// <summary>DER → P1363 with halves of <paramref name="fieldBytes"/> (32 for P-256).</summary>
     public static byte[] DerToP1363(ReadOnlySpan<byte> der, int fieldBytes = 32)
     {

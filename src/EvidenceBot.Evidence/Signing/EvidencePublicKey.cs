@@ -76,6 +76,12 @@ public sealed class EvidencePublicKey
     {
         if (!EcdsaSignatureEncoding.IsStrictDer(derSignature, out problem))
             return false;
+        if (!EcdsaSignatureEncoding.IsLowS(derSignature))
+        {
+            problem = "high-s signature (s > n/2): EvidenceBot writes only low-s signatures, so this one was altered (its twin (r, n-s) would verify too)";
+            return false;
+        }
+
         if (_verifier.Value!.VerifyData(data, derSignature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence))
             return true;
         problem = "ECDSA signature does not match (content changed, or signed by another key)";

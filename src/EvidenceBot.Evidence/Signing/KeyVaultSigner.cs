@@ -107,7 +107,7 @@ public sealed class KeyVaultSigner : IEvidenceSigner, IDisposable
             var p1363 = FromBase64Url(value.GetString()!);
             if (p1363.Length != 64)
                 throw new InvalidDataException($"Key Vault sign ({KeyUri}): expected a 64-byte ES256 signature, got {p1363.Length} bytes");
-            var der = EcdsaSignatureEncoding.P1363ToDer(p1363);
+            var der = EcdsaSignatureEncoding.P1363ToDer(EcdsaSignatureEncoding.ToLowS(p1363));
             // A signature we cannot verify ourselves must never reach a bundle.
             if (!PublicKey.Verify(data.Span, der, out var problem))
                 throw new CryptographicException($"Key Vault sign ({KeyUri}): the returned signature does not verify with the key's public half: {problem}");

@@ -86,7 +86,9 @@ public sealed class LocalKeySigner : IEvidenceSigner, IDisposable
             key = ECDsa.Create(_parameters);
         try
         {
-            return ValueTask.FromResult(key.SignData(data.Span, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
+            // Low s, the one form verify accepts: the twin (r, n − s) would verify too, and so could be forged from this one.
+            var p1363 = key.SignData(data.Span, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+            return ValueTask.FromResult(EcdsaSignatureEncoding.P1363ToDer(EcdsaSignatureEncoding.ToLowS(p1363)));
         }
         finally
         {

@@ -64,6 +64,11 @@ public sealed record SigstoreBundle
             throw new InvalidDataException($"{where}: dsseEnvelope.signatures must hold exactly one signature, found {bundle.DsseEnvelope.Signatures?.Count ?? 0}");
         if (bundle.DsseEnvelope.Signatures[0] is not { Sig: { Length: > 0 } })
             throw new InvalidDataException($"{where}: dsseEnvelope.signatures[0].sig is missing, null or empty");
+        if (bundle.VerificationMaterial.TlogEntries is { Count: > 0 })
+            throw new InvalidDataException($"{where}: verificationMaterial.tlogEntries holds {bundle.VerificationMaterial.TlogEntries.Count} entr(ies): EvidenceBot writes none and cannot verify them, so they were added after signing");
+        // Only the exact bytes EvidenceBot writes: no field, note or formatting may ride along unsigned in a verified bundle.
+        if (!bytes.SequenceEqual(bundle.ToJsonBytes()))
+            throw new InvalidDataException($"{where}: not in the exact form EvidenceBot writes (fields reordered or reformatted, or a field it does not write, e.g. an added note): the file was edited after signing");
         return bundle;
     }
 }
