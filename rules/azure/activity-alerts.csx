@@ -21,17 +21,21 @@ freshness: 24h
 var operations = Param<string[]>("operations");
 var alerts = await Azure.ResourcesAsync("Microsoft.Insights/activityLogAlerts", Ct);
 
-static IEnumerable<JsonElement> Leaves(JsonElement condition)
+// Leaf conditions: allOf entries and the leaves of their anyOf. (A list, not an iterator: the deny-list refuses
+// the thread id an iterator's generated code reads.)
+static List<JsonElement> Leaves(JsonElement condition)
 {
+    var leaves = new List<JsonElement>();
     if (!condition.TryGetProperty("allOf", out var all) || all.ValueKind != JsonValueKind.Array)
-        yield break;
+        return leaves;
     foreach (var c in all.EnumerateArray())
     {
-        yield return c;
+        leaves.Add(c);
         if (c.TryGetProperty("anyOf", out var any) && any.ValueKind == JsonValueKind.Array)
-            foreach (var leaf in any.EnumerateArray())
-                yield return leaf;
+            leaves.AddRange(any.EnumerateArray());
     }
+
+    return leaves;
 }
 
 static bool Watches(JsonElement leaf, string op) =>
