@@ -20,12 +20,14 @@ internal sealed class ArmReader
     private readonly HttpPipeline _graph;
     private readonly Uri _graphEndpoint;
     private readonly AzureTraffic _traffic;
+    private readonly bool _replay;
     private readonly ConcurrentDictionary<string, Lazy<Task<Outcome>>> _memo = new(StringComparer.Ordinal);
 
     private sealed record Outcome(object? Value, Exception? Error, IReadOnlyList<HttpExchange> Exchanges);
 
-    public ArmReader(HttpPipeline arm, Uri armEndpoint, HttpPipeline graph, Uri graphEndpoint, AzureTraffic traffic)
+    public ArmReader(HttpPipeline arm, Uri armEndpoint, HttpPipeline graph, Uri graphEndpoint, AzureTraffic traffic, bool replay)
     {
+        _replay = replay;
         _arm = arm;
         _armEndpoint = armEndpoint;
         _graph = graph;
@@ -160,9 +162,14 @@ internal sealed class ArmReader
     private Uri SameOrigin(string link, Uri first)
     {
         // The bearer token goes only to the configured ARM endpoint: a nextLink elsewhere is a fault, never followed.
-        if (!Uri.TryCreate(link, UriKind.Absolute, out var uri) || uri.Scheme != _armEndpoint.Scheme
+        // A replay sends nothing anywhere and ignores hosts, so a recording made under another endpoint still reads.
+        if (!Uri.TryCreate(link, UriKind.Absolute, out var uri))
+            throw AzureFaults.Fault(FaultKind.Permanent, $"GET {first.AbsolutePath}: nextLink '{link}' is not an absolute URL");
+        if (_replay)
+            return uri;
+        if (uri.Scheme != _armEndpoint.Scheme
             || !string.Equals(uri.Host, _armEndpoint.Host, StringComparison.OrdinalIgnoreCase) || uri.Port != _armEndpoint.Port)
-            throw AzureFaults.Fault(FaultKind.Permanent, $"GET {first.AbsolutePath}: nextLink leads off the ARM endpoint ({(uri is null ? link : uri.GetLeftPart(UriPartial.Authority))}); the token is never sent there");
+            throw AzureFaults.Fault(FaultKind.Permanent, $"GET {first.AbsolutePath}: nextLink leads off the ARM endpoint ({uri.GetLeftPart(UriPartial.Authority)}); the token is never sent there");
         return uri;
     }
 

@@ -42,7 +42,7 @@ internal sealed class AzureSession : ISourceSession
             : new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
         var delay = options.Delay ?? ((wait, ct) => Task.Delay(wait, time, ct));
         var chain = new AzureCaptureHandler(redactor, time, sink,
-            new AzureTransportHandler(options.MaxRetries, options.RetryBaseDelay, options.MaxRetryWait, delay, Traffic, inner));
+            new AzureTransportHandler(options.MaxRetries, options.RetryBaseDelay, options.MaxRetryWait, delay, Traffic, options.Concurrency, inner));
         // The rule's own timeout bounds a read; HttpClient's 100 s default would cut a long Retry-After short.
         _http = new HttpClient(chain, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         var transport = new HttpClientTransport(_http);
@@ -59,7 +59,7 @@ internal sealed class AzureSession : ISourceSession
         Quiet(graphOptions);
         var graphPipeline = HttpPipelineBuilder.Build(graphOptions,
             new BearerTokenAuthenticationPolicy(credential, new Uri(graph, ".default").AbsoluteUri));
-        Reader = new ArmReader(new PipelineOf(arm).Value, environment.Endpoint, graphPipeline, graph, Traffic);
+        Reader = new ArmReader(new PipelineOf(arm).Value, environment.Endpoint, graphPipeline, graph, Traffic, replay: options.ReplayFolder is not null);
         _targets = new Lazy<IReadOnlyList<string>>(ResolveTargets);
     }
 

@@ -37,7 +37,10 @@ internal sealed class AzureCaptureHandler : DelegatingHandler
             requestBody = _redactor.Text(Encoding.UTF8.GetString(bytes));
         }
 
+        // The evidence names the URL the source asked for, even if a handler below rewrote it (a test's loopback).
+        var asked = request.RequestUri;
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        request.RequestUri = asked;
         var body = await CapturingHandler.BufferAsync(response, cancellationToken).ConfigureAwait(false);
         var exchange = _recorder.Capture(request, response, body) with { RequestBody = requestBody };
         if (ExchangeCollector.Current is { } collector)

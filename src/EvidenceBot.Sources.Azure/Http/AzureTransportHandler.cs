@@ -25,10 +25,13 @@ internal sealed class AzureTransportHandler : DelegatingHandler
     private readonly TimeSpan _maxRetryWait;
     private readonly Func<TimeSpan, CancellationToken, Task> _delay;
     private readonly AzureTraffic _traffic;
+    private readonly SemaphoreSlim _inFlight;
 
     public AzureTransportHandler(int maxRetries, TimeSpan baseDelay, TimeSpan maxRetryWait, Func<TimeSpan, CancellationToken, Task> delay,
-        AzureTraffic traffic, HttpMessageHandler inner) : base(inner)
+        AzureTraffic traffic, int maxInFlight, HttpMessageHandler inner) : base(inner)
     {
+        // One bound for the whole run, however many rules and subscriptions ask at once.
+        _inFlight = new SemaphoreSlim(maxInFlight);
         _maxRetries = maxRetries;
         _baseDelay = baseDelay;
         _maxRetryWait = maxRetryWait;
@@ -53,6 +56,7 @@ internal sealed class AzureTransportHandler : DelegatingHandler
             if (_traffic.PaceFor() is { } pace)
                 await _delay(pace, cancellationToken).ConfigureAwait(false);
             HttpResponseMessage response;
+            await _inFlight.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
                 _traffic.Sent();
@@ -63,6 +67,10 @@ internal sealed class AzureTransportHandler : DelegatingHandler
                 _traffic.Retried();
                 await _delay(Backoff(attempt), cancellationToken).ConfigureAwait(false);
                 continue;
+            }
+            finally
+            {
+                _inFlight.Release();
             }
 
             _traffic.Answered((int)response.StatusCode, RemainingReads(response));
@@ -82,6 +90,13 @@ internal sealed class AzureTransportHandler : DelegatingHandler
 
             return response;
         }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+            _inFlight.Dispose();
+        base.Dispose(disposing);
     }
 
     private TimeSpan Backoff(int attempt) => _baseDelay * Math.Pow(2, Math.Min(attempt, 8));
