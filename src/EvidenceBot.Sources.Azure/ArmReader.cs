@@ -174,14 +174,28 @@ internal sealed class ArmReader
     }
 
     /// <summary>
+    /// The targeted subscriptions Resource Graph shows this identity (<c>resourcecontainers</c>), or null when the
+    /// identity may not use Resource Graph. Resource Graph leaves out what the identity cannot read, silently: a
+    /// subscription missing here would otherwise read as one without resources.
+    /// </summary>
+    public async Task<IReadOnlySet<string>?> VisibleSubscriptionsAsync(IReadOnlyList<string> subscriptions)
+    {
+        var rows = await QueryAsync("resourcecontainers | where type =~ 'microsoft.resources/subscriptions' | project subscriptionId | order by subscriptionId asc",
+            subscriptions).ConfigureAwait(false);
+        return rows?.Select(r => r.TryGetProperty("subscriptionId", out var id) ? id.GetString() ?? "" : "").ToHashSet(StringComparer.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
     /// One Resource Graph query for <paramref name="resourceType"/> over <paramref name="subscriptions"/>, every page
     /// (<c>$skipToken</c>). Null when the identity may not use Resource Graph (403): the caller lists instead.
     /// </summary>
-    public async Task<IReadOnlyList<JsonElement>?> ResourceGraphAsync(string resourceType, IReadOnlyList<string> subscriptions)
+    public Task<IReadOnlyList<JsonElement>?> ResourceGraphAsync(string resourceType, IReadOnlyList<string> subscriptions) =>
+        QueryAsync($"resources | where type =~ '{resourceType.ToLowerInvariant().Replace("'", "", StringComparison.Ordinal)}' "
+            + "| project id, name, type, location, resourceGroup, subscriptionId, tags, kind, sku, identity, properties | order by id asc", subscriptions);
+
+    private async Task<IReadOnlyList<JsonElement>?> QueryAsync(string query, IReadOnlyList<string> subscriptions)
     {
         var url = Arm($"providers/Microsoft.ResourceGraph/resources?api-version={ApiVersions.ResourceGraph}");
-        var query = $"resources | where type =~ '{resourceType.ToLowerInvariant().Replace("'", "", StringComparison.Ordinal)}' "
-            + "| project id, name, type, location, resourceGroup, subscriptionId, tags, kind, sku, identity, properties | order by id asc";
         var rows = new List<JsonElement>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         string? skipToken = null;

@@ -31,7 +31,14 @@ internal sealed class AzureSource : IAzureSource
         if (_session.Options.UseResourceGraph && !_session.Traffic.ResourceGraphRefused)
         {
             var targets = _session.Targets;
-            rows = await _reader.ReadAsync($"resourcegraph {resourceType.ToLowerInvariant()}",
+            var visible = await _reader.ReadAsync("resourcegraph subscriptions", () => _reader.VisibleSubscriptionsAsync(targets), cancellationToken).ConfigureAwait(false);
+            if (visible is not null && !visible.Contains(SubscriptionId))
+            {
+                throw AzureFaults.Report(AzureFaults.Fault(FaultKind.Permanent,
+                    $"Resource Graph does not show subscription {SubscriptionId} to this identity, so its resources cannot be counted; grant Reader (Microsoft.Resources/subscriptions/read and the resource types' read actions) on it"));
+            }
+
+            rows = visible is null ? null : await _reader.ReadAsync($"resourcegraph {resourceType.ToLowerInvariant()}",
                 () => _reader.ResourceGraphAsync(resourceType, targets), cancellationToken).ConfigureAwait(false);
             if (rows is null)
                 _session.Traffic.ResourceGraphRefused = true;

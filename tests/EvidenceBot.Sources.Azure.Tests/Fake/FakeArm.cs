@@ -72,6 +72,9 @@ public sealed partial class FakeArm : IDisposable
     public Dictionary<string, List<string>> ManagementGroups { get; } = new(StringComparer.OrdinalIgnoreCase);
 
     public bool ResourceGraphAllowed { get; set; } = true;
+
+    /// <summary>Subscriptions Resource Graph leaves out, as it does for those the identity cannot read.</summary>
+    public HashSet<string> HiddenFromResourceGraph { get; } = new(StringComparer.OrdinalIgnoreCase);
     public bool GraphAllowed { get; set; } = true;
     public int PageSize { get; set; } = 100;
 
@@ -247,7 +250,14 @@ public sealed partial class FakeArm : IDisposable
             return AuthorizationFailed("Microsoft.ResourceGraph/resources/read", "/providers/Microsoft.ResourceGraph");
         using var doc = JsonDocument.Parse(body);
         var subs = doc.RootElement.GetProperty("subscriptions").EnumerateArray().Select(s => s.GetString()!).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        subs.ExceptWith(HiddenFromResourceGraph);
         var query = doc.RootElement.GetProperty("query").GetString()!;
+        if (query.StartsWith("resourcecontainers", StringComparison.Ordinal))
+        {
+            var containers = Subscriptions.Where(s => subs.Contains(s.Id)).Select(s => (JsonNode)new JsonObject { ["subscriptionId"] = s.Id }).ToArray();
+            return new FakeAnswer(200, new JsonObject { ["totalRecords"] = containers.Length, ["count"] = containers.Length, ["resultTruncated"] = "false", ["data"] = new JsonArray(containers) }.ToJsonString());
+        }
+
         var type = TypeInQuery().Match(query).Groups[1].Value;
         var options = doc.RootElement.TryGetProperty("options", out var o) ? o : default;
         var skip = options.ValueKind == JsonValueKind.Object && options.TryGetProperty("$skipToken", out var st) ? int.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(st.GetString()!)), CultureInfo.InvariantCulture) : 0;
