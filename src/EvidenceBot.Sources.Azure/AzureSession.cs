@@ -46,8 +46,8 @@ internal sealed class AzureSession : ISourceSession
         // The rule's own timeout bounds a read; HttpClient's 100 s default would cut a long Retry-After short.
         _http = new HttpClient(chain, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         var transport = new HttpClientTransport(_http);
-        var credential = options.CredentialOverride
-            ?? (options.ReplayFolder is not null ? new ReplayCredential() : Credential(options, authority));
+        var credential = new RedactingCredential(options.CredentialOverride
+            ?? (options.ReplayFolder is not null ? new ReplayCredential() : Credential(options, authority)), redactor);
 
         var armOptions = new ArmClientOptions { Environment = environment, Transport = transport };
         Quiet(armOptions);
@@ -207,6 +207,24 @@ internal sealed class AzureSession : ISourceSession
     private sealed class PipelineOf(ArmClient client) : ArmResource(client, new ResourceIdentifier("/"))
     {
         public HttpPipeline Value => Pipeline;
+    }
+
+    /// <summary>Masks every access token it hands out wherever it may appear in evidence (an echo in a body or header).</summary>
+    private sealed class RedactingCredential(TokenCredential inner, Redactor redactor) : TokenCredential
+    {
+        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken)
+        {
+            var token = inner.GetToken(requestContext, cancellationToken);
+            redactor.AddSecret(token.Token);
+            return token;
+        }
+
+        public override async ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken)
+        {
+            var token = await inner.GetTokenAsync(requestContext, cancellationToken).ConfigureAwait(false);
+            redactor.AddSecret(token.Token);
+            return token;
+        }
     }
 
     /// <summary>Replay answers from recordings: no token is needed, and none is requested.</summary>

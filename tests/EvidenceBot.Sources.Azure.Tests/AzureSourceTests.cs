@@ -321,6 +321,48 @@ public sealed class AzureSourceTests
         await Assert.ThrowsAsync<ArgumentException>(() => For(session, Estate.SubA).ResourcesAsync("Microsoft.Compute/virtualMachines"));
     }
 
+    [Fact]
+    public async Task RoleAssignmentsAsync_ArmRefusesTheToken_ErrorSaysTheCredentialWasRefused()
+    {
+        using var fake = FakeArm.Start();
+        Estate.Compliant(fake, Estate.SubA);
+        fake.RequiredToken = "some-other-token-value";
+        using var session = TestSupport.Open(TestSupport.Options(fake));
+
+        var ex = await Assert.ThrowsAsync<SourceFaultException>(() => For(session, Estate.SubA).RoleAssignmentsAsync());
+
+        Assert.Contains("401 InvalidAuthenticationToken: the credential's token was refused", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Evidence_TokenAndSecretEchoedByArm_AreMaskedInEveryExchange()
+    {
+        using var fake = FakeArm.Start();
+        Estate.Compliant(fake, Estate.SubA);
+        fake.Always("/pricings", new FakeAnswer(200, $$"""{"value":[],"debug":"Bearer {{FakeArm.Token}} secret {{TestSupport.Secret}}"}""",
+            new Dictionary<string, string> { ["ETag"] = FakeArm.Token }));
+        var sink = new Sink();
+        using var session = TestSupport.Open(TestSupport.Options(fake), sink);
+
+        await For(session, Estate.SubA).DefenderPlansAsync();
+        await For(session, Estate.SubA).RoleAssignmentsAsync();
+
+        Assert.NotEmpty(sink.All);
+        foreach (var e in sink.All)
+        {
+            var text = System.Text.Encoding.UTF8.GetString(e.ToFileBytes());
+            Assert.DoesNotContain(FakeArm.Token, text, StringComparison.Ordinal);
+            Assert.DoesNotContain(TestSupport.Secret, text, StringComparison.Ordinal);
+        }
+    }
+
+    private sealed class Sink : EvidenceBot.Core.Evidence.IExchangeSink
+    {
+        public System.Collections.Concurrent.ConcurrentBag<EvidenceBot.Core.Evidence.HttpExchange> All { get; } = [];
+
+        public void Add(EvidenceBot.Core.Evidence.HttpExchange exchange) => All.Add(exchange);
+    }
+
     internal static RuleContext Context() => new(
         new RuleManifest { Id = "T", Title = "test", Sources = ["azure"], SourcePath = "t.csx", SourceSha256 = "00" }, Estate.SubA,
         new Dictionary<string, System.Text.Json.JsonElement>(), TimeProvider.System, CancellationToken.None);
