@@ -31,15 +31,19 @@ internal sealed class AzureSource : IAzureSource
         if (_session.Options.UseResourceGraph && !_session.Traffic.ResourceGraphRefused)
         {
             var targets = _session.Targets;
-            var visible = await _reader.ReadAsync("resourcegraph subscriptions", () => _reader.VisibleSubscriptionsAsync(targets), cancellationToken).ConfigureAwait(false);
+            // Both queries at once: which subscriptions Resource Graph shows, and the type's rows.
+            var visibleRead = _reader.ReadAsync("resourcegraph subscriptions", () => _reader.VisibleSubscriptionsAsync(targets), cancellationToken);
+            var rowsRead = _reader.ReadAsync($"resourcegraph {resourceType.ToLowerInvariant()}",
+                () => _reader.ResourceGraphAsync(resourceType, targets), cancellationToken);
+            await Task.WhenAll(visibleRead, rowsRead).ConfigureAwait(false);
+            var visible = await visibleRead.ConfigureAwait(false);
             if (visible is not null && !visible.Contains(SubscriptionId))
             {
                 throw AzureFaults.Report(AzureFaults.Fault(FaultKind.Permanent,
                     $"Resource Graph does not show subscription {SubscriptionId} to this identity, so its resources cannot be counted; grant Reader (Microsoft.Resources/subscriptions/read and the resource types' read actions) on it"));
             }
 
-            rows = visible is null ? null : await _reader.ReadAsync($"resourcegraph {resourceType.ToLowerInvariant()}",
-                () => _reader.ResourceGraphAsync(resourceType, targets), cancellationToken).ConfigureAwait(false);
+            rows = visible is null ? null : await rowsRead.ConfigureAwait(false);
             if (rows is null)
                 _session.Traffic.ResourceGraphRefused = true;
             else
