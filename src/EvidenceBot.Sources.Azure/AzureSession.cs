@@ -230,7 +230,8 @@ internal sealed class AzureSession : ISourceSession
     /// <summary>Replay answers from recordings: no token is needed, and none is requested.</summary>
     private sealed class ReplayCredential : TokenCredential
     {
-        private static readonly AccessToken Token = new("replay", DateTimeOffset.MaxValue);
+        // Masked like any token; long and odd enough never to mask a word of real evidence.
+        private static readonly AccessToken Token = new("evidencebot-replay-sends-no-token", DateTimeOffset.MaxValue);
 
         public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) => Token;
 
