@@ -40,7 +40,6 @@ public sealed class AzureSourceModule : ISourceModule
             ["Azure.ResourceManager.ArmClient"] = "sends requests outside the recorded, coalesced source; use Azure",
             ["Azure.Core.Pipeline.HttpClientTransport"] = "sends requests outside the recorded source; use Azure",
             ["Azure.Core.Pipeline.HttpPipelineBuilder"] = "builds a pipeline outside the recorded source; use Azure",
-            ["System.Net.Http.HttpClient"] = "sends requests outside the recorded source; use Azure",
         },
         DeniedNamespaces = new Dictionary<string, string>(StringComparer.Ordinal)
         {
