@@ -18,8 +18,10 @@ public static class Program
                 return await VerifyBench.RunAsync(rest);
             case "github":
                 return await GitHubBench.RunAsync(rest);
+            case "azure":
+                return await AzureBench.RunAsync(rest);
             default:
-                Console.Error.WriteLine("usage: EvidenceBot.Bench rules | verify [N] | github [record-demo]");
+                Console.Error.WriteLine("usage: EvidenceBot.Bench rules | verify [N] | github [record-demo] | azure [subs] [resources] [concurrency] | azure record-demo");
                 return 2;
         }
     }

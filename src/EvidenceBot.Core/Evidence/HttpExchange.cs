@@ -25,6 +25,14 @@ public sealed record HttpExchange
     /// <summary>Request headers that matter (redacted).</summary>
     [JsonPropertyName("requestHeaders")] public IReadOnlyDictionary<string, string> RequestHeaders { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// The request body (UTF-8, redacted) of a request that sent one, e.g. a Resource Graph query. Omitted from the
+    /// file when null, so exchanges of bodiless requests keep their bytes and digests.
+    /// </summary>
+    [JsonPropertyName("requestBody")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? RequestBody { get; init; }
+
     /// <summary>Response headers that matter (redacted).</summary>
     [JsonPropertyName("responseHeaders")] public IReadOnlyDictionary<string, string> ResponseHeaders { get; init; } = new Dictionary<string, string>();
 
