@@ -32,10 +32,9 @@ public static class AzureBench
     public static async Task<int> RunAsync(string[] args)
     {
         var root = Root();
-        RuleContractAssemblies.Add(typeof(IAzureSource).Assembly);
-        RuleImports.Add("EvidenceBot.Rules.AzureRuleGlobals");
         var set = RuleSetLoader.Load(new RuleLoadOptions
         {
+            Contracts = SourceContracts.Of([new AzureSourceModule()]),
             RulesDirectory = Path.Combine(root, "rules", "azure"),
             CacheDirectory = Path.Combine(Path.GetTempPath(), "evidencebot-bench-azure-rule-cache"),
         });

@@ -107,6 +107,15 @@ public sealed class SourceModuleRunTests
         Assert.Equal(checkedIn, stdout);
     }
 
+    [Fact]
+    public async Task ComposedSchema_EveryModulesSection_LoadsWithItsDefinitionsAndReferences()
+    {
+        var schema = await NJsonSchema.JsonSchema.FromJsonAsync(EvidenceBot.Runs.ConfigLoader.ComposedSchema(EvidenceBot.Cli.Sources.SourceModules.All));
+
+        foreach (var module in EvidenceBot.Cli.Sources.SourceModules.All)
+            Assert.True(schema.Properties.ContainsKey(module.Name), module.Name);
+    }
+
     private static async Task<string> RunProcess(CliRunner cli, string config)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

@@ -1,4 +1,5 @@
 using EvidenceBot.Core.Sources;
+using EvidenceBot.Sources.Azure;
 using EvidenceBot.Sources.GitHub;
 
 namespace EvidenceBot.Cli.Sources;
@@ -10,7 +11,7 @@ namespace EvidenceBot.Cli.Sources;
 internal static class SourceModules
 {
     /// <summary>Every source module this build ships, in a stable order.</summary>
-    public static IReadOnlyList<ISourceModule> All { get; } = [new GitHubSourceModule()];
+    public static IReadOnlyList<ISourceModule> All { get; } = [new GitHubSourceModule(), new AzureSourceModule()];
 
     /// <summary>The module named <paramref name="name"/> (case-insensitive), or null.</summary>
     public static ISourceModule? Named(string name) =>

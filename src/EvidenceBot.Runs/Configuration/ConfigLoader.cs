@@ -40,10 +40,41 @@ internal static class ConfigLoader
             var section = JsonNode.Parse(module.ConfigSchema)!.AsObject();
             foreach (var key in new[] { "$schema", "$id", "title" })
                 section.Remove(key);
+            // A module's own definitions move to the root, named after the module, and its references follow them.
+            if (section["definitions"] is JsonObject definitions)
+            {
+                section.Remove("definitions");
+                var rootDefinitions = root["definitions"] as JsonObject ?? (JsonObject)(root["definitions"] = new JsonObject());
+                foreach (var (name, definition) in definitions.ToList())
+                {
+                    definitions.Remove(name);
+                    rootDefinitions[$"{module.Name}-{name}"] = definition;
+                    RenameReferences(definition, module.Name);
+                }
+            }
+
+            RenameReferences(section, module.Name);
             properties[module.Name] = section;
         }
 
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
+    }
+
+    private static void RenameReferences(JsonNode? node, string module)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                if (o["$ref"] is JsonValue r && r.TryGetValue<string>(out var target) && target.StartsWith("#/definitions/", StringComparison.Ordinal))
+                    o["$ref"] = $"#/definitions/{module}-{target["#/definitions/".Length..]}";
+                foreach (var (_, child) in o.ToList())
+                    RenameReferences(child, module);
+                break;
+            case JsonArray a:
+                foreach (var child in a)
+                    RenameReferences(child, module);
+                break;
+        }
     }
 
     /// <summary>Reads and validates <paramref name="path"/> against the schema composed from <paramref name="modules"/>.</summary>

@@ -9,17 +9,15 @@ using Microsoft.Extensions.Time.Testing;
 namespace EvidenceBot.Sources.Azure.Tests.Rules;
 
 /// <summary>
-/// Runs a real rule from rules/azure, compiled as the CLI compiles it (with the Azure contract assembly and the
-/// AzureRuleGlobals static import added through the existing hooks), through the real engine, against the fake.
+/// Runs a real rule from rules/azure, compiled as the CLI compiles it (against the Azure module's rule contract), through the real engine, against the fake.
 /// </summary>
 internal static class RuleHarness
 {
     private static readonly Lazy<RuleSet> Set = new(() =>
     {
-        RuleContractAssemblies.Add(typeof(IAzureSource).Assembly);
-        RuleImports.Add("EvidenceBot.Rules.AzureRuleGlobals");
         var set = RuleSetLoader.Load(new RuleLoadOptions
         {
+            Contracts = SourceContracts.Of([new AzureSourceModule()]),
             RulesDirectory = Path.Combine(RepositoryRoot(), "rules", "azure"),
             CacheDirectory = Path.Combine(Path.GetTempPath(), "evidencebot-azure-test-rule-cache"),
         });
