@@ -248,6 +248,18 @@ public sealed record ModelMonitor
 
     /// <summary>The schedule's JSON, as sent.</summary>
     public JsonElement Raw { get; init; }
+
+    /// <summary>
+    /// True when the monitor's target is <paramref name="version"/>: an asset id <c>azureml:name:version</c>, or an
+    /// id ending in <c>/models/name/versions/version</c> (ARM or registry asset id).
+    /// </summary>
+    public bool Watches(ModelVersion version)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        return ModelId is { } id
+            && (string.Equals(id, $"azureml:{version.Model}:{version.Version}", StringComparison.OrdinalIgnoreCase)
+                || id.EndsWith($"/models/{version.Model}/versions/{version.Version}", StringComparison.OrdinalIgnoreCase));
+    }
 }
 
 /// <summary>One signal of a monitor.</summary>
