@@ -114,6 +114,8 @@ public sealed class FakeRegistries : IDisposable
     public List<(string Name, Dictionary<string, string> Tags)> AmlModels { get; } = [];
     public List<FakeAmlVersion> AmlVersions { get; } = [];
     public List<JsonObject> Schedules { get; } = [];
+    /// <summary>Azure ML jobs by name: status and the training input's asset id.</summary>
+    public Dictionary<string, (string Status, string Input)> AmlJobs { get; } = [];
 
     /// <summary>Largest page the fake serves, whatever max_results asks (forces paging in tests).</summary>
     public int PageSize { get; set; } = 1000;
@@ -407,6 +409,20 @@ public sealed class FakeRegistries : IDisposable
                 ["systemData"] = JsonNode.Parse(Sys(v.CreatedBy)),
             }).ToList();
             return new FakeAnswer(200, new JsonObject { ["value"] = new JsonArray([.. items]) }.ToJsonString());
+        }
+
+        if (rest.StartsWith("/jobs/", StringComparison.Ordinal) && AmlJobs.TryGetValue(Uri.UnescapeDataString(rest[6..]), out var job))
+        {
+            return new FakeAnswer(200, new JsonObject
+            {
+                ["id"] = $"{Ws}{rest}", ["name"] = Uri.UnescapeDataString(rest[6..]), ["type"] = "Microsoft.MachineLearningServices/workspaces/jobs",
+                ["properties"] = new JsonObject
+                {
+                    ["jobType"] = "Command", ["experimentName"] = "credit", ["status"] = job.Status,
+                    ["inputs"] = new JsonObject { ["training_data"] = new JsonObject { ["jobInputType"] = "mltable", ["uri"] = job.Input } },
+                },
+                ["systemData"] = JsonNode.Parse(Sys("dana@example.com")),
+            }.ToJsonString());
         }
 
         if (rest == "/schedules")
