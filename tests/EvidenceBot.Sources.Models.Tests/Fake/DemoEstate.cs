@@ -250,7 +250,8 @@ internal static partial class DemoEstate
             var e = exchange with
             {
                 Url = exchange.Url.Replace(origin, host, StringComparison.Ordinal),
-                ResponseHeaders = exchange.ResponseHeaders.ToDictionary(h => h.Key, h => h.Value.Replace(origin, "https://management.azure.com", StringComparison.Ordinal)),
+                ResponseHeaders = exchange.ResponseHeaders.ToDictionary(h => h.Key,
+                    h => h.Key.Equals("Date", StringComparison.OrdinalIgnoreCase) ? RecordedAt.ToString("r", CultureInfo.InvariantCulture) : h.Value.Replace(origin, "https://management.azure.com", StringComparison.Ordinal)),
                 Body = exchange.Body?.Replace(origin, "https://management.azure.com", StringComparison.Ordinal),
                 At = RecordedAt,
             };
