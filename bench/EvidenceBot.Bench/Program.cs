@@ -18,8 +18,10 @@ public static class Program
                 return await VerifyBench.RunAsync(rest);
             case "github":
                 return await GitHubBench.RunAsync(rest);
+            case "models":
+                return await ModelsBench.RunAsync(rest);
             default:
-                Console.Error.WriteLine("usage: EvidenceBot.Bench rules | verify [N] | github [record-demo]");
+                Console.Error.WriteLine("usage: EvidenceBot.Bench rules | verify [N] | github [record-demo] | models [concurrency]");
                 return 2;
         }
     }

@@ -36,9 +36,10 @@ else
             NotApplicable(Models.Registry, $"{all.Count} registered model(s), none in production: nothing to judge");
     }
 
+    var runs = await Models.RunsAsync(production.Select(v => v.RunId), Ct);
     foreach (var v in production)
     {
-        var run = v.RunId is null ? null : await Models.RunAsync(v.RunId, Ct);
+        var run = v.RunId is null ? null : runs[v.RunId];
         var location = v.Source ?? "";
         // runs:/<id>/path and models:/ point into the run's artifact store: judge where that store is.
         if ((location.StartsWith("runs:/", StringComparison.Ordinal) || location.StartsWith("models:/", StringComparison.Ordinal))

@@ -41,10 +41,11 @@ else
             NotApplicable(Models.Registry, $"{all.Count} registered model(s), none in production: nothing to judge");
     }
 
+    var runs = await Models.RunsAsync(production.Select(v => v.Field(c.DriftRunTag)), Ct);
     foreach (var v in production)
     {
         var runId = v.Field(c.DriftRunTag);
-        var run = runId is null ? null : await Models.RunAsync(runId, Ct);
+        var run = runId is null ? null : runs[runId];
         if (run is null)
         {
             Fail(v.Resource, runId is null ? $"no drift evidence: no drift run named by tag {c.DriftRunTag}" : $"no drift evidence: drift run {runId} does not exist",

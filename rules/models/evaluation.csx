@@ -40,9 +40,10 @@ else
             NotApplicable(Models.Registry, $"{all.Count} registered model(s), none in production: nothing to judge");
     }
 
+    var runs = await Models.RunsAsync(production.Select(v => v.RunId), Ct);
     foreach (var v in production)
     {
-        var run = v.RunId is null ? null : await Models.RunAsync(v.RunId, Ct);
+        var run = v.RunId is null ? null : runs[v.RunId];
         if (run is null)
         {
             Fail(v.Resource, v.RunId is null ? "no source run: no evaluation recorded" : $"source run {v.RunId} does not exist: no evaluation recorded", new { runId = v.RunId });

@@ -32,9 +32,10 @@ else
     else if (high.Count == 0)
         NotApplicable(Models.Registry, $"{production.Count} production version(s), none with {c.RiskLevelField} = {c.HighRisk}");
 
+    var runs = await Models.RunsAsync(high.Select(v => v.RunId), Ct);
     foreach (var v in high)
     {
-        var run = v.RunId is null ? null : await Models.RunAsync(v.RunId, Ct);
+        var run = v.RunId is null ? null : runs[v.RunId];
         if (run is null)
         {
             Fail(v.Resource, "high risk with no source run: no fairness evaluation recorded", new { runId = v.RunId });

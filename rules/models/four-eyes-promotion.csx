@@ -35,11 +35,15 @@ else
             NotApplicable(Models.Registry, $"{all.Count} registered model(s), none in production: no promotion to judge");
     }
 
+    // Only versions that name no creator need their run (mlflow.user); fetched together.
+    var runs = Models.Kind == RegistryKind.MLflow
+        ? await Models.RunsAsync(production.Where(v => v.CreatedBy is null).Select(v => v.RunId), Ct)
+        : (IReadOnlyDictionary<string, SourceRun?>)new Dictionary<string, SourceRun?>();
     foreach (var v in production)
     {
         var creator = v.CreatedBy;
         if (creator is null && v.RunId is not null && Models.Kind == RegistryKind.MLflow)
-            creator = (await Models.RunAsync(v.RunId, Ct))?.User;
+            creator = runs.GetValueOrDefault(v.RunId)?.User;
         var approver = v.Field(c.ApprovedByField);
         var approvalText = v.Field(c.ApprovalDateField);
         var approvedAt = ModelConventions.ParseDate(approvalText);

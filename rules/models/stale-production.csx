@@ -33,6 +33,7 @@ else
             NotApplicable(Models.Registry, $"{all.Count} registered model(s), none in production: nothing to judge");
     }
 
+    var runs = await Models.RunsAsync(production.Where(v => v.CreatedAt is not null && Now - v.CreatedAt.Value > maxAge).Select(v => v.RunId), Ct);
     foreach (var v in production)
     {
         if (v.CreatedAt is null)
@@ -48,7 +49,7 @@ else
             continue;
         }
 
-        var run = v.RunId is null ? null : await Models.RunAsync(v.RunId, Ct);
+        var run = v.RunId is null ? null : runs[v.RunId];
         var latest = run is null ? null : c.Evaluations(run).Where(m => !m.IsMalformed).Max(m => m.At);
         var fresh = latest is not null && Now - latest.Value <= maxAge;
         Check(v.Resource, fresh,

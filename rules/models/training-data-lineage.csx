@@ -34,6 +34,7 @@ else
             NotApplicable(Models.Registry, $"{all.Count} registered model(s), none in production: nothing to judge");
     }
 
+    var runs = await Models.RunsAsync(production.Select(v => v.RunId), Ct);
     foreach (var v in production)
     {
         if (v.RunId is null)
@@ -42,7 +43,7 @@ else
             continue;
         }
 
-        var run = await Models.RunAsync(v.RunId, Ct);
+        var run = runs[v.RunId];
         if (run is null)
         {
             Fail(v.Resource, $"source run {v.RunId} does not exist (deleted, or in another workspace): lineage is broken", new { runId = v.RunId, exists = false });

@@ -59,6 +59,19 @@ public interface IModelsSource
     Task<SourceRun?> RunAsync(string runId, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Several runs at once: each distinct id is read as by <see cref="RunAsync"/>, all sent together (the source bounds
+    /// how many are in flight), so a rule over many versions waits for one round of answers, not one per version.
+    /// The value is null for a run that does not exist. Ids that are null or blank are skipped.
+    /// </summary>
+    async Task<IReadOnlyDictionary<string, SourceRun?>> RunsAsync(IEnumerable<string?> runIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runIds);
+        var ids = runIds.Where(id => !string.IsNullOrWhiteSpace(id)).Select(id => id!).Distinct(StringComparer.Ordinal).ToList();
+        var runs = await Task.WhenAll(ids.Select(id => RunAsync(id, cancellationToken))).ConfigureAwait(false);
+        return ids.Zip(runs).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
+    }
+
+    /// <summary>
     /// Every logged point of one metric (MLflow <c>GET metrics/get-history</c>, all pages), oldest first. Only for
     /// rules that need a series: <see cref="SourceRun.Metrics"/> already holds each metric's latest value.
     /// A malformed value (<c>"NaN"</c>, a string) is kept with <see cref="MetricPoint.Value"/> null.

@@ -128,9 +128,30 @@ internal sealed class MlflowSource : IModelsSource
 
     private Uri Url(string relative) => new(_api, relative);
 
-    private async Task<List<JsonElement>> SearchAsync(string path, string key, int pageSize, string what, CancellationToken cancellationToken)
+    /// <summary>
+    /// The last parse of each search, kept with the answers it came from: every rule still walks the (coalesced) pages
+    /// and gets their evidence, but the same pages are turned into records once.
+    /// </summary>
+    private readonly Dictionary<string, (object[] Inputs, object Parsed)> _parsed = new(StringComparer.Ordinal);
+
+    private T Parsed<T>(string key, object[] inputs, Func<T> parse) where T : class
+    {
+        lock (_parsed)
+        {
+            if (_parsed.TryGetValue(key, out var hit) && hit.Inputs.SequenceEqual(inputs, ReferenceEqualityComparer.Instance))
+                return (T)hit.Parsed;
+        }
+
+        var parsed = parse();
+        lock (_parsed)
+            _parsed[key] = (inputs, parsed);
+        return parsed;
+    }
+
+    private async Task<(List<JsonElement> Items, RegistryAnswer[] Pages)> SearchAsync(string path, string key, int pageSize, string what, CancellationToken cancellationToken)
     {
         var items = new List<JsonElement>();
+        var answers = new List<RegistryAnswer>();
         string? token = null;
         var pages = 0;
         do
@@ -140,19 +161,20 @@ internal sealed class MlflowSource : IModelsSource
             if (!answer.Ok)
                 throw _http.Fault(answer, what);
             // An empty search answers {}: proto2 JSON omits empty lists.
+            answers.Add(answer);
             items.AddRange(answer.Json!.Value.Array(key));
             token = answer.Json.Value.Str("next_page_token") is { Length: > 0 } t ? t : null;
             if (++pages > _options.MaxPages)
                 throw _http.Malformed(what, $"more than {_options.MaxPages} pages; raise models.registries[].maxPages if this is real");
         }
         while (token is not null);
-        return items;
+        return (items, [.. answers]);
     }
 
     private async Task<IReadOnlyList<RegisteredModel>> LoadModelsAsync(CancellationToken cancellationToken)
     {
-        var items = await SearchAsync("registered-models/search", "registered_models", _options.PageSize, "registered models", cancellationToken).ConfigureAwait(false);
-        return [.. items.Select(m => new RegisteredModel
+        var (items, pages) = await SearchAsync("registered-models/search", "registered_models", _options.PageSize, "registered models", cancellationToken).ConfigureAwait(false);
+        return Parsed<IReadOnlyList<RegisteredModel>>("models", [.. pages], () => [.. items.Select(m => new RegisteredModel
         {
             Registry = Registry,
             Name = m.Str("name") ?? throw _http.Malformed("registered models", "a registered model has no name"),
@@ -163,16 +185,21 @@ internal sealed class MlflowSource : IModelsSource
             Aliases = m.Array("aliases").Where(a => a.Str("alias") is not null).GroupBy(a => a.Str("alias")!)
                 .ToDictionary(g => g.Key, g => g.Last().Str("version") ?? "", StringComparer.Ordinal),
             Raw = m,
-        }).OrderBy(m => m.Name, StringComparer.Ordinal)];
+        }).OrderBy(m => m.Name, StringComparer.Ordinal)]);
     }
 
     private async Task<IReadOnlyList<ModelVersion>> LoadVersionsAsync(CancellationToken cancellationToken)
     {
         var modelsTask = ModelsAsync(cancellationToken);
-        var items = await SearchAsync("model-versions/search", "model_versions", _options.VersionPageSize, "model versions", cancellationToken).ConfigureAwait(false);
-        var models = (await modelsTask.ConfigureAwait(false)).ToDictionary(m => m.Name, StringComparer.Ordinal);
-        return [.. items.Select(v => ToVersion(v, models.GetValueOrDefault(v.Str("name") ?? "")))
-            .OrderBy(v => v.Model, StringComparer.Ordinal).ThenBy(v => v.Version.Length).ThenBy(v => v.Version, StringComparer.Ordinal)];
+        var (items, pages) = await SearchAsync("model-versions/search", "model_versions", _options.VersionPageSize, "model versions", cancellationToken).ConfigureAwait(false);
+        var modelList = await modelsTask.ConfigureAwait(false);
+        // The versions' records depend on the models' (tags, aliases): keyed by both.
+        return Parsed<IReadOnlyList<ModelVersion>>("versions", [.. pages, modelList], () =>
+        {
+            var models = modelList.GroupBy(m => m.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
+            return [.. items.Select(v => ToVersion(v, models.GetValueOrDefault(v.Str("name") ?? "")))
+                .OrderBy(v => v.Model, StringComparer.Ordinal).ThenBy(v => v.Version.Length).ThenBy(v => v.Version, StringComparer.Ordinal)];
+        });
     }
 
     private ModelVersion ToVersion(JsonElement v, RegisteredModel? model)

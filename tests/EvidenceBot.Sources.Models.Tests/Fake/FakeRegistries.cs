@@ -177,8 +177,16 @@ public sealed class FakeRegistries : IDisposable
         return ToMessage(new FakeAnswer(404, "Not Found", ContentType: "text/plain"));
     }
 
+    // Per-search indexes, so a registry of thousands of versions answers in linear time.
+    [ThreadStatic]
+    private static ILookup<string, FakeMlflowVersion>? _byModel;
+    [ThreadStatic]
+    private static Dictionary<string, FakeMlflowModel>? _models;
+
     private FakeAnswer Mlflow(string rpc, Func<string, string?> q)
     {
+        _byModel = Versions.ToLookup(v => v.Model);
+        _models = Models.GroupBy(m => m.Name).ToDictionary(g => g.Key, g => g.Last());
         switch (rpc)
         {
             case "registered-models/search":
@@ -242,7 +250,7 @@ public sealed class FakeRegistries : IDisposable
         var o = new JsonObject { ["name"] = m.Name, ["creation_timestamp"] = 1735689600000, ["last_updated_timestamp"] = 1740000000000 };
         if (m.Description is not null)
             o["description"] = m.Description;
-        var latest = Versions.Where(v => v.Model == m.Name).GroupBy(v => v.Stage).Select(g => (JsonNode)VersionJson(g.Last())).ToArray();
+        var latest = (_byModel ?? Versions.ToLookup(v => v.Model))[m.Name].GroupBy(v => v.Stage).Select(g => (JsonNode)VersionJson(g.Last())).ToArray();
         if (latest.Length > 0)
             o["latest_versions"] = new JsonArray(latest);
         if (m.Tags.Count > 0)
@@ -265,7 +273,7 @@ public sealed class FakeRegistries : IDisposable
             o["run_id"] = v.RunId;
         if (v.Tags.Count > 0)
             o["tags"] = Tags(v.Tags);
-        var aliases = Models.FirstOrDefault(m => m.Name == v.Model)?.Aliases.Where(a => a.Value == v.Version).Select(a => (JsonNode)JsonValue.Create(a.Key)!).ToArray() ?? [];
+        var aliases = (_models?.GetValueOrDefault(v.Model) ?? Models.FirstOrDefault(m => m.Name == v.Model))?.Aliases.Where(a => a.Value == v.Version).Select(a => (JsonNode)JsonValue.Create(a.Key)!).ToArray() ?? [];
         if (aliases.Length > 0)
             o["aliases"] = new JsonArray(aliases);
         return o;
