@@ -60,6 +60,10 @@ public static class ModelsBench
         Console.WriteLine($"| requests rules asked (before coalescing) | {run.Asked} | |");
         Console.WriteLine($"| wall time / ideal ({run.Sent} × {Latency.TotalMilliseconds:0} ms / {concurrency}) | {run.WallMs:0} ms / {ideal:0} ms = {run.WallMs / ideal:0.00}× | ≤ 1.30× |");
         Console.WriteLine($"| wall time / critical path (searches, then runs) | {run.WallMs:0} ms / {criticalPath:0} ms = {run.WallMs / criticalPath:0.00}× | |");
+        var runIdeal = (run.Sent - 2) * Latency.TotalMilliseconds / concurrency;
+        Console.WriteLine($"| start → first runs/get (rule compile-free start, both searches, parse) | {run.SearchPhaseMs:0} ms | ideal {Latency.TotalMilliseconds:0} ms |");
+        Console.WriteLine($"| first → last runs/get answered | {run.RunPhaseMs:0} ms / {runIdeal:0} ms = {run.RunPhaseMs / runIdeal:0.00}× | |");
+        Console.WriteLine($"| last answer → verdicts (rule CPU) | {run.WallMs - run.SearchPhaseMs - run.RunPhaseMs:0} ms | |");
         foreach (var (endpoint, count) in run.ByEndpoint)
             Console.WriteLine($"| requests to {endpoint} | {count} | |");
         Console.WriteLine($"| verdicts (mlflow target) | {run.Verdicts} | |");
@@ -68,7 +72,8 @@ public static class ModelsBench
         return ok ? 0 : 1;
     }
 
-    private sealed record Measurement(int Asked, int Sent, int Distinct, double WallMs, string Verdicts, IReadOnlyList<(string, int)> ByEndpoint);
+    private sealed record Measurement(int Asked, int Sent, int Distinct, double WallMs, string Verdicts, IReadOnlyList<(string, int)> ByEndpoint,
+        double SearchPhaseMs = 0, double RunPhaseMs = 0);
 
     private static async Task<Measurement> Measure(FakeRegistries fake, List<LoadedRule> rules, int concurrency, DateTimeOffset now)
     {
@@ -100,9 +105,15 @@ public static class ModelsBench
         }
 
         var engine = new RuleEngine(new EngineOptions { MaxParallelism = rules.Count, DefaultRuleTimeout = TimeSpan.FromMinutes(10) }, TimeProvider.System);
+        var timelineBefore = fake.Timeline.Count;
+        var started = Stopwatch.GetTimestamp();
         var clock = Stopwatch.StartNew();
         var result = await engine.RunAsync(executions, "bench");
         clock.Stop();
+        var timeline = fake.Timeline.Skip(timelineBefore).ToList();
+        var runTimes = timeline.Where(t => t.Request.Contains("runs/get", StringComparison.Ordinal)).Select(t => t.At).ToList();
+        var firstRun = runTimes.Count > 0 ? Stopwatch.GetElapsedTime(started, runTimes.Min()).TotalMilliseconds : 0;
+        var lastRun = runTimes.Count > 0 ? Stopwatch.GetElapsedTime(started, runTimes.Max()).TotalMilliseconds + Latency.TotalMilliseconds : 0;
         foreach (var r in result.Rules.Where(r => r.Verdict == Verdict.Error))
             Console.Error.WriteLine($"  {r.RuleId}: {r.Error} {string.Join(" | ", r.Findings.Where(f => f.Status == Verdict.Error).Take(2).Select(f => f.Message))}");
         var requests = fake.Requests.Skip(before).ToList();
@@ -110,7 +121,8 @@ public static class ModelsBench
             .GroupBy(e => e).OrderByDescending(g => g.Count()).Select(g => (g.Key, g.Count())).ToList();
         var verdicts = string.Join(" ", result.Rules.OrderBy(r => r.RuleId, StringComparer.Ordinal).Select(r => $"{r.RuleId[6..]}={r.Verdict}"));
         Console.WriteLine($"  {requests.Count} requests, {clock.Elapsed.TotalMilliseconds:0} ms");
-        return new Measurement(session.Stats.Asked, requests.Count, requests.Distinct(StringComparer.Ordinal).Count(), clock.Elapsed.TotalMilliseconds, verdicts, byEndpoint);
+        return new Measurement(session.Stats.Asked, requests.Count, requests.Distinct(StringComparer.Ordinal).Count(), clock.Elapsed.TotalMilliseconds, verdicts, byEndpoint,
+            firstRun, lastRun - firstRun);
     }
 
     private static void Build(FakeRegistries fake, DateTimeOffset now)

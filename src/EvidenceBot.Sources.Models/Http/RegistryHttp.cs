@@ -123,8 +123,9 @@ internal sealed class RegistryHttp
             JsonElement? json = null;
             try
             {
+                // The document is kept for the run (its answer is shared), so its root needs no copy.
                 if (bytes.Length > 0)
-                    json = JsonDocument.Parse(bytes).RootElement.Clone();
+                    json = JsonDocument.Parse(bytes).RootElement;
             }
             catch (JsonException)
             {

@@ -128,6 +128,11 @@ public sealed class FakeRegistries : IDisposable
 
     public IReadOnlyList<string> Requests => [.. _requests];
 
+    /// <summary>Each request with the <see cref="System.Diagnostics.Stopwatch"/> timestamp it arrived at (for the bench).</summary>
+    public IReadOnlyList<(string Request, long At)> Timeline => [.. _timeline];
+
+    private readonly ConcurrentQueue<(string, long)> _timeline = new();
+
     public void Once(string prefix, params FakeAnswer[] answers)
     {
         var q = _once.GetOrAdd(prefix, _ => new ConcurrentQueue<FakeAnswer>());
@@ -146,6 +151,7 @@ public sealed class FakeRegistries : IDisposable
     {
         var target = request.Path + (string.IsNullOrEmpty(request.RawQuery) ? "" : "?" + request.RawQuery.TrimStart('?'));
         _requests.Enqueue($"{request.Method} {target}");
+        _timeline.Enqueue(($"{request.Method} {target}", System.Diagnostics.Stopwatch.GetTimestamp()));
         foreach (var (prefix, q) in _once)
         {
             if (target.StartsWith(prefix, StringComparison.Ordinal) && q.TryDequeue(out var scripted))

@@ -29,3 +29,17 @@ public sealed class RuleSetTests
         Assert.NotEmpty(result.Evidence);
     }
 }
+
+public sealed class RuleCatalogTests
+{
+    [Fact]
+    public void Validate_EveryModelRuleMapping_NamesAnAssessableControlOfTheCatalogs()
+    {
+        var catalog = EvidenceBot.Core.Controls.ControlCatalog.LoadDirectory(Path.Combine(RuleHarness.RepositoryRoot(), "rules", "controls"));
+
+        var problems = RuleHarness.Rules.SelectMany(r => catalog.Validate(r.Manifest)).Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+
+        Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
+        Assert.All(RuleHarness.Rules, r => Assert.Contains(r.Manifest.Controls, c => c.Id.StartsWith("ISO42001:2023/", StringComparison.Ordinal)));
+    }
+}
