@@ -133,6 +133,11 @@ public sealed class FakeRegistries : IDisposable
 
     private readonly ConcurrentQueue<(string, long)> _timeline = new();
 
+    /// <summary>The Authorization header of each request, in arrival order ("" when none).</summary>
+    public IReadOnlyList<string> Authorizations => [.. _authorizations];
+
+    private readonly ConcurrentQueue<string> _authorizations = new();
+
     public void Once(string prefix, params FakeAnswer[] answers)
     {
         var q = _once.GetOrAdd(prefix, _ => new ConcurrentQueue<FakeAnswer>());
@@ -152,6 +157,7 @@ public sealed class FakeRegistries : IDisposable
         var target = request.Path + (string.IsNullOrEmpty(request.RawQuery) ? "" : "?" + request.RawQuery.TrimStart('?'));
         _requests.Enqueue($"{request.Method} {target}");
         _timeline.Enqueue(($"{request.Method} {target}", System.Diagnostics.Stopwatch.GetTimestamp()));
+        _authorizations.Enqueue(request.Headers?.FirstOrDefault(h => string.Equals(h.Key, "Authorization", StringComparison.OrdinalIgnoreCase)).Value?.FirstOrDefault() ?? "");
         foreach (var (prefix, q) in _once)
         {
             if (target.StartsWith(prefix, StringComparison.Ordinal) && q.TryDequeue(out var scripted))
