@@ -19,8 +19,10 @@ internal sealed class AzureMlSource : IModelsSource
     {
         _options = options;
         _http = http;
+        // A workspace, or an Azure ML registry: models and versions have the same shape under both.
         _workspace = $"{options.Url!.AbsoluteUri.TrimEnd('/')}/subscriptions/{Wire.Query(options.SubscriptionId!)}/resourceGroups/{Wire.Query(options.ResourceGroup!)}" +
-                     $"/providers/Microsoft.MachineLearningServices/workspaces/{Wire.Query(options.Workspace!)}";
+                     "/providers/Microsoft.MachineLearningServices/" +
+                     (options.AzureRegistry is { } registry ? $"registries/{Wire.Query(registry)}" : $"workspaces/{Wire.Query(options.Workspace!)}");
     }
 
     public string Registry => _options.Name;
@@ -67,6 +69,7 @@ internal sealed class AzureMlSource : IModelsSource
 
     public async Task<SourceRun?> RunAsync(string runId, CancellationToken cancellationToken = default)
     {
+        RequireWorkspace("jobs");
         var what = $"job {runId}";
         var answer = await _http.GetAsync(new Uri($"{_workspace}/jobs/{Wire.Query(runId)}?api-version={_options.ApiVersion}"), what, cancellationToken).ConfigureAwait(false);
         if (answer.Status == 404)
@@ -104,6 +107,7 @@ internal sealed class AzureMlSource : IModelsSource
 
     public async Task<IReadOnlyList<ModelMonitor>> MonitorsAsync(CancellationToken cancellationToken = default)
     {
+        RequireWorkspace("monitors");
         var items = await ListAsync("/schedules", "listViewType=All", "schedules", cancellationToken).ConfigureAwait(false);
         var monitors = new List<ModelMonitor>();
         foreach (var s in items)
@@ -138,9 +142,16 @@ internal sealed class AzureMlSource : IModelsSource
 
     public async Task<JsonElement> WorkspaceAsync(CancellationToken cancellationToken = default)
     {
+        RequireWorkspace("workspace settings");
         var what = $"workspace {_options.Workspace}";
         var answer = await _http.GetAsync(new Uri($"{_workspace}?api-version={_options.ApiVersion}"), what, cancellationToken).ConfigureAwait(false);
         return answer.Ok ? answer.Json!.Value : throw _http.Fault(answer, what);
+    }
+
+    private void RequireWorkspace(string what)
+    {
+        if (_options.AzureRegistry is not null)
+            throw new NotSupportedException($"registry '{Registry}' is the Azure ML registry {_options.AzureRegistry}: {what} live in the workspaces that train and deploy its models; configure those workspaces");
     }
 
     private ModelVersion ToVersion(JsonElement v, RegisteredModel model)

@@ -26,7 +26,7 @@ internal static class ModelsConfig
     private static readonly string[] CommonKeys = ["name", "kind", "conventions"];
     private static readonly string[] MlflowKeys = ["url", "auth", "pageSize", "versionPageSize", "maxPages"];
     private static readonly string[] HubKeys = ["endpoint", "tokenEnv", "models"];
-    private static readonly string[] AzureKeys = ["subscriptionId", "resourceGroup", "workspace", "armEndpoint", "apiVersion", "tenantId", "authorityHost", "credential"];
+    private static readonly string[] AzureKeys = ["subscriptionId", "resourceGroup", "workspace", "registry", "armEndpoint", "apiVersion", "tenantId", "authorityHost", "credential"];
 
     public static ModelsOptions Parse(SourceSettings settings)
     {
@@ -137,7 +137,10 @@ internal static class ModelsConfig
                     Name = name, Kind = kind, Url = url, Conventions = conventions,
                     SubscriptionId = Need("subscriptionId", "the subscription id of the workspace"),
                     ResourceGroup = Need("resourceGroup", "the workspace's resource group"),
-                    Workspace = Need("workspace", "the Azure ML workspace name"),
+                    Workspace = r.Str("registry") is null ? Need("workspace", "the Azure ML workspace name (or registry, for an Azure ML registry)") : null,
+                    AzureRegistry = r.Str("registry") is { } reg
+                        ? (r.Str("workspace") is null ? reg : throw Error($"{at}.registry", "give either workspace or registry, not both"))
+                        : null,
                     ApiVersion = r.Str("apiVersion") ?? "2025-12-01",
                     Scope = scope,
                     Credential = replay && r.Prop("credential") is null ? null : Credential(r, at, settings),

@@ -65,6 +65,9 @@ internal sealed record RegistryOptions
 
     public string? Workspace { get; init; }
 
+    /// <summary>An Azure ML registry (shared models across workspaces) instead of a workspace; null for a workspace.</summary>
+    public string? AzureRegistry { get; init; }
+
     public string ApiVersion { get; init; } = "2025-12-01";
 
     /// <summary>Azure: where tokens come from; null only when answering from recordings.</summary>

@@ -334,3 +334,20 @@ public sealed class HuggingFaceSourceTests
         Assert.True(v.Card!.Private);
     }
 }
+
+public sealed class AzureMlRegistryTests
+{
+    [Fact]
+    public async Task AzureMlRegistry_ModelsAndVersionsRead_MonitorsNotSupported()
+    {
+        using var fake = FakeRegistries.Start().Compliant();
+        var options = TestSupport.Options(fake, r => r.Kind == RegistryKind.AzureMachineLearning ? r with { Workspace = null, AzureRegistry = "shared" } : r);
+        using var session = new ModelsSession(options, new FakeTimeProvider(TestSupport.Now));
+
+        var versions = await session.For("aml").ProductionVersionsAsync();
+
+        Assert.Equal("credit-aml/2", Assert.Single(versions).Resource);
+        Assert.Contains(fake.Requests, r => r.Contains("/registries/shared/models", StringComparison.Ordinal));
+        await Assert.ThrowsAsync<NotSupportedException>(() => session.For("aml").MonitorsAsync());
+    }
+}

@@ -85,6 +85,7 @@ public sealed class FakeRegistries : IDisposable
 {
     public const string Sub = "00000000-0000-0000-0000-000000000001";
     public const string Ws = "/subscriptions/" + Sub + "/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/ml-prod";
+    public const string SharedRegistry = "/subscriptions/" + Sub + "/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/registries/shared";
 
     private readonly WireMockServer _server;
     private readonly ConcurrentQueue<string> _requests = new();
@@ -186,6 +187,8 @@ public sealed class FakeRegistries : IDisposable
             return ToMessage(HubModel(path["/api/models/".Length..], request));
         if (path.StartsWith(Ws, StringComparison.Ordinal))
             return ToMessage(Arm(path[Ws.Length..], Q));
+        if (path.StartsWith(SharedRegistry, StringComparison.Ordinal) && path[SharedRegistry.Length..].StartsWith("/models", StringComparison.Ordinal))
+            return ToMessage(Arm(path[SharedRegistry.Length..], Q));
         return ToMessage(new FakeAnswer(404, "Not Found", ContentType: "text/plain"));
     }
 
