@@ -78,3 +78,19 @@ public sealed class ModelsSourceModuleTests
         Assert.StartsWith(expected, ex.Message, StringComparison.Ordinal);
     }
 }
+
+public sealed class ModelsSchemaTests
+{
+    [Fact]
+    public async Task ConfigSchema_AcceptsTheDemoSection_RejectsAnUnknownKind()
+    {
+        var schema = await NJsonSchema.JsonSchema.FromJsonAsync(new ModelsSourceModule().ConfigSchema);
+        var demo = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(Rules.RuleHarness.RepositoryRoot(), "tests", "EvidenceBot.Sources.Models.Tests", "demo-config.json")));
+
+        var good = schema.Validate(demo.RootElement.GetProperty("models").GetRawText());
+        var bad = schema.Validate("""{ "registries": [{ "name": "x", "kind": "sagemaker" }] }""");
+
+        Assert.Empty(good);
+        Assert.NotEmpty(bad);
+    }
+}
