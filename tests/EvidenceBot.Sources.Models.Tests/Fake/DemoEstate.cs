@@ -27,10 +27,16 @@ internal static partial class DemoEstate
 
     public static readonly DateTimeOffset RecordedAt = TestSupport.Now;
 
-    /// <summary>Parameters the demo configuration sets (approved artifact stores).</summary>
+    /// <summary>
+    /// Parameters the demo configuration sets: the approved artifact stores, and windows of 1,500 days so the recording
+    /// keeps its verdicts when the demo runs on today's clock (until about 2030); production defaults are 7, 30 and 180 days.
+    /// </summary>
     public static readonly IReadOnlyDictionary<string, object> Parameters = new Dictionary<string, object>
     {
         ["MODEL-ARTIFACT-ORIGIN"] = new { approvedLocations = new[] { "s3://orbital-models-prod/", "azureml://subscriptions/" + FakeRegistries.Sub + "/workspaces/ml-prod/" } },
+        ["MODEL-DRIFT"] = new { windowDays = 1500 },
+        ["MODEL-EVALUATION"] = new { maxAgeDays = 1500 },
+        ["MODEL-STALE-PRODUCTION"] = new { maxAgeDays = 1500 },
     };
 
     /// <summary>The verdict of each rule on each registry.</summary>
@@ -145,9 +151,9 @@ internal static partial class DemoEstate
         Model("fraud-detector", "high", documented: true, "mallory@orbital.example", "mallory@orbital.example", "c4ca4238a0b923820dcc509a6f75849b");
         Drift("c4ca4238a0b923820dcc509a6f75849b", now.AddDays(-1), ("amount", "0.05", "0.63"));
 
-        // No drift data in the window: the monitoring run last wrote 20 days ago.
+        // No drift data in the window: the monitoring run last wrote in 2020 and was never switched back on.
         Model("pricing-engine", "limited", documented: true, "frank@orbital.example", "alice@orbital.example", "c81e728d9d4c2f636f067f89cc14862c");
-        Drift("c81e728d9d4c2f636f067f89cc14862c", now.AddDays(-20), ("basket_size", "0.03", "0.58"));
+        Drift("c81e728d9d4c2f636f067f89cc14862c", now.AddDays(-2000), ("basket_size", "0.03", "0.58"));
 
         // Azure ML: credit-aml has an enabled monitor, churn-aml only a disabled one.
         foreach (var (name, monitored) in new[] { ("credit-aml", true), ("churn-aml", false) })
@@ -157,7 +163,7 @@ internal static partial class DemoEstate
                 ["owner"] = "ml-platform@orbital.example", ["intended_purpose"] = $"{name} scoring", ["risk_level"] = "limited",
                 ["model_card"] = $"https://wiki.orbital.example/models/{name}",
             }));
-            var v = new FakeAmlVersion { Model = name, Version = "3", Stage = "Production", JobName = $"{name}-train-42" };
+            var v = new FakeAmlVersion { Model = name, Version = "3", Stage = "Production", JobName = $"{name}-train-42", CreatedBy = "dana@orbital.example" };
             v.Properties["approved_by"] = "bob@orbital.example";
             v.Properties["approval_date"] = "2026-01-11";
             fake.AmlVersions.Add(v);
@@ -196,9 +202,9 @@ internal static partial class DemoEstate
     };
 
     /// <summary>Runs every model rule on every registry; returns the results.</summary>
-    public static async Task<IReadOnlyList<RuleExecutionResult>> RunAsync(ModelsSession session)
+    public static async Task<IReadOnlyList<RuleExecutionResult>> RunAsync(ModelsSession session, DateTimeOffset? at = null)
     {
-        var clock = new FakeTimeProvider(RecordedAt);
+        var clock = new FakeTimeProvider(at ?? RecordedAt);
         var engine = new RuleEngine(new EngineOptions(), clock);
         var executions = new List<RuleExecution>();
         foreach (var rule in Rules.RuleHarness.Rules)
