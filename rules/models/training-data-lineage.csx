@@ -4,7 +4,8 @@ title: Production models trace back to a source run that records its training da
 description: >
   Per production version: the producing run exists (MLflow runs/get, Azure ML job), and it records at least one
   training dataset, each with a content digest (MLflow dataset inputs with mlflow.data.context = training; inputs
-  without any context tag count as training). Azure ML versions list dataset assets instead; a versioned asset id
+  without any context tag count as training). An MLflow 3 version registered from a logged model without a run_id is
+  traced through the logged model's source_run_id. Azure ML versions list dataset assets instead; a versioned asset id
   stands in for a digest.
 severity: high
 sources: [models]
@@ -34,19 +35,29 @@ else
             NotApplicable(Models.Registry, $"{all.Count} registered model(s), none in production: nothing to judge");
     }
 
-    var runs = await Models.RunsAsync(production.Select(v => v.RunId), Ct);
+    // MLflow 3: a version may name only its logged model, which names the run (a 404 means the server has none).
+    var viaLoggedModel = new Dictionary<string, string>();
+    foreach (var v in production.Where(v => v.RunId is null && v.ModelId is not null && Models.Kind == RegistryKind.MLflow))
+    {
+        if (await Models.LoggedModelAsync(v.ModelId!, Ct) is { } logged
+            && logged.TryGetProperty("info", out var info) && info.TryGetProperty("source_run_id", out var source) && source.GetString() is { Length: > 0 } id)
+            viaLoggedModel[v.Resource] = id;
+    }
+
+    var runs = await Models.RunsAsync(production.Select(v => v.RunId ?? viaLoggedModel.GetValueOrDefault(v.Resource)), Ct);
     foreach (var v in production)
     {
-        if (v.RunId is null)
+        var runId = v.RunId ?? viaLoggedModel.GetValueOrDefault(v.Resource);
+        if (runId is null)
         {
             Fail(v.Resource, "no source run recorded: the version was registered without a run, so its training data cannot be traced", new { runId = (string?)null });
             continue;
         }
 
-        var run = runs[v.RunId];
+        var run = runs[runId];
         if (run is null)
         {
-            Fail(v.Resource, $"source run {v.RunId} does not exist (deleted, or in another workspace): lineage is broken", new { runId = v.RunId, exists = false });
+            Fail(v.Resource, $"source run {runId} does not exist (deleted, or in another workspace): lineage is broken", new { runId, exists = false });
             continue;
         }
 

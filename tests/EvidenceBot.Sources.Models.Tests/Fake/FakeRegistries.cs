@@ -34,6 +34,8 @@ public sealed class FakeMlflowVersion
     public Dictionary<string, string> Tags { get; } = [];
     public DateTimeOffset Created { get; set; }
     public DateTimeOffset Updated { get; set; }
+    /// <summary>MLflow 3: the logged model this version registers.</summary>
+    public string? ModelId { get; set; }
 }
 
 /// <summary>A metric point; <see cref="Value"/> is raw JSON (<c>0.1</c>, <c>"NaN"</c>).</summary>
@@ -234,7 +236,11 @@ public sealed class FakeRegistries : IDisposable
                 if (rpc.StartsWith("logged-models/", StringComparison.Ordinal))
                 {
                     return LoggedModels
-                        ? new FakeAnswer(200, new JsonObject { ["model"] = new JsonObject { ["info"] = new JsonObject { ["model_id"] = rpc[14..], ["status"] = "LOGGED_MODEL_READY" } } }.ToJsonString())
+                        ? new FakeAnswer(200, new JsonObject { ["model"] = new JsonObject { ["info"] = new JsonObject
+                        {
+                            ["model_id"] = rpc[14..], ["status"] = "LOGGED_MODEL_READY",
+                            ["source_run_id"] = Versions.FirstOrDefault(v => v.ModelId == rpc[14..])?.RunId ?? "",
+                        } } }.ToJsonString())
                         : new FakeAnswer(404, "<!doctype html><title>404 Not Found</title>", ContentType: "text/html");
                 }
 
@@ -284,8 +290,10 @@ public sealed class FakeRegistries : IDisposable
         };
         if (v.UserId is not null)
             o["user_id"] = v.UserId;
-        if (v.RunId is not null)
+        if (v.RunId is not null && v.ModelId is null)
             o["run_id"] = v.RunId;
+        if (v.ModelId is not null)
+            o["model_id"] = v.ModelId;
         if (v.Tags.Count > 0)
             o["tags"] = Tags(v.Tags);
         var aliases = (_models?.GetValueOrDefault(v.Model) ?? Models.FirstOrDefault(m => m.Name == v.Model))?.Aliases.Where(a => a.Value == v.Version).Select(a => (JsonNode)JsonValue.Create(a.Key)!).ToArray() ?? [];

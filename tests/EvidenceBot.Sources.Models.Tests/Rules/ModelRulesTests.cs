@@ -608,3 +608,31 @@ public sealed class StaleProductionRuleTests
         Assert.Contains("429", result.Error, StringComparison.Ordinal);
     }
 }
+
+public sealed class LoggedModelLineageTests
+{
+    [Fact]
+    public async Task Run_Mlflow3VersionWithOnlyAModelId_TracedThroughTheLoggedModel()
+    {
+        using var fake = FakeRegistries.Start().Compliant();
+        fake.LoggedModels = true;
+        fake.Champion().ModelId = "m-7c1e";
+
+        var result = await RuleHarness.RunAsync("MODEL-TRAINING-LINEAGE", fake);
+
+        Assert.True(result.Verdict == Verdict.Pass, RuleHarness.Describe(result));
+        Assert.Contains(result.Evidence, e => e.Url.Contains("logged-models/m-7c1e", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Run_ModelIdOnAServerWithoutLoggedModels_FailsNoSourceRun()
+    {
+        using var fake = FakeRegistries.Start().Compliant();
+        fake.Champion().ModelId = "m-7c1e"; // the server answers 404: feature absent, nothing to trace through
+
+        var result = await RuleHarness.RunAsync("MODEL-TRAINING-LINEAGE", fake);
+
+        Assert.Equal(Verdict.Fail, result.Verdict);
+        Assert.Contains("no source run recorded", Assert.Single(result.Findings).Message, StringComparison.Ordinal);
+    }
+}
