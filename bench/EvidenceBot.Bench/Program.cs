@@ -20,8 +20,10 @@ public static class Program
                 return await GitHubBench.RunAsync(rest);
             case "azure":
                 return await AzureBench.RunAsync(rest);
+            case "models":
+                return await ModelsBench.RunAsync(rest);
             default:
-                Console.Error.WriteLine("usage: EvidenceBot.Bench rules | verify [N] | github [record-demo] | azure [subs] [resources] [concurrency] | azure record-demo");
+                Console.Error.WriteLine("usage: EvidenceBot.Bench rules | verify [N] | github [record-demo] | azure [subs] [resources] [concurrency] | azure record-demo | models [concurrency]");
                 return 2;
         }
     }

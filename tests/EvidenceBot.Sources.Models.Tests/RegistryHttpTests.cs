@@ -1,0 +1,98 @@
+using System.Text.Json;
+using EvidenceBot.Core.Rules;
+using EvidenceBot.Core.Sources;
+using EvidenceBot.Core.Evidence;
+using EvidenceBot.Rules;
+using EvidenceBot.Sources.Models.Tests.Fake;
+using Microsoft.Extensions.Time.Testing;
+
+namespace EvidenceBot.Sources.Models.Tests;
+
+public sealed class RegistryHttpTests
+{
+    [Fact]
+    public async Task Get_503ThenOk_RetriedAfterBackoffWithoutSleeping()
+    {
+        using var fake = FakeRegistries.Start().Compliant();
+        fake.Once("/api/2.0/mlflow/registered-models/search", FakeRegistries.MlflowError(503, "TEMPORARILY_UNAVAILABLE", "try later"));
+        using var session = new ModelsSession(TestSupport.Options(fake, maxRetries: 2), new FakeTimeProvider(TestSupport.Now));
+
+        var models = await session.For("mlflow").ModelsAsync();
+
+        Assert.Single(models);
+        Assert.Equal(1, session.Stats.Retries);
+        Assert.Equal(2, fake.Requests.Count(r => r.Contains("registered-models/search", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Get_RegistryUnreachable_TransientFaultAfterRetries()
+    {
+        var options = TestSupport.Options(FakeRegistries.Start(), maxRetries: 1) with
+        {
+            Registries = [new RegistryOptions { Name = "gone", Kind = RegistryKind.MLflow, Url = new Uri("http://127.0.0.1:9/") }],
+        };
+        using var session = new ModelsSession(options, new FakeTimeProvider(TestSupport.Now));
+
+        var ex = await Assert.ThrowsAsync<SourceFaultException>(() => session.For("gone").ModelsAsync());
+
+        Assert.Equal(FaultKind.Transient, ex.Kind);
+        Assert.Equal(1, session.Stats.Retries);
+    }
+
+    [Fact]
+    public async Task Auth_MlflowBearerAndAzureToken_SentOnTheWire()
+    {
+        using var fake = FakeRegistries.Start().Compliant();
+        using var session = new ModelsSession(TestSupport.Options(fake, r => r.Kind == RegistryKind.MLflow ? r with { Token = "dapi-0123456789" } : r),
+            new FakeTimeProvider(TestSupport.Now));
+
+        await session.For("mlflow").ModelsAsync();
+        await session.For("aml").ModelsAsync();
+
+        Assert.Equal("Bearer dapi-0123456789", fake.Authorizations[0]);
+        Assert.Equal("Bearer arm-token-abcdef", fake.Authorizations[^1]);
+    }
+
+    [Fact]
+    public async Task Open_TokenEnvCredential_SendsTheTokenToArm()
+    {
+        using var fake = FakeRegistries.Start().Compliant();
+        var json = $$"""{ "registries": [{ "name": "aml", "kind": "azureml", "armEndpoint": "{{fake.Url.AbsoluteUri.TrimEnd('/')}}", "subscriptionId": "{{FakeRegistries.Sub}}", "resourceGroup": "rg-ml", "workspace": "ml-prod", "credential": { "type": "tokenEnv", "tokenEnv": "ARM_TOKEN" } }] }""";
+        var settings = new SourceSettings
+        {
+            Section = JsonDocument.Parse(json).RootElement.Clone(), Path = "$.models", ResolvePath = p => p,
+            Environment = n => n == "ARM_TOKEN" ? "eyJhbGciOiJub25lIn0.e30." : null, Time = new FakeTimeProvider(TestSupport.Now), Redactor = new Redactor(),
+        };
+        using var session = new ModelsSourceModule().Open(settings);
+        var source = (IModelsSource)session.ServicesFor("aml")[typeof(IModelsSource)];
+
+        var versions = await source.ProductionVersionsAsync();
+
+        Assert.Equal("credit-aml/2", Assert.Single(versions).Resource);
+        Assert.All(fake.Authorizations, a => Assert.Equal("Bearer eyJhbGciOiJub25lIn0.e30.", a));
+        Assert.Contains("models:", session.Summary(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Millis_Int64AsNumberOrString_BothRead()
+    {
+        using var doc = JsonDocument.Parse("""{"a":1740000000000,"b":"1740000000000","c":"soon"}""");
+
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1740000000000), doc.RootElement.Millis("a"));
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1740000000000), doc.RootElement.Millis("b"));
+        Assert.Null(doc.RootElement.Millis("c"));
+    }
+
+    [Theory]
+    [InlineData("0.25", 0.25)]
+    [InlineData("\"NaN\"", null)]
+    [InlineData("\"Infinity\"", null)]
+    [InlineData("\"0.25\"", null)]
+    [InlineData("null", null)]
+    public void MetricValue_OnlyFiniteNumbersAreValues(string json, double? expected)
+    {
+        using var doc = JsonDocument.Parse(json);
+
+        Assert.Equal(expected, Wire.MetricValue(doc.RootElement).Value);
+    }
+}
