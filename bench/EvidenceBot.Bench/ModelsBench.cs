@@ -29,11 +29,9 @@ public static class ModelsBench
     {
         var concurrency = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 8;
         var root = Root();
-        RuleContractAssemblies.Add(typeof(IModelsSource).Assembly);
-        foreach (var import in new ModelsSourceModule().Contract.Imports)
-            RuleImports.Add(import);
         var set = RuleSetLoader.Load(new RuleLoadOptions
         {
+            Contracts = SourceContracts.Of([new ModelsSourceModule()]),
             RulesDirectory = Path.Combine(root, "rules", "models"),
             CacheDirectory = Path.Combine(Path.GetTempPath(), "evidencebot-bench-rule-cache-models"),
         });

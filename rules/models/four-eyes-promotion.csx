@@ -38,7 +38,7 @@ else
     // Only versions that name no creator need their run (mlflow.user); fetched together.
     var runs = Models.Kind == RegistryKind.MLflow
         ? await Models.RunsAsync(production.Where(v => v.CreatedBy is null).Select(v => v.RunId), Ct)
-        : (IReadOnlyDictionary<string, SourceRun?>)new Dictionary<string, SourceRun?>();
+        : (IReadOnlyDictionary<string, SourceRun>)new Dictionary<string, SourceRun>();
     foreach (var v in production)
     {
         var creator = v.CreatedBy;

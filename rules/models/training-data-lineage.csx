@@ -50,7 +50,7 @@ else
         var runId = v.RunId ?? viaLoggedModel.GetValueOrDefault(v.Resource);
         if (runId is null)
         {
-            Fail(v.Resource, "no source run recorded: the version was registered without a run, so its training data cannot be traced", new { runId = (string?)null });
+            Fail(v.Resource, "no source run recorded: the version was registered without a run, so its training data cannot be traced", new { runId = (string)null! });
             continue;
         }
 

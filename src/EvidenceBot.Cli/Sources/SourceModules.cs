@@ -1,6 +1,7 @@
 using EvidenceBot.Core.Sources;
 using EvidenceBot.Sources.Azure;
 using EvidenceBot.Sources.GitHub;
+using EvidenceBot.Sources.Models;
 
 namespace EvidenceBot.Cli.Sources;
 
@@ -11,7 +12,7 @@ namespace EvidenceBot.Cli.Sources;
 internal static class SourceModules
 {
     /// <summary>Every source module this build ships, in a stable order.</summary>
-    public static IReadOnlyList<ISourceModule> All { get; } = [new GitHubSourceModule(), new AzureSourceModule()];
+    public static IReadOnlyList<ISourceModule> All { get; } = [new GitHubSourceModule(), new AzureSourceModule(), new ModelsSourceModule()];
 
     /// <summary>The module named <paramref name="name"/> (case-insensitive), or null.</summary>
     public static ISourceModule? Named(string name) =>

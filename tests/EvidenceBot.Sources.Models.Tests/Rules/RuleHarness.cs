@@ -13,12 +13,9 @@ internal static class RuleHarness
 {
     private static readonly Lazy<RuleSet> Set = new(() =>
     {
-        // Until the host composes contracts from the modules, the compiler sees ours through the existing hooks.
-        RuleContractAssemblies.Add(typeof(IModelsSource).Assembly);
-        foreach (var import in new ModelsSourceModule().Contract.Imports)
-            RuleImports.Add(import);
         var set = RuleSetLoader.Load(new RuleLoadOptions
         {
+            Contracts = SourceContracts.Of([new ModelsSourceModule()]),
             RulesDirectory = Path.Combine(RepositoryRoot(), "rules", "models"),
             CacheDirectory = Path.Combine(Path.GetTempPath(), "evidencebot-test-rule-cache-models"),
         });
