@@ -1,59 +1,107 @@
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
 using EvidenceBot.Core.Evidence;
-using EvidenceBot.Core.Rules;
 
 namespace EvidenceBot.Sources.Http;
 
 /// <summary>
-/// Captures every HTTP exchange that passes through it as raw evidence, redacted before it is kept,
-/// and attaches it to the rule execution that made the request (<see cref="RuleContext.Current"/>).
-/// Bodies are buffered so the caller still reads them.
+/// Where the exchange behind one fetch lands. The coalescing handler opens a slot for each fetch; the capturing
+/// handler, further down the same async flow, fills it once per attempt. An AsyncLocal is the channel because the
+/// resilience handler sends clones of the request, and an SDK above may rebuild it.
 /// </summary>
-public sealed class CapturingHandler : DelegatingHandler
+internal sealed class ExchangeSlot
+{
+    private static readonly AsyncLocal<ExchangeSlot?> CurrentSlot = new();
+
+    /// <summary>The last attempt's exchange (retries overwrite it).</summary>
+    public HttpExchange? Exchange { get; set; }
+
+    /// <summary>How many attempts reached the transport.</summary>
+    public int Attempts { get; set; }
+
+    public static ExchangeSlot? Current => CurrentSlot.Value;
+
+    public static ExchangeSlot Open()
+    {
+        var slot = new ExchangeSlot();
+        CurrentSlot.Value = slot;
+        return slot;
+    }
+}
+
+/// <summary>
+/// The bottom of the stack, just above the transport: buffers each answer, records it as a redacted exchange in the
+/// current <see cref="ExchangeSlot"/>, joins a Link header split over several lines, and refuses a 2xx body labelled
+/// JSON that does not parse before anything above (an SDK, the ETag cache) sees it.
+/// </summary>
+internal sealed class CapturingHandler : DelegatingHandler
 {
     private static readonly string[] KeptResponseHeaders =
     [
         "Content-Type", "ETag", "Last-Modified", "Link", "Date", "X-RateLimit-Limit", "X-RateLimit-Remaining",
         "X-RateLimit-Reset", "X-RateLimit-Resource", "Retry-After", "X-GitHub-Request-Id", "X-OAuth-Scopes",
         "X-Accepted-OAuth-Scopes", "X-GitHub-Api-Version-Selected", "x-ms-request-id", "x-ms-correlation-request-id",
+        "x-ms-ratelimit-remaining-subscription-reads", "x-ms-ratelimit-remaining-tenant-reads",
+        "x-ms-user-quota-remaining", "x-ms-user-quota-resets-after",
     ];
 
     private static readonly string[] KeptRequestHeaders = ["Accept", "If-None-Match", "X-GitHub-Api-Version", "User-Agent", "Authorization"];
 
     private readonly string _source;
+    private readonly string _service;
     private readonly Redactor _redactor;
     private readonly TimeProvider _time;
-    private readonly IExchangeSink? _sink;
 
-    /// <summary>Creates the handler.</summary>
-    public CapturingHandler(string source, Redactor redactor, TimeProvider time, IExchangeSink? sink = null, HttpMessageHandler? inner = null)
+    public CapturingHandler(string source, string service, Redactor redactor, TimeProvider time, HttpMessageHandler inner) : base(inner)
     {
         _source = source;
+        _service = service;
         _redactor = redactor;
         _time = time;
-        _sink = sink;
-        if (inner is not null)
-            InnerHandler = inner;
     }
 
-    /// <inheritdoc />
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var body = await BufferAsync(response, cancellationToken).ConfigureAwait(false);
-        var exchange = Capture(request, response, body);
-        RuleContext.Current?.AttachEvidence(exchange);
-        _sink?.Add(exchange);
+
+        // HTTP lets a list header such as Link come as several lines. Octokit keeps one value per header, so a Link split
+        // by a proxy would lose its "next" and end the pagination early: join the lines into one value, as HTTP defines.
+        if (response.Headers.TryGetValues("Link", out var links) && links.Skip(1).Any())
+        {
+            var joined = string.Join(", ", links);
+            response.Headers.Remove("Link");
+            response.Headers.TryAddWithoutValidation("Link", joined);
+        }
+
         response.RequestMessage ??= request;
+        if (ExchangeSlot.Current is { } slot)
+        {
+            slot.Attempts++;
+            slot.Exchange = Capture(request, response, body);
+        }
+
+        if (response.IsSuccessStatusCode && IsJson(response.Content?.Headers.ContentType) && body.Length > 0)
+        {
+            try
+            {
+                using var _ = JsonDocument.Parse(body);
+            }
+            catch (JsonException ex)
+            {
+                var url = _redactor.Url(request.RequestUri?.ToString() ?? "");
+                response.Dispose();
+                throw new MalformedResponseException(url, ex.Message, _service);
+            }
+        }
+
         return response;
     }
 
     /// <summary>Reads a response body once and puts it back as a buffered copy, so the caller can still read it.</summary>
     public static async Task<byte[]> BufferAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(response);
         if (response.Content is null)
             return [];
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
@@ -67,8 +115,6 @@ public sealed class CapturingHandler : DelegatingHandler
     /// <summary>Builds the redacted exchange record.</summary>
     public HttpExchange Capture(HttpRequestMessage request, HttpResponseMessage response, byte[] body)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(response);
         var requestHeaders = Pick(request.Headers, request.Content?.Headers, KeptRequestHeaders);
         var responseHeaders = Pick(response.Headers, response.Content?.Headers, KeptResponseHeaders);
         var text = IsText(response.Content?.Headers.ContentType, body) ? Encoding.UTF8.GetString(body) : null;
@@ -97,6 +143,9 @@ public sealed class CapturingHandler : DelegatingHandler
 
         return result;
     }
+
+    internal static bool IsJson(MediaTypeHeaderValue? type) =>
+        type?.MediaType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true;
 
     private static bool IsText(MediaTypeHeaderValue? type, byte[] body)
     {

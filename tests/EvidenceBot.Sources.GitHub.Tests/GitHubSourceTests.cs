@@ -335,7 +335,7 @@ public sealed class GitHubSourceTests
         Assert.All(context.Evidence, e =>
         {
             Assert.Equal(200, e.Status);
-            Assert.True(e.ResponseHeaders.ContainsKey(CoalescingHttpClient.RevalidatedHeader));
+            Assert.True(e.ResponseHeaders.ContainsKey(EvidenceBot.Sources.Http.SourceHttpStack.RevalidatedHeader));
             Assert.True(e.RequestHeaders.ContainsKey("If-None-Match"));
             Assert.False(string.IsNullOrEmpty(e.Body));
         });
