@@ -5,8 +5,12 @@ namespace EvidenceBot.Sources.Http.Tests;
 /// <summary>Sweeps every file below a folder for a secret in the forms a file may hold it: raw, JSON-escaped, percent-encoded.</summary>
 internal static class SecretSweep
 {
-    /// <summary>The forms a secret may take on disk.</summary>
-    public static IEnumerable<string> Forms(string secret)
+    /// <summary>What a sweep looks for: every encoding of the secret, and its longest plain run (which no encoding touches).</summary>
+    public static IEnumerable<string> Forms(string secret) =>
+        Encodings(secret).Append(secret.Split('-', '/', '+', '.').OrderByDescending(p => p.Length).First());
+
+    /// <summary>The forms a service may echo a secret in: raw, JSON-escaped in several ways, percent-encoded.</summary>
+    public static IEnumerable<string> Encodings(string secret)
     {
         yield return secret;
         // System.Text.Json's default escaping of '+', '<', '>', '&', '\'' and a producer escaping '-' (\u002D).
@@ -16,8 +20,6 @@ internal static class SecretSweep
         yield return Uri.EscapeDataString(secret);
         yield return string.Concat(secret.Select(c => char.IsAsciiLetterOrDigit(c) || c == '_' ? c.ToString() : $"%{(int)c:X2}"));
         yield return string.Concat(secret.Select(c => char.IsAsciiLetterOrDigit(c) || c == '_' ? c.ToString() : $"%{(int)c:x2}"));
-        // A secret's longest plain run, the part no encoding touches.
-        yield return secret.Split('-', '/', '+', '.').OrderByDescending(p => p.Length).First();
     }
 
     /// <summary>Every file below <paramref name="folder"/> and the forms of each secret found in it; empty when clean.</summary>
