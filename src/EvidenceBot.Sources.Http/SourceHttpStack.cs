@@ -13,8 +13,10 @@ namespace EvidenceBot.Sources.Http;
 ///     └ capture    buffered, redacted exchange per attempt; split Link headers joined; malformed JSON refused
 ///      └ transport the network, or a ReplayHandler
 /// </code>
-/// Put it under an SDK with <see cref="CreateHandler"/> (Octokit's <c>HttpClientAdapter</c>, Azure.Core's
-/// <c>HttpClientTransport(handler)</c> with the SDK's own retries off) or use <see cref="CreateClient"/>.
+/// Put it under an SDK with <see cref="CreateHandler"/> (Octokit's <c>HttpClientAdapter</c>, with Octokit's request
+/// timeout off) or <see cref="CreateClient"/> (Azure.Core's <c>HttpClientTransport(HttpClient)</c>, with the SDK's own
+/// retries and network timeout off; its handler overload would bring back HttpClient's 100 s), or use
+/// <see cref="CreateClient"/> directly. See docs/reference/http-stack.md.
 /// Dispose it when the run ends.
 /// </summary>
 public sealed class SourceHttpStack : IDisposable
@@ -96,7 +98,8 @@ public sealed class SourceHttpStack : IDisposable
 
     /// <summary>
     /// A handler over the whole stack, for an SDK or an <see cref="HttpClient"/> to own: disposing it leaves the stack
-    /// alone. Each caller gets its own; all share the stack's coalescing, cache, slots and counters.
+    /// alone. Each caller gets its own; all share the stack's coalescing, cache, slots and counters. Whoever wraps it in an
+    /// <see cref="HttpClient"/> must set that client's timeout to infinite (or use <see cref="CreateClient"/>).
     /// </summary>
     public HttpMessageHandler CreateHandler() => new Borrowed(_top);
 
