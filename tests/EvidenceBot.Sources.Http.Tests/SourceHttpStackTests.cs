@@ -239,3 +239,33 @@ public sealed class SourceHttpStackTests
         Body = body,
     };
 }
+
+public sealed class ReadOnlyPostTests
+{
+    [Fact]
+    public async Task Coalescing_IdenticalReadOnlyPosts_AreSentOnceAndOtherPostsEveryTime()
+    {
+        var transport = new StubTransport((_, _, _) => Task.FromResult(StubTransport.Json("""{"data":[]}""")));
+        using var stack = SourceHttpStack.Create(new SourceHttpOptions
+        {
+            SourceName = "test",
+            Transport = transport,
+            AllowedOrigins = [new Uri("https://api.example/")],
+            ReadOnlyPost = r => r.RequestUri!.AbsolutePath == "/query",
+        });
+        using var client = stack.CreateClient();
+        TestSupport.EnterContext();
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var q = await client.PostAsync(new Uri("https://api.example/query"), new StringContent("""{"query":"resources"}"""));
+            using var w = await client.PostAsync(new Uri("https://api.example/write"), new StringContent("{}"));
+        }
+
+        using var other = await client.PostAsync(new Uri("https://api.example/query"), new StringContent("""{"query":"other"}"""));
+
+        Assert.Equal(1 + 3 + 1, transport.Attempts);
+        Assert.Equal(7, stack.Stats.Asked);
+        Assert.Equal(5, stack.Stats.Fetched);
+    }
+}
