@@ -43,6 +43,8 @@ public sealed class GitHubSession : IDisposable
         _time = time;
         if (options.Token is { Length: > 0 } token)
             options.Redactor.AddSecret(token);
+        if (options.App is { PrivateKeyPem.Length: > 0 } app)
+            options.Redactor.AddSecret(app.PrivateKeyPem.Trim());
         _stack = SourceHttpStack.Create(new SourceHttpOptions
         {
             SourceName = Source,

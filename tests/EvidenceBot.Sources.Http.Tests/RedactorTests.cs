@@ -42,4 +42,15 @@ public sealed class RedactorTests
 
         Assert.Equal(text, redactor.Text(text));
     }
+
+    [Fact]
+    public void Text_MultiLineSecretInAJsonString_IsMasked()
+    {
+        const string pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----";
+        var redactor = new Redactor([pem]);
+
+        var masked = redactor.Text(@"{""key"":""-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----""}");
+
+        Assert.Equal($@"{{""key"":""{Redactor.Mask}""}}", masked);
+    }
 }

@@ -96,11 +96,19 @@ public sealed partial class Redactor
         return _encoded;
     }
 
+    private static readonly Dictionary<char, string> ShortEscapes = new()
+    {
+        ['\n'] = "\\n", ['\r'] = "\\r", ['\t'] = "\\t", ['\b'] = "\\b", ['\f'] = "\\f",
+    };
+
     private static string CharPattern(char c)
     {
         var forms = new List<string> { Regex.Escape(c.ToString()), $@"\\u(?i:{(int)c:X4})" };
         if (c is '/' or '\\' or '"')
             forms.Add(Regex.Escape("\\" + c));
+        // JSON's short escapes for control characters (a PEM key's line breaks).
+        if (ShortEscapes.TryGetValue(c, out var shortForm))
+            forms.Add(Regex.Escape(shortForm));
         var utf8 = System.Text.Encoding.UTF8.GetBytes(c.ToString());
         forms.Add(string.Concat(utf8.Select(b => $"%(?i:{b:X2})")));
         return "(?:" + string.Join("|", forms) + ")";
