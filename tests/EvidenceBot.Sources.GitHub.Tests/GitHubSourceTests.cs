@@ -58,7 +58,8 @@ public sealed class GitHubSourceTests
         {
             ["X-RateLimit-Remaining"] = "0", ["X-RateLimit-Reset"] = reset,
         }));
-        using var session = new GitHubSession(TestSupport.Options(fake), clock);
+        // Attempt timeouts run on the injected clock, which races ahead of a real loopback answer here: no attempt timeout.
+        using var session = new GitHubSession(TestSupport.Options(fake, b => b.AttemptTimeout = Timeout.InfiniteTimeSpan), clock);
 
         var org = await TestSupport.WhileClockRuns(clock, () => { TestSupport.EnterContext(); return session.Acme().OrganizationAsync(); });
 
@@ -100,7 +101,8 @@ public sealed class GitHubSourceTests
         fake.Now = clock.GetUtcNow;
         fake.Script(OrgPath, FakeGitHub.Error(403, "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
             headers: new Dictionary<string, string> { ["Retry-After"] = "30" }));
-        using var session = new GitHubSession(TestSupport.Options(fake), clock);
+        // Attempt timeouts run on the injected clock, which races ahead of a real loopback answer here: no attempt timeout.
+        using var session = new GitHubSession(TestSupport.Options(fake, b => b.AttemptTimeout = Timeout.InfiniteTimeSpan), clock);
 
         var org = await TestSupport.WhileClockRuns(clock, () => { TestSupport.EnterContext(); return session.Acme().OrganizationAsync(); });
 
@@ -116,7 +118,8 @@ public sealed class GitHubSourceTests
         var clock = new FakeTimeProvider(TestSupport.Now);
         fake.Now = clock.GetUtcNow;
         fake.Script(OrgPath, FakeGitHub.Error(429, "Too Many Requests", headers: new Dictionary<string, string> { ["Retry-After"] = "7" }));
-        using var session = new GitHubSession(TestSupport.Options(fake), clock);
+        // Attempt timeouts run on the injected clock, which races ahead of a real loopback answer here: no attempt timeout.
+        using var session = new GitHubSession(TestSupport.Options(fake, b => b.AttemptTimeout = Timeout.InfiniteTimeSpan), clock);
 
         var org = await TestSupport.WhileClockRuns(clock, () => { TestSupport.EnterContext(); return session.Acme().OrganizationAsync(); });
 

@@ -87,7 +87,13 @@ public sealed class ProbeDefectTests
             new Dictionary<string, string> { ["Retry-After"] = "60" });
         fake.Script("/orgs/acme", limited, limited, limited, limited);
         var clock = new FakeTimeProvider(TestSupport.Now);
-        using var session = new GitHubSession(TestSupport.Options(fake, b => { b.MaxRetries = 4; b.MaxRateLimitWait = TimeSpan.FromSeconds(60); }), clock);
+        // Attempt timeouts run on the injected clock, which races ahead of a real loopback answer here: no attempt timeout.
+        using var session = new GitHubSession(TestSupport.Options(fake, b =>
+        {
+            b.MaxRetries = 4;
+            b.MaxRateLimitWait = TimeSpan.FromSeconds(60);
+            b.AttemptTimeout = Timeout.InfiniteTimeSpan;
+        }), clock);
         var context = TestSupport.EnterContext(time: clock);
 
         var org = await TestSupport.WhileClockRuns(clock, () => session.Acme().OrganizationAsync(), TimeSpan.FromSeconds(5));
