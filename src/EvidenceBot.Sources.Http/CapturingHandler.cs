@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using EvidenceBot.Core.Evidence;
+using EvidenceBot.Core.Rules;
 
 namespace EvidenceBot.Sources.Http;
 
@@ -31,11 +32,13 @@ internal sealed class ExchangeSlot
 }
 
 /// <summary>
-/// The bottom of the stack, just above the transport: buffers each answer, records it as a redacted exchange in the
-/// current <see cref="ExchangeSlot"/>, joins a Link header split over several lines, and refuses a 2xx body labelled
-/// JSON that does not parse before anything above (an SDK, the ETag cache) sees it.
+/// Captures every exchange that passes through it as raw evidence, redacted before it is kept: buffers each answer
+/// (the caller still reads it), joins a Link header split over several lines, and refuses a 2xx body labelled JSON that
+/// does not parse. Inside a <see cref="SourceHttpStack"/> (its bottom, just above the transport) it records one exchange
+/// per attempt for the coalescing handler above, which attaches it to every rule that asked; used on its own, it attaches
+/// each exchange to the rule execution that made the request (<see cref="RuleContext.Current"/>) and to the sink.
 /// </summary>
-internal sealed class CapturingHandler : DelegatingHandler
+public sealed class CapturingHandler : DelegatingHandler
 {
     private static readonly string[] KeptResponseHeaders =
     [
@@ -52,8 +55,26 @@ internal sealed class CapturingHandler : DelegatingHandler
     private readonly string _service;
     private readonly Redactor _redactor;
     private readonly TimeProvider _time;
+    private readonly IExchangeSink? _sink;
 
-    public CapturingHandler(string source, string service, Redactor redactor, TimeProvider time, HttpMessageHandler inner) : base(inner)
+    /// <summary>Creates the handler on its own (outside a <see cref="SourceHttpStack"/>).</summary>
+    /// <param name="source">The source name recorded on each exchange, e.g. <c>github</c>.</param>
+    /// <param name="redactor">Masks secrets before an exchange is kept.</param>
+    /// <param name="time">Stamps each exchange.</param>
+    /// <param name="sink">Also receives every exchange, when set.</param>
+    /// <param name="inner">The handler it sends through, when set.</param>
+    public CapturingHandler(string source, Redactor redactor, TimeProvider time, IExchangeSink? sink = null, HttpMessageHandler? inner = null)
+    {
+        _source = source;
+        _service = source;
+        _redactor = redactor;
+        _time = time;
+        _sink = sink;
+        if (inner is not null)
+            InnerHandler = inner;
+    }
+
+    internal CapturingHandler(string source, string service, Redactor redactor, TimeProvider time, HttpMessageHandler inner) : base(inner)
     {
         _source = source;
         _service = service;
@@ -61,8 +82,10 @@ internal sealed class CapturingHandler : DelegatingHandler
         _time = time;
     }
 
+    /// <inheritdoc />
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(request);
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var body = await BufferAsync(response, cancellationToken).ConfigureAwait(false);
 
@@ -76,10 +99,17 @@ internal sealed class CapturingHandler : DelegatingHandler
         }
 
         response.RequestMessage ??= request;
+        var exchange = Capture(request, response, body);
         if (ExchangeSlot.Current is { } slot)
         {
+            // In a stack: the coalescing handler attaches the fetch's exchange to every rule that asked.
             slot.Attempts++;
-            slot.Exchange = Capture(request, response, body);
+            slot.Exchange = exchange;
+        }
+        else
+        {
+            RuleContext.Current?.AttachEvidence(exchange);
+            _sink?.Add(exchange);
         }
 
         if (response.IsSuccessStatusCode && IsJson(response.Content?.Headers.ContentType) && body.Length > 0)
@@ -102,6 +132,7 @@ internal sealed class CapturingHandler : DelegatingHandler
     /// <summary>Reads a response body once and puts it back as a buffered copy, so the caller can still read it.</summary>
     public static async Task<byte[]> BufferAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(response);
         if (response.Content is null)
             return [];
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
@@ -115,6 +146,8 @@ internal sealed class CapturingHandler : DelegatingHandler
     /// <summary>Builds the redacted exchange record.</summary>
     public HttpExchange Capture(HttpRequestMessage request, HttpResponseMessage response, byte[] body)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(response);
         var requestHeaders = Pick(request.Headers, request.Content?.Headers, KeptRequestHeaders);
         var responseHeaders = Pick(response.Headers, response.Content?.Headers, KeptResponseHeaders);
         var text = IsText(response.Content?.Headers.ContentType, body) ? Encoding.UTF8.GetString(body) : null;
