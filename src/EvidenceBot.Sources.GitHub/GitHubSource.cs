@@ -44,9 +44,46 @@ internal sealed class GitHubSource : IGitHubSource
 
     public async Task<IReadOnlyList<Repository>> RepositoriesAsync(CancellationToken cancellationToken = default)
     {
-        var all = await ListAsync<Repository>($"orgs/{Esc(Organization)}/repos", cancellationToken).ConfigureAwait(false);
+        var path = WithPerPage($"orgs/{Esc(Organization)}/repos");
+        var all = await Call<IReadOnlyList<Repository>>($"GET /{path}", async () =>
+        {
+            var pages = await PagesAsync(path, int.MaxValue, cancellationToken).ConfigureAwait(false);
+            List<Repository> repos = [.. pages.SelectMany(p => OctokitJson.Deserialize<List<Repository>>(p.Body))];
+            await EnsureEveryRepositoryVisibleAsync(path, repos.Count, cancellationToken).ConfigureAwait(false);
+            return repos;
+        }, cancellationToken).ConfigureAwait(false);
         return [.. all.Where(Keep).OrderBy(r => r.Name, StringComparer.OrdinalIgnoreCase)];
     }
+
+    /// <summary>
+    /// A token that cannot read every repository gets a shorter list, often an empty one, with a 200: judged on it, an
+    /// organisation would pass or be "not applicable" for want of repositories. The organisation object says how many
+    /// it has (<c>public_repos</c>, plus <c>total_private_repos</c> when the token may see that count); fewer visible
+    /// is a fault naming the missing access, for every rule that lists repositories. (Before filters: archived
+    /// repositories and forks count.)
+    /// </summary>
+    private async Task EnsureEveryRepositoryVisibleAsync(string path, int visible, CancellationToken cancellationToken)
+    {
+        var orgPath = $"orgs/{Esc(Organization)}";
+        var response = await _connection.Get<JsonElement>(new Uri(orgPath, UriKind.Relative), NoParameters, JsonAccept, cancellationToken).ConfigureAwait(false);
+        var org = Parse(response.HttpResponse, orgPath, JsonValueKind.Object);
+        var publicRepos = Count(org, "public_repos");
+        var privateRepos = Count(org, "total_private_repos");
+        if (publicRepos is null && privateRepos is null)
+            throw new UnusableAnswerException(orgPath, "the organisation object has neither 'public_repos' nor 'total_private_repos', so whether the token sees every "
+                + "repository cannot be checked", service: GitHubSession.Service);
+        var reported = (publicRepos ?? 0) + (privateRepos ?? 0);
+        if (visible >= reported)
+            return;
+        var counts = privateRepos is null ? $"public_repos {publicRepos}" : $"public_repos {publicRepos ?? 0} + total_private_repos {privateRepos}";
+        throw new UnusableAnswerException(path, $"it lists {visible} repositories but the organisation reports {reported} ({counts}): the token cannot see "
+            + $"{reported - visible} of them, and no rule may judge '{Organization}' on part of its repositories. Grant read access to every repository: "
+            + "a classic token needs the 'repo' scope (and its owner access to the repositories); a fine-grained token needs 'Metadata: read' on all "
+            + "repositories; a GitHub App needs 'Metadata: read' and an installation on all repositories", service: GitHubSession.Service);
+    }
+
+    private static int? Count(JsonElement org, string property) =>
+        org.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) ? n : null;
 
     public async Task<IReadOnlyList<RepositoryResult<T>>> ForEachRepositoryAsync<T>(Func<Repository, Task<T>> fetch, CancellationToken cancellationToken = default)
     {

@@ -26,7 +26,8 @@ public sealed class GitHubSourceTests
         Assert.Equal(230, repos.Count);
         Assert.Equal(3, fake.Requests.Count(r => r.StartsWith("GET /orgs/acme/repos", StringComparison.Ordinal)));
         Assert.Contains(fake.Requests, r => r.Contains("page=3", StringComparison.Ordinal));
-        Assert.Equal(3, context.Evidence.Count);
+        // Three pages and the organisation object whose repository count they are checked against.
+        Assert.Equal(4, context.Evidence.Count);
     }
 
     [Fact]
@@ -142,7 +143,7 @@ public sealed class GitHubSourceTests
         Assert.Equal(3, repos.Count);
         Assert.Equal(2, fake.Requests.Count(r => r.StartsWith("GET /orgs/acme/repos", StringComparison.Ordinal)));
         Assert.Empty(context.Faults);
-        Assert.Equal(200, Assert.Single(context.Evidence).Status);
+        Assert.Equal(200, Assert.Single(context.Evidence, e => e.Url.Contains("/repos", StringComparison.Ordinal)).Status);
     }
 
     [Fact]
