@@ -14,7 +14,7 @@ namespace EvidenceBot.Sources.GitHub;
 /// </summary>
 internal static class GitHubFaults
 {
-    public const string Source = "github";
+    public const string Source = GitHubSession.Source;
 
     public static SourceFaultException Map(Exception ex, string what, TimeProvider time, TimeSpan maxRateLimitWait, Redactor redactor)
     {
@@ -22,34 +22,12 @@ internal static class GitHubFaults
         return Report(kind, redactor.Text(message), ex);
     }
 
-    public static SourceFaultException Report(FaultKind kind, string message, Exception? inner = null)
-    {
-        RuleContext.Current?.ReportFault($"{Source}: {message}");
-        return new SourceFaultException(Source, kind, message, inner);
-    }
+    public static SourceFaultException Report(FaultKind kind, string message, Exception? inner = null) =>
+        SourceFaults.Report(Source, kind, message, inner);
 
-    private static (FaultKind, string) Describe(Exception ex, string what, TimeProvider time, TimeSpan maxRateLimitWait)
-    {
-        switch (ex)
-        {
-            case SourceFaultException sf:
-                return (sf.Kind, sf.Message.StartsWith(Source + ": ", StringComparison.Ordinal) ? sf.Message[(Source.Length + 2)..] : sf.Message);
-            case ReplayMissException miss:
-                return (FaultKind.Permanent, $"{what}: {miss.Message}; the replay folder has no recording of this request (record it again, or run against GitHub)");
-            case MalformedResponseException malformed:
-                return (FaultKind.Permanent, malformed.Message);
-            case UnusableAnswerException unusable:
-                return (unusable.Transient ? FaultKind.Transient : FaultKind.Permanent, unusable.Message);
-            case TimeoutException timeout:
-                return (FaultKind.Transient, $"{what}: {timeout.Message}, still after the retries");
-            case HttpRequestException http:
-                return (FaultKind.Transient, $"{what}: could not reach GitHub ({http.Message}), still after the retries");
-            case ApiException api:
-                return DescribeApi(api, what, time, maxRateLimitWait);
-            default:
-                return (FaultKind.Permanent, $"{what}: {ex.GetType().Name}: {ex.Message}");
-        }
-    }
+    private static (FaultKind, string) Describe(Exception ex, string what, TimeProvider time, TimeSpan maxRateLimitWait) =>
+        ex is ApiException api ? DescribeApi(api, what, time, maxRateLimitWait)
+        : SourceFaults.Describe(ex, what, GitHubSession.Service) ?? (FaultKind.Permanent, $"{what}: {ex.GetType().Name}: {ex.Message}");
 
     private static (FaultKind, string) DescribeApi(ApiException api, string what, TimeProvider time, TimeSpan maxRateLimitWait)
     {
@@ -59,9 +37,9 @@ internal static class GitHubFaults
         var ghMessage = string.IsNullOrWhiteSpace(api.ApiError?.Message) ? api.Message : api.ApiError!.Message;
         string? Header(string name) => response?.Headers.FirstOrDefault(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
 
-        if (RateLimitAdvice.From(status, Header, body, time.GetUtcNow()) is { } advice)
+        if (GitHubRateLimitAdvisor.From(status, Header, body, time.GetUtcNow()) is { } advice)
         {
-            var tail = advice.Wait <= maxRateLimitWait ? "still after the retries" : advice.Describe(maxRateLimitWait);
+            var tail = advice.Wait <= maxRateLimitWait ? "still after the retries" : advice.Describe(maxRateLimitWait, GitHubSession.Service, "github.maxRateLimitWait");
             return (FaultKind.Transient, $"{what}: GitHub answered {status} ({ghMessage}); {tail}");
         }
 

@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using EvidenceBot.Core.Rules;
 using EvidenceBot.Rules;
 using EvidenceBot.Sources.GitHub.Http;
+using EvidenceBot.Sources.Http;
 using Octokit;
 using Octokit.Internal;
 
@@ -21,8 +22,11 @@ internal sealed class GitHubSource : IGitHubSource
     private readonly Regex[] _include;
     private readonly Regex[] _exclude;
 
-    public GitHubSource(string organization, IGitHubClient client, GitHubSourceOptions options, TimeProvider time)
+    private readonly SourceHttpStack _stack;
+
+    public GitHubSource(string organization, IGitHubClient client, GitHubSourceOptions options, TimeProvider time, SourceHttpStack stack)
     {
+        _stack = stack;
         Organization = organization;
         _connection = client.Connection;
         _options = options;
@@ -40,9 +44,46 @@ internal sealed class GitHubSource : IGitHubSource
 
     public async Task<IReadOnlyList<Repository>> RepositoriesAsync(CancellationToken cancellationToken = default)
     {
-        var all = await ListAsync<Repository>($"orgs/{Esc(Organization)}/repos", cancellationToken).ConfigureAwait(false);
+        var path = WithPerPage($"orgs/{Esc(Organization)}/repos");
+        var all = await Call<IReadOnlyList<Repository>>($"GET /{path}", async () =>
+        {
+            var pages = await PagesAsync(path, int.MaxValue, cancellationToken).ConfigureAwait(false);
+            List<Repository> repos = [.. pages.SelectMany(p => OctokitJson.Deserialize<List<Repository>>(p.Body))];
+            await EnsureEveryRepositoryVisibleAsync(path, repos.Count, cancellationToken).ConfigureAwait(false);
+            return repos;
+        }, cancellationToken).ConfigureAwait(false);
         return [.. all.Where(Keep).OrderBy(r => r.Name, StringComparer.OrdinalIgnoreCase)];
     }
+
+    /// <summary>
+    /// A token that cannot read every repository gets a shorter list, often an empty one, with a 200: judged on it, an
+    /// organisation would pass or be "not applicable" for want of repositories. The organisation object says how many
+    /// it has (<c>public_repos</c>, plus <c>total_private_repos</c> when the token may see that count); fewer visible
+    /// is a fault naming the missing access, for every rule that lists repositories. (Before filters: archived
+    /// repositories and forks count.)
+    /// </summary>
+    private async Task EnsureEveryRepositoryVisibleAsync(string path, int visible, CancellationToken cancellationToken)
+    {
+        var orgPath = $"orgs/{Esc(Organization)}";
+        var response = await _connection.Get<JsonElement>(new Uri(orgPath, UriKind.Relative), NoParameters, JsonAccept, cancellationToken).ConfigureAwait(false);
+        var org = Parse(response.HttpResponse, orgPath, JsonValueKind.Object);
+        var publicRepos = Count(org, "public_repos");
+        var privateRepos = Count(org, "total_private_repos");
+        if (publicRepos is null && privateRepos is null)
+            throw new UnusableAnswerException(orgPath, "the organisation object has neither 'public_repos' nor 'total_private_repos', so whether the token sees every "
+                + "repository cannot be checked", service: GitHubSession.Service);
+        var reported = (publicRepos ?? 0) + (privateRepos ?? 0);
+        if (visible >= reported)
+            return;
+        var counts = privateRepos is null ? $"public_repos {publicRepos}" : $"public_repos {publicRepos ?? 0} + total_private_repos {privateRepos}";
+        throw new UnusableAnswerException(path, $"it lists {visible} repositories but the organisation reports {reported} ({counts}): the token cannot see "
+            + $"{reported - visible} of them, and no rule may judge '{Organization}' on part of its repositories. Grant read access to every repository: "
+            + "a classic token needs the 'repo' scope (and its owner access to the repositories); a fine-grained token needs 'Metadata: read' on all "
+            + "repositories; a GitHub App needs 'Metadata: read' and an installation on all repositories", service: GitHubSession.Service);
+    }
+
+    private static int? Count(JsonElement org, string property) =>
+        org.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) ? n : null;
 
     public async Task<IReadOnlyList<RepositoryResult<T>>> ForEachRepositoryAsync<T>(Func<Repository, Task<T>> fetch, CancellationToken cancellationToken = default)
     {
@@ -83,7 +124,7 @@ internal sealed class GitHubSource : IGitHubSource
                 var json = Parse(response.HttpResponse, relative, JsonValueKind.Object);
                 // GitHub's protection object always carries its own url: '{}' or another object is not a protection to judge.
                 if (!json.TryGetProperty("url", out var url) || url.ValueKind != JsonValueKind.String)
-                    throw new UnusableAnswerException(relative, "expected GitHub's branch protection object (with its 'url'), found an object without one");
+                    throw new UnusableAnswerException(relative, "expected GitHub's branch protection object (with its 'url'), found an object without one", service: GitHubSession.Service);
                 return OctokitJson.Deserialize<BranchProtectionSettings>((string)response.HttpResponse.Body);
             }
             catch (NotFoundException ex) when (Says(ex, "Branch not protected"))
@@ -199,16 +240,20 @@ internal sealed class GitHubSource : IGitHubSource
                 if (firstPagesOnly)
                     break;
                 throw new UnusableAnswerException(relative, $"it has more than {limit} page(s) of 100 and only {limit} may be read; raise maxPages "
-                    + "(a partial list is never returned as the whole)");
+                    + "(a partial list is never returned as the whole)", service: GitHubSession.Service);
             }
 
             var response = await _connection.Get<JsonElement>(next, NoParameters, JsonAccept, cancellationToken).ConfigureAwait(false);
             var url = next.ToString();
             pages.Add(new Page(Parse(response.HttpResponse, url, JsonValueKind.Array), (string)response.HttpResponse.Body));
-            next = LinkHeader.Next(Header(response.HttpResponse, "Link"), url);
+            next = LinkHeader.Next(Header(response.HttpResponse, "Link"), url, GitHubSession.Service);
+            if (next is null)
+                break;
+            // The token goes with every page: a next link off the configured API is refused before anything is sent.
+            _stack.EnsureAllowedOrigin(new Uri(_connection.BaseAddress, next));
             // A next link back to a page already read would loop until the rule times out; say so instead.
-            if (next is not null && !seen.Add(new Uri(_connection.BaseAddress, next).AbsoluteUri))
-                throw new UnusableAnswerException(url, $"its Link header names '{next}' as the next page, which was already read");
+            if (!seen.Add(new Uri(_connection.BaseAddress, next).AbsoluteUri))
+                throw new UnusableAnswerException(url, $"its Link header names '{next}' as the next page, which was already read", service: GitHubSession.Service);
         }
 
         return pages;
@@ -256,48 +301,8 @@ internal sealed class GitHubSource : IGitHubSource
     /// with no body, and an unlabelled body as no data: read that way, a sign-in page or an empty answer would be
     /// "no items".
     /// </summary>
-    private static JsonElement Parse(IResponse response, string url, JsonValueKind? expected)
-    {
-        var what = expected switch
-        {
-            JsonValueKind.Array => "a 200 with a JSON array (a list endpoint answers one even when empty)",
-            JsonValueKind.Object => "a 200 with a JSON object",
-            _ => "a 200 with a JSON body",
-        };
-        switch (response.StatusCode)
-        {
-            case HttpStatusCode.OK:
-                break;
-            case HttpStatusCode.NotModified:
-                throw new UnusableAnswerException(url, $"GitHub answered 304 Not Modified but the ETag cache holds no usable answer for it; expected {what}. "
-                    + "Delete the etagCache folder and run again");
-            case HttpStatusCode.Accepted:
-                throw new UnusableAnswerException(url, $"GitHub answered 202 Accepted (the answer is still being prepared); expected {what}. Run again later", transient: true);
-            default:
-                throw new UnusableAnswerException(url, $"GitHub answered {(int)response.StatusCode} {response.StatusCode}; expected {what}");
-        }
-
-        var body = response.Body as string;
-        var type = response.ContentType ?? "";
-        if (!type.Contains("json", StringComparison.OrdinalIgnoreCase))
-            throw new UnusableAnswerException(url, $"it is {(type.Length == 0 ? "without a content type" : $"labelled '{type}'")}, not JSON (a sign-in or proxy page?); expected {what}");
-        if (string.IsNullOrWhiteSpace(body))
-            throw new UnusableAnswerException(url, $"the body is empty; expected {what}");
-        JsonElement json;
-        try
-        {
-            using var doc = JsonDocument.Parse(body);
-            json = doc.RootElement.Clone();
-        }
-        catch (JsonException ex)
-        {
-            throw new MalformedResponseException(url, ex.Message);
-        }
-
-        if (expected is { } kind && json.ValueKind != kind)
-            throw new UnusableAnswerException(url, $"expected {what}, found a JSON {json.ValueKind.ToString().ToLowerInvariant()}");
-        return json;
-    }
+    private static JsonElement Parse(IResponse response, string url, JsonValueKind? expected) =>
+        StrictJson.Parse(response.StatusCode, response.ContentType, response.Body as string, url, expected, GitHubSession.Service);
 
     private static string? Header(IResponse response, string name) =>
         response.Headers.FirstOrDefault(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Value;

@@ -1,14 +1,42 @@
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
 using EvidenceBot.Core.Evidence;
 using EvidenceBot.Core.Rules;
 
 namespace EvidenceBot.Sources.Http;
 
 /// <summary>
-/// Captures every HTTP exchange that passes through it as raw evidence, redacted before it is kept,
-/// and attaches it to the rule execution that made the request (<see cref="RuleContext.Current"/>).
-/// Bodies are buffered so the caller still reads them.
+/// Where the exchange behind one fetch lands. The coalescing handler opens a slot for each fetch; the capturing
+/// handler, further down the same async flow, fills it once per attempt. An AsyncLocal is the channel because the
+/// resilience handler sends clones of the request, and an SDK above may rebuild it.
+/// </summary>
+internal sealed class ExchangeSlot
+{
+    private static readonly AsyncLocal<ExchangeSlot?> CurrentSlot = new();
+
+    /// <summary>The last attempt's exchange (retries overwrite it).</summary>
+    public HttpExchange? Exchange { get; set; }
+
+    /// <summary>How many attempts reached the transport.</summary>
+    public int Attempts { get; set; }
+
+    public static ExchangeSlot? Current => CurrentSlot.Value;
+
+    public static ExchangeSlot Open()
+    {
+        var slot = new ExchangeSlot();
+        CurrentSlot.Value = slot;
+        return slot;
+    }
+}
+
+/// <summary>
+/// Captures every exchange that passes through it as raw evidence, redacted before it is kept: buffers each answer
+/// (the caller still reads it), joins a Link header split over several lines, and refuses a 2xx body labelled JSON that
+/// does not parse. Inside a <see cref="SourceHttpStack"/> (its bottom, just above the transport) it records one exchange
+/// per attempt for the coalescing handler above, which attaches it to every rule that asked; used on its own, it attaches
+/// each exchange to the rule execution that made the request (<see cref="RuleContext.Current"/>) and to the sink.
 /// </summary>
 public sealed class CapturingHandler : DelegatingHandler
 {
@@ -17,24 +45,41 @@ public sealed class CapturingHandler : DelegatingHandler
         "Content-Type", "ETag", "Last-Modified", "Link", "Date", "X-RateLimit-Limit", "X-RateLimit-Remaining",
         "X-RateLimit-Reset", "X-RateLimit-Resource", "Retry-After", "X-GitHub-Request-Id", "X-OAuth-Scopes",
         "X-Accepted-OAuth-Scopes", "X-GitHub-Api-Version-Selected", "x-ms-request-id", "x-ms-correlation-request-id",
+        "x-ms-ratelimit-remaining-subscription-reads", "x-ms-ratelimit-remaining-tenant-reads",
+        "x-ms-user-quota-remaining", "x-ms-user-quota-resets-after",
     ];
 
     private static readonly string[] KeptRequestHeaders = ["Accept", "If-None-Match", "X-GitHub-Api-Version", "User-Agent", "Authorization"];
 
     private readonly string _source;
+    private readonly string _service;
     private readonly Redactor _redactor;
     private readonly TimeProvider _time;
     private readonly IExchangeSink? _sink;
 
-    /// <summary>Creates the handler.</summary>
+    /// <summary>Creates the handler on its own (outside a <see cref="SourceHttpStack"/>).</summary>
+    /// <param name="source">The source name recorded on each exchange, e.g. <c>github</c>.</param>
+    /// <param name="redactor">Masks secrets before an exchange is kept.</param>
+    /// <param name="time">Stamps each exchange.</param>
+    /// <param name="sink">Also receives every exchange, when set.</param>
+    /// <param name="inner">The handler it sends through, when set.</param>
     public CapturingHandler(string source, Redactor redactor, TimeProvider time, IExchangeSink? sink = null, HttpMessageHandler? inner = null)
     {
         _source = source;
+        _service = source;
         _redactor = redactor;
         _time = time;
         _sink = sink;
         if (inner is not null)
             InnerHandler = inner;
+    }
+
+    internal CapturingHandler(string source, string service, Redactor redactor, TimeProvider time, HttpMessageHandler inner) : base(inner)
+    {
+        _source = source;
+        _service = service;
+        _redactor = redactor;
+        _time = time;
     }
 
     /// <inheritdoc />
@@ -43,10 +88,44 @@ public sealed class CapturingHandler : DelegatingHandler
         ArgumentNullException.ThrowIfNull(request);
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var body = await BufferAsync(response, cancellationToken).ConfigureAwait(false);
-        var exchange = Capture(request, response, body);
-        RuleContext.Current?.AttachEvidence(exchange);
-        _sink?.Add(exchange);
+
+        // HTTP lets a list header such as Link come as several lines. Octokit keeps one value per header, so a Link split
+        // by a proxy would lose its "next" and end the pagination early: join the lines into one value, as HTTP defines.
+        if (response.Headers.TryGetValues("Link", out var links) && links.Skip(1).Any())
+        {
+            var joined = string.Join(", ", links);
+            response.Headers.Remove("Link");
+            response.Headers.TryAddWithoutValidation("Link", joined);
+        }
+
         response.RequestMessage ??= request;
+        var exchange = Capture(request, response, body);
+        if (ExchangeSlot.Current is { } slot)
+        {
+            // In a stack: the coalescing handler attaches the fetch's exchange to every rule that asked.
+            slot.Attempts++;
+            slot.Exchange = exchange;
+        }
+        else
+        {
+            RuleContext.Current?.AttachEvidence(exchange);
+            _sink?.Add(exchange);
+        }
+
+        if (response.IsSuccessStatusCode && IsJson(response.Content?.Headers.ContentType) && body.Length > 0)
+        {
+            try
+            {
+                using var _ = JsonDocument.Parse(body);
+            }
+            catch (JsonException ex)
+            {
+                var url = _redactor.Url(request.RequestUri?.ToString() ?? "");
+                response.Dispose();
+                throw new MalformedResponseException(url, ex.Message, _service);
+            }
+        }
+
         return response;
     }
 
@@ -97,6 +176,9 @@ public sealed class CapturingHandler : DelegatingHandler
 
         return result;
     }
+
+    internal static bool IsJson(MediaTypeHeaderValue? type) =>
+        type?.MediaType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true;
 
     private static bool IsText(MediaTypeHeaderValue? type, byte[] body)
     {

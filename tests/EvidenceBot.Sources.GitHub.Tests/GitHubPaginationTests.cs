@@ -1,5 +1,5 @@
 using EvidenceBot.Core.Rules;
-using EvidenceBot.Sources.GitHub.Http;
+using EvidenceBot.Sources.Http;
 using EvidenceBot.Sources.GitHub.Tests.Fake;
 
 namespace EvidenceBot.Sources.GitHub.Tests;

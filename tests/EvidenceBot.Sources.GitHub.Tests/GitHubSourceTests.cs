@@ -26,7 +26,8 @@ public sealed class GitHubSourceTests
         Assert.Equal(230, repos.Count);
         Assert.Equal(3, fake.Requests.Count(r => r.StartsWith("GET /orgs/acme/repos", StringComparison.Ordinal)));
         Assert.Contains(fake.Requests, r => r.Contains("page=3", StringComparison.Ordinal));
-        Assert.Equal(3, context.Evidence.Count);
+        // Three pages and the organisation object whose repository count they are checked against.
+        Assert.Equal(4, context.Evidence.Count);
     }
 
     [Fact]
@@ -58,7 +59,8 @@ public sealed class GitHubSourceTests
         {
             ["X-RateLimit-Remaining"] = "0", ["X-RateLimit-Reset"] = reset,
         }));
-        using var session = new GitHubSession(TestSupport.Options(fake), clock);
+        // Attempt timeouts run on the injected clock, which races ahead of a real loopback answer here: no attempt timeout.
+        using var session = new GitHubSession(TestSupport.Options(fake, b => b.AttemptTimeout = Timeout.InfiniteTimeSpan), clock);
 
         var org = await TestSupport.WhileClockRuns(clock, () => { TestSupport.EnterContext(); return session.Acme().OrganizationAsync(); });
 
@@ -100,7 +102,8 @@ public sealed class GitHubSourceTests
         fake.Now = clock.GetUtcNow;
         fake.Script(OrgPath, FakeGitHub.Error(403, "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
             headers: new Dictionary<string, string> { ["Retry-After"] = "30" }));
-        using var session = new GitHubSession(TestSupport.Options(fake), clock);
+        // Attempt timeouts run on the injected clock, which races ahead of a real loopback answer here: no attempt timeout.
+        using var session = new GitHubSession(TestSupport.Options(fake, b => b.AttemptTimeout = Timeout.InfiniteTimeSpan), clock);
 
         var org = await TestSupport.WhileClockRuns(clock, () => { TestSupport.EnterContext(); return session.Acme().OrganizationAsync(); });
 
@@ -116,7 +119,8 @@ public sealed class GitHubSourceTests
         var clock = new FakeTimeProvider(TestSupport.Now);
         fake.Now = clock.GetUtcNow;
         fake.Script(OrgPath, FakeGitHub.Error(429, "Too Many Requests", headers: new Dictionary<string, string> { ["Retry-After"] = "7" }));
-        using var session = new GitHubSession(TestSupport.Options(fake), clock);
+        // Attempt timeouts run on the injected clock, which races ahead of a real loopback answer here: no attempt timeout.
+        using var session = new GitHubSession(TestSupport.Options(fake, b => b.AttemptTimeout = Timeout.InfiniteTimeSpan), clock);
 
         var org = await TestSupport.WhileClockRuns(clock, () => { TestSupport.EnterContext(); return session.Acme().OrganizationAsync(); });
 
@@ -139,7 +143,7 @@ public sealed class GitHubSourceTests
         Assert.Equal(3, repos.Count);
         Assert.Equal(2, fake.Requests.Count(r => r.StartsWith("GET /orgs/acme/repos", StringComparison.Ordinal)));
         Assert.Empty(context.Faults);
-        Assert.Equal(200, Assert.Single(context.Evidence).Status);
+        Assert.Equal(200, Assert.Single(context.Evidence, e => e.Url.Contains("/repos", StringComparison.Ordinal)).Status);
     }
 
     [Fact]
@@ -335,7 +339,7 @@ public sealed class GitHubSourceTests
         Assert.All(context.Evidence, e =>
         {
             Assert.Equal(200, e.Status);
-            Assert.True(e.ResponseHeaders.ContainsKey(CoalescingHttpClient.RevalidatedHeader));
+            Assert.True(e.ResponseHeaders.ContainsKey(EvidenceBot.Sources.Http.SourceHttpStack.RevalidatedHeader));
             Assert.True(e.RequestHeaders.ContainsKey("If-None-Match"));
             Assert.False(string.IsNullOrEmpty(e.Body));
         });

@@ -4,7 +4,9 @@ namespace EvidenceBot.Core.Evidence;
 
 /// <summary>
 /// Keeps secrets out of evidence and logs: authorization and cookie headers, token-like URL parameters,
-/// and every configured secret value wherever it appears.
+/// and every configured secret value wherever it appears, raw or encoded: a secret echoed inside a JSON string
+/// (any character written <c>\u002D</c>, <c>\/</c>) or percent-encoded in a URL or form (<c>%2D</c>), in any mix,
+/// is masked like the raw value.
 /// </summary>
 public sealed partial class Redactor
 {
@@ -18,6 +20,7 @@ public sealed partial class Redactor
     };
 
     private readonly List<string> _secrets;
+    private Regex? _encoded;
 
     /// <summary>Creates a redactor that also masks each of <paramref name="secretValues"/>.</summary>
     public Redactor(IEnumerable<string>? secretValues = null)
@@ -40,6 +43,7 @@ public sealed partial class Redactor
             {
                 _secrets.Add(value);
                 _secrets.Sort((a, b) => b.Length.CompareTo(a.Length));
+                _encoded = null;
             }
         }
     }
@@ -69,9 +73,45 @@ public sealed partial class Redactor
                 if (text.Contains(s, StringComparison.Ordinal))
                     text = text.Replace(s, Mask, StringComparison.Ordinal);
             }
+
+            // Encoded forms need an escape character; most text has none, and then the raw pass was enough.
+            if (_secrets.Count > 0 && (text.Contains('\\', StringComparison.Ordinal) || text.Contains('%', StringComparison.Ordinal)))
+                text = Encoded().Replace(text, Mask);
         }
 
         return text;
+    }
+
+    /// <summary>
+    /// One pattern for every secret, longest first, in which each character may also appear JSON-escaped
+    /// (<c>\uXXXX</c> any case, or <c>\/</c>, <c>\\</c>, <c>\"</c>) or percent-encoded (<c>%XX</c>, UTF-8 bytes, any case).
+    /// Built once per set of secrets; called under the lock.
+    /// </summary>
+    private Regex Encoded()
+    {
+        if (_encoded is not null)
+            return _encoded;
+        var alternatives = _secrets.Select(s => string.Concat(s.Select(CharPattern)));
+        _encoded = new Regex(string.Join("|", alternatives), RegexOptions.CultureInvariant, TimeSpan.FromSeconds(5));
+        return _encoded;
+    }
+
+    private static readonly Dictionary<char, string> ShortEscapes = new()
+    {
+        ['\n'] = "\\n", ['\r'] = "\\r", ['\t'] = "\\t", ['\b'] = "\\b", ['\f'] = "\\f",
+    };
+
+    private static string CharPattern(char c)
+    {
+        var forms = new List<string> { Regex.Escape(c.ToString()), $@"\\u(?i:{(int)c:X4})" };
+        if (c is '/' or '\\' or '"')
+            forms.Add(Regex.Escape("\\" + c));
+        // JSON's short escapes for control characters (a PEM key's line breaks).
+        if (ShortEscapes.TryGetValue(c, out var shortForm))
+            forms.Add(Regex.Escape(shortForm));
+        var utf8 = System.Text.Encoding.UTF8.GetBytes(c.ToString());
+        forms.Add(string.Concat(utf8.Select(b => $"%(?i:{b:X2})")));
+        return "(?:" + string.Join("|", forms) + ")";
     }
 
     /// <summary>Masks token-like query parameters and user info in a URL, then configured secrets.</summary>

@@ -287,6 +287,16 @@ public sealed class FakeGitHub : IDisposable
         o["login"] = org.Login;
         o["name"] = org.Login;
         o["url"] = $"https://api.github.com/orgs/{org.Login}";
+        // The counts GitHub reports for the organisation agree with what the fake lists, plus any repositories hidden from the token.
+        o["public_repos"] = org.Repos.Count;
+        o["total_private_repos"] = org.HiddenRepos;
+        o["owned_private_repos"] = org.HiddenRepos;
+        if (!org.PrivateCountVisible)
+        {
+            o.Remove("total_private_repos");
+            o.Remove("owned_private_repos");
+        }
+
         if (org.TwoFactorRequired is { } required)
             o["two_factor_requirement_enabled"] = required;
         else

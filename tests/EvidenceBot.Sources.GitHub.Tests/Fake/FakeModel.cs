@@ -22,6 +22,12 @@ public sealed class FakeOrg
     public List<bool> AuditStreams { get; } = [];
 
     public long InstallationId { get; set; } = 4242;
+
+    /// <summary>Private repositories the organisation has that the token cannot see: counted in <c>total_private_repos</c>, never listed.</summary>
+    public int HiddenRepos { get; set; }
+
+    /// <summary>False: <c>total_private_repos</c> is absent, as GitHub answers a token that may not see it.</summary>
+    public bool PrivateCountVisible { get; set; } = true;
 }
 
 public sealed record FakeUser(string Login, bool TwoFactor = true, bool Admin = false);

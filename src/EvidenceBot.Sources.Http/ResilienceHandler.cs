@@ -1,32 +1,31 @@
 using System.Net;
-using EvidenceBot.Sources.Http;
 using Polly;
 using Polly.Retry;
 
-namespace EvidenceBot.Sources.GitHub.Http;
-
-/// <summary>No answer within the attempt timeout.</summary>
-internal sealed class AttemptTimeoutException(string message) : TimeoutException(message);
+namespace EvidenceBot.Sources.Http;
 
 /// <summary>
-/// Retries what may succeed later (Polly): 5xx, timeouts and connection failures with exponential backoff;
-/// rate limits (403 primary or secondary, 429) after the wait GitHub asks for, when that wait is within the
-/// bound. Bounds concurrent attempts. Uses the injected clock for every wait, so tests need not sleep.
-/// A missing recording (<see cref="ReplayMissException"/>) is never retried.
+/// Retries what may succeed later (Polly.Core): 5xx (but 501), 429, attempt timeouts and connection failures with
+/// exponential backoff; rate limits after the wait the source's <see cref="IRateLimitAdvisor"/> reads from the answer,
+/// when that wait is within <see cref="SourceHttpOptions.MaxRateLimitWait"/>. Bounds concurrent attempts. Every wait and
+/// every attempt timeout runs on the injected clock, so tests need not sleep, and no other timer (HttpClient's 100 s)
+/// cuts the attempts short. A missing recording (<see cref="ReplayMissException"/>) is never retried.
 /// </summary>
 internal sealed class ResilienceHandler : DelegatingHandler
 {
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
     private readonly SemaphoreSlim _slots;
-    private readonly GitHubSourceOptions _options;
+    private readonly SourceHttpOptions _options;
     private readonly TimeProvider _time;
+    private readonly Action _retried;
 
-    public ResilienceHandler(GitHubSourceOptions options, TimeProvider time, SemaphoreSlim slots, HttpMessageHandler inner) : base(inner)
+    public ResilienceHandler(SourceHttpOptions options, SemaphoreSlim slots, Action retried, HttpMessageHandler inner) : base(inner)
     {
         _options = options;
-        _time = time;
+        _time = options.TimeProvider;
         _slots = slots;
-        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time };
+        _retried = retried;
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = _time };
         if (options.MaxRetries > 0)
         {
             builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
@@ -44,11 +43,6 @@ internal sealed class ResilienceHandler : DelegatingHandler
         _pipeline = builder.Build();
     }
 
-    /// <summary>How many attempts were retried, for the bench and tests.</summary>
-    public int Retries => _retries;
-
-    private int _retries;
-
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var content = request.Content is null ? null : await request.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
@@ -56,26 +50,13 @@ internal sealed class ResilienceHandler : DelegatingHandler
         return await _pipeline.ExecuteAsync(async token =>
         {
             if (!first)
-                Interlocked.Increment(ref _retries);
+                _retried();
             first = false;
             using var attempt = Clone(request, content);
             await _slots.WaitAsync(token).ConfigureAwait(false);
             try
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
-                timeout.CancelAfter(_options.AttemptTimeout);
-                try
-                {
-                    var response = await base.SendAsync(attempt, timeout.Token).ConfigureAwait(false);
-                    if (response.Content is not null)
-                        await response.Content.LoadIntoBufferAsync(token).ConfigureAwait(false);
-                    response.RequestMessage = request;
-                    return response;
-                }
-                catch (OperationCanceledException) when (timeout.IsCancellationRequested && !token.IsCancellationRequested)
-                {
-                    throw new AttemptTimeoutException($"no answer to {request.Method} {request.RequestUri?.AbsolutePath} within {RateLimitAdvice.Format(_options.AttemptTimeout)}");
-                }
+                return await AttemptAsync(request, attempt, token).ConfigureAwait(false);
             }
             finally
             {
@@ -84,31 +65,57 @@ internal sealed class ResilienceHandler : DelegatingHandler
         }, cancellationToken).ConfigureAwait(false);
     }
 
+    private async Task<HttpResponseMessage> AttemptAsync(HttpRequestMessage request, HttpRequestMessage attempt, CancellationToken token)
+    {
+        var bounded = _options.AttemptTimeout > TimeSpan.Zero && _options.AttemptTimeout != Timeout.InfiniteTimeSpan;
+        // The attempt's timer runs on the injected clock: a fake clock in tests, and the one bound besides the rule's own.
+        using var timer = bounded ? new CancellationTokenSource(_options.AttemptTimeout, _time) : new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, timer.Token);
+        try
+        {
+            var response = await base.SendAsync(attempt, linked.Token).ConfigureAwait(false);
+            if (response.Content is not null)
+                await response.Content.LoadIntoBufferAsync(linked.Token).ConfigureAwait(false);
+            response.RequestMessage = request;
+            return response;
+        }
+        catch (OperationCanceledException) when (timer.IsCancellationRequested && !token.IsCancellationRequested)
+        {
+            throw new AttemptTimeoutException($"no answer to {request.Method} {request.RequestUri?.AbsolutePath} within {RateLimitAdvice.Format(_options.AttemptTimeout)}");
+        }
+    }
+
     private async ValueTask<bool> ShouldRetryAsync(Outcome<HttpResponseMessage> outcome)
     {
         if (outcome.Exception is not null)
-            return outcome.Exception is TimeoutException || (outcome.Exception is HttpRequestException && outcome.Exception is not ReplayMissException);
+        {
+            return outcome.Exception is TimeoutException
+                || (outcome.Exception is HttpRequestException && outcome.Exception is not ReplayMissException);
+        }
+
         var response = outcome.Result!;
         var status = (int)response.StatusCode;
         if (await AdviceAsync(response).ConfigureAwait(false) is { } advice)
             return advice.Wait <= _options.MaxRateLimitWait;
-        return status >= 500 && status != (int)HttpStatusCode.NotImplemented;
+        return status == 429 || (status >= 500 && status != (int)HttpStatusCode.NotImplemented);
     }
 
     private async ValueTask<RateLimitAdvice?> AdviceAsync(HttpResponseMessage response)
     {
         var status = (int)response.StatusCode;
-        if (status is not (403 or 429))
+        if (status < 400)
             return null;
         // Buffered by the attempt: reading again is free.
         var body = response.Content is null ? null : await response.Content.ReadAsStringAsync().ConfigureAwait(false);
-        return RateLimitAdvice.From(status, name => Header(response, name), body, _time.GetUtcNow());
+        return _options.RateLimitAdvisor.Advise(status, name => Header(response, name), body, _time.GetUtcNow());
     }
 
     private static string? Header(HttpResponseMessage response, string name) =>
-        response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
+        response.Headers.TryGetValues(name, out var values) || (response.Content?.Headers.TryGetValues(name, out values) ?? false)
+            ? values!.FirstOrDefault()
+            : null;
 
-    private static HttpRequestMessage Clone(HttpRequestMessage request, byte[]? content)
+    internal static HttpRequestMessage Clone(HttpRequestMessage request, byte[]? content)
     {
         var clone = new HttpRequestMessage(request.Method, request.RequestUri) { Version = request.Version };
         foreach (var h in request.Headers)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using EvidenceBot.Sources.Http;
 
 namespace EvidenceBot.Sources.GitHub.Http;
 
@@ -7,11 +8,15 @@ namespace EvidenceBot.Sources.GitHub.Http;
 /// Reads GitHub's rate-limit answers as its REST documentation describes them: a primary limit is a 403 or 429
 /// with <c>x-ratelimit-remaining: 0</c> (wait until <c>x-ratelimit-reset</c>, epoch seconds); a secondary limit
 /// is a 403 or 429 whose message mentions it (honour <c>retry-after</c>, else wait at least a minute);
-/// any answer with <c>retry-after</c> says how many seconds to wait.
+/// any 403 or 429 with <c>retry-after</c> says how many seconds to wait.
 /// </summary>
-internal sealed record RateLimitAdvice(TimeSpan Wait, string Kind, DateTimeOffset? ResetAt)
+internal sealed class GitHubRateLimitAdvisor : IRateLimitAdvisor
 {
     private static readonly TimeSpan SecondaryDefault = TimeSpan.FromMinutes(1);
+
+    public static GitHubRateLimitAdvisor Instance { get; } = new();
+
+    public RateLimitAdvice? Advise(int status, Func<string, string?> header, string? body, DateTimeOffset now) => From(status, header, body, now);
 
     /// <summary>Advice for an answer, or null when the answer is not a rate limit.</summary>
     public static RateLimitAdvice? From(int status, Func<string, string?> header, string? body, DateTimeOffset now)
@@ -29,7 +34,7 @@ internal sealed record RateLimitAdvice(TimeSpan Wait, string Kind, DateTimeOffse
             return null; // a 403 that is no rate limit: a permission problem
         kind ??= "rate limit";
 
-        if (retryAfter is not null && TryRetryAfter(retryAfter, now, out var wait))
+        if (retryAfter is not null && RateLimitAdvice.TryRetryAfter(retryAfter, now, out var wait))
             return new RateLimitAdvice(wait, kind, now + wait);
         if (remaining == "0" && reset is not null && long.TryParse(reset, NumberStyles.Integer, CultureInfo.InvariantCulture, out var epoch))
         {
@@ -40,28 +45,4 @@ internal sealed record RateLimitAdvice(TimeSpan Wait, string Kind, DateTimeOffse
 
         return new RateLimitAdvice(SecondaryDefault, kind, now + SecondaryDefault);
     }
-
-    private static bool TryRetryAfter(string value, DateTimeOffset now, out TimeSpan wait)
-    {
-        if (int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds))
-        {
-            wait = TimeSpan.FromSeconds(Math.Max(0, seconds));
-            return true;
-        }
-
-        if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date))
-        {
-            wait = date > now ? date - now : TimeSpan.Zero;
-            return true;
-        }
-
-        wait = default;
-        return false;
-    }
-
-    /// <summary>A sentence for an error verdict.</summary>
-    public string Describe(TimeSpan bound) =>
-        $"{Kind}: GitHub asks to wait {Format(Wait)}{(ResetAt is { } at ? $" (until {at.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z)" : "")}, longer than the allowed wait of {Format(bound)} (github.maxRateLimitWait)";
-
-    internal static string Format(TimeSpan t) => t.TotalSeconds >= 1 ? $"{t.TotalSeconds:0.#}s" : $"{t.TotalMilliseconds:0}ms";
 }

@@ -1,19 +1,22 @@
-namespace EvidenceBot.Sources.GitHub.Http;
+namespace EvidenceBot.Sources.Http;
 
 /// <summary>
 /// Reads a <c>Link</c> header as RFC 8288 writes it: <c>&lt;url&gt;; rel="next", &lt;url&gt;; rel=last</c>, the
 /// relation quoted or not. Anything it cannot read is refused rather than skipped: a header that is present but
 /// unreadable may hide a next page, and stopping there would turn page one into the whole answer.
 /// </summary>
-internal static class LinkHeader
+public static class LinkHeader
 {
     /// <summary>The <c>rel="next"</c> target of <paramref name="header"/>; null when the header is absent or has no next page.</summary>
     /// <exception cref="UnusableAnswerException">The header is present but cannot be parsed.</exception>
-    public static Uri? Next(string? header, string url)
+    /// <param name="header">The Link header value (several header lines joined with ", ").</param>
+    /// <param name="url">The URL the header answered, for the message.</param>
+    /// <param name="service">Who answered, for the message (e.g. <c>GitHub</c>).</param>
+    public static Uri? Next(string? header, string url, string service = "the service")
     {
         if (header is null)
             return null;
-        var reader = new Reader(header, url);
+        var reader = new Reader(header, url, service);
         Uri? next = null;
         do
         {
@@ -31,13 +34,14 @@ internal static class LinkHeader
         return next;
     }
 
-    private sealed class Reader(string text, string url)
+    private sealed class Reader(string text, string url, string service)
     {
         private int _at;
 
         public UnusableAnswerException Fail(string why) =>
             new(url, $"its Link header cannot be parsed ({why}: '{text}'), so further pages cannot be followed; "
-                + "a proxy or GitHub Enterprise Server in front of the API may be rewriting it");
+                + (service == "GitHub" ? "a proxy or GitHub Enterprise Server in front of the API may be rewriting it" : "a proxy in front of the API may be rewriting it"),
+                service: service);
 
         public (string Target, string? Rel) LinkValue()
         {
