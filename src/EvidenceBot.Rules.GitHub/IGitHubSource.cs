@@ -23,7 +23,9 @@ public interface IGitHubSource
 
     /// <summary>
     /// The organisation's repositories after the configured filters (include/exclude globs, topics,
-    /// archived and forks skipped unless asked for), ordered by name.
+    /// archived and forks skipped unless asked for), ordered by name. Throws a source fault when the token sees fewer
+    /// repositories than the organisation reports (<c>public_repos</c> + <c>total_private_repos</c>): a partly visible
+    /// population is missing data, never evidence of compliance.
     /// </summary>
     Task<IReadOnlyList<Repository>> RepositoriesAsync(CancellationToken cancellationToken = default);
 
