@@ -66,8 +66,17 @@ internal sealed class Applicability
 
         if (yaml.Documents.Count == 0)
             throw new ReportException($"{path}:1: empty file; expected 'controls:' with one entry per control (see docs/auditors/reports.md)");
+        var tokens = new List<(JToken Token, int Line)>();
+        var json = ToJson(yaml.Documents[0].RootNode, tokens);
+        // Paths as NJsonSchema reports them (Json.NET's: controls['ISO27001:2022/A.7.4'].applicable), each with its line;
+        // a property's own line (its key) wins over its value's.
         var lines = new Dictionary<string, int>(StringComparer.Ordinal);
-        var json = ToJson(yaml.Documents[0].RootNode, "", lines);
+        foreach (var (token, line) in tokens)
+        {
+            if (token is JProperty || !lines.ContainsKey(token.Path))
+                lines[token.Path] = line;
+        }
+
         var errors = SchemaErrors.Flatten(Schema.Value.Validate(json)).ToList();
         var problems = new List<(int Line, string Message)>();
         foreach (var e in errors)
@@ -83,7 +92,7 @@ internal sealed class Applicability
         {
             foreach (var (id, value) in map)
             {
-                var line = LineOf(lines, "controls." + id) ?? 1;
+                var line = LineOf(lines, map.Property(id)!.Path) ?? 1;
                 if (catalog.Find(id) is null)
                 {
                     problems.Add((line, $"controls.{id}: {catalog.DescribeUnknown(id)}"));
@@ -110,17 +119,17 @@ internal sealed class Applicability
         {
             if (lines.TryGetValue(path, out var line))
                 return line;
-            var dot = path.LastIndexOf('.');
-            if (dot < 0)
+            var cut = Math.Max(path.LastIndexOf('.'), path.LastIndexOf('['));
+            if (cut <= 0)
                 return null;
-            path = path[..dot];
+            path = path[..cut];
         }
     }
 
-    /// <summary>The YAML node as JSON, recording each node's line under the path NJsonSchema reports (<c>a.b[0].c</c>).</summary>
-    private static JToken ToJson(YamlNode node, string path, Dictionary<string, int> lines)
+    /// <summary>The YAML node as JSON; <paramref name="lines"/> gets each token and property with its YAML line.</summary>
+    private static JToken ToJson(YamlNode node, List<(JToken Token, int Line)> lines)
     {
-        lines[path] = (int)node.Start.Line;
+        JToken token;
         switch (node)
         {
             case YamlMappingNode map:
@@ -128,38 +137,48 @@ internal sealed class Applicability
                 foreach (var (k, v) in map.Children)
                 {
                     var key = (k as YamlScalarNode)?.Value ?? k.ToString();
-                    var child = path.Length == 0 ? key : path + "." + key;
-                    lines[child] = (int)k.Start.Line;
-                    obj[key] = ToJson(v, child, lines);
-                    lines[child] = (int)k.Start.Line;
+                    var property = new JProperty(key, ToJson(v, lines));
+                    obj.Add(property);
+                    lines.Add((property, (int)k.Start.Line));
                 }
 
-                return obj;
+                token = obj;
+                break;
             case YamlSequenceNode seq:
                 var arr = new JArray();
-                var i = 0;
                 foreach (var item in seq.Children)
-                    arr.Add(ToJson(item, $"{path}[{i++}]", lines));
-                return arr;
+                    arr.Add(ToJson(item, lines));
+                token = arr;
+                break;
             case YamlScalarNode scalar:
-                var s = scalar.Value ?? "";
-                if (scalar.Style is ScalarStyle.Plain)
-                {
-                    if (s is "true" or "True" or "TRUE")
-                        return new JValue(true);
-                    if (s is "false" or "False" or "FALSE")
-                        return new JValue(false);
-                    if (s is "" or "~" or "null" or "Null" or "NULL")
-                        return JValue.CreateNull();
-                    if (long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n))
-                        return new JValue(n);
-                    if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
-                        return new JValue(d);
-                }
-
-                return new JValue(s);
+                token = Scalar(scalar);
+                break;
             default:
-                return JValue.CreateNull();
+                token = JValue.CreateNull();
+                break;
         }
+
+        lines.Add((token, (int)node.Start.Line));
+        return token;
+    }
+
+    private static JValue Scalar(YamlScalarNode scalar)
+    {
+        var s = scalar.Value ?? "";
+        if (scalar.Style is ScalarStyle.Plain)
+        {
+            if (s is "true" or "True" or "TRUE")
+                return new JValue(true);
+            if (s is "false" or "False" or "FALSE")
+                return new JValue(false);
+            if (s is "" or "~" or "null" or "Null" or "NULL")
+                return JValue.CreateNull();
+            if (long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n))
+                return new JValue(n);
+            if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
+                return new JValue(d);
+        }
+
+        return new JValue(s);
     }
 }

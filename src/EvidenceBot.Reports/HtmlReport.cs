@@ -54,6 +54,7 @@ internal static class HtmlReport
         w.Write("<span id=\"shown\" aria-live=\"polite\"></span> <button type=\"button\" id=\"expand\">Expand all</button> <button type=\"button\" id=\"collapse\">Collapse all</button></nav>\n");
 
         w.Write("<main>\n");
+        Overview(ctx, w);
         foreach (var f in ctx.Frameworks)
             Framework(w, f);
         Rules(ctx, w);
@@ -102,15 +103,49 @@ internal static class HtmlReport
         w.Write($"{Badge("pass")} {f.Count("pass")} passing · {Badge("fail")} {f.Count("fail")} failing · {Badge("error")} {f.Count("error")} erroring · {Badge("not_applicable")} {f.Count("not_applicable")} not applicable · {Badge("manual")} {f.Count("manual")} manual (no automated evidence) — of {f.Rows.Count} controls");
         w.Write("</p>\n");
         w.Write($"<h3>Heat map of controls by verdict</h3><div class=\"heat\" role=\"list\" aria-label=\"Controls of {ReportText.Html(f.Framework.Id)} by verdict\">");
-        foreach (var row in f.Rows)
+        foreach (var row in f.Rows.OrderBy(r => HeatOrder(r.VerdictName)))
         {
             var verdict = row.VerdictName;
             w.Write($"<a role=\"listitem\" class=\"cell v-{Css(verdict)}\" data-verdict=\"{verdict}\" data-filter=\"{ReportText.Html(Filter(row))}\" href=\"#{ControlAnchor(row.Control.Id)}\" title=\"{ReportText.Html(row.Control.LocalId + " " + row.Control.Title + ": " + verdict)}\">{Icon(verdict)} {ReportText.Html(row.Control.LocalId)}</a>");
         }
 
         w.Write("</div>\n<p class=\"legend\">Legend: ✓ pass · ✗ fail · ⚠ error (could not tell) · – not applicable · ✎ manual (no automated evidence; an auditor assesses it)</p>\n");
+        var automated = f.Rows.Where(r => r.Evidence.Count > 0).OrderBy(r => HeatOrder(r.VerdictName)).ToList();
+        var manual = f.Rows.Where(r => r.Evidence.Count == 0).ToList();
+        w.Write($"<h3>Controls with automated evidence ({automated.Count})</h3>");
+        ControlTable(w, automated);
+        w.Write($"<details class=\"manual\"><summary><h3>Manual controls: no automated evidence ({manual.Count}); {manual.Count(r => r.Related.Count > 0)} with related evidence</h3></summary>");
+        ControlTable(w, manual);
+        w.Write("</details></section>\n");
+    }
+
+    private static int HeatOrder(string verdict) => verdict switch
+    {
+        "fail" => 0,
+        "error" => 1,
+        "pass" => 2,
+        "not_applicable" => 3,
+        _ => 4,
+    };
+
+    private static void Overview(ReportContext ctx, TextWriter w)
+    {
+        w.Write("<section id=\"overview\"><h2>Frameworks in scope</h2><table class=\"overview\"><thead><tr><th scope=\"col\">Framework</th><th scope=\"col\">Controls</th><th scope=\"col\">✗ failing</th><th scope=\"col\">⚠ erroring</th><th scope=\"col\">✓ passing</th><th scope=\"col\">– not applicable</th><th scope=\"col\">✎ manual</th></tr></thead><tbody>");
+        foreach (var f in ctx.Frameworks)
+            w.Write($"<tr><td><a href=\"#fw-{ReportText.Slug(f.Framework.Id)}\">{ReportText.Html(f.Framework.Name)}</a> <code>{ReportText.Html(f.Framework.Id)}</code></td><td>{f.Rows.Count}</td><td>{f.Count("fail")}</td><td>{f.Count("error")}</td><td>{f.Count("pass")}</td><td>{f.Count("not_applicable")}</td><td>{f.Count("manual")}</td></tr>");
+        w.Write("</tbody></table><p class=\"small\">A control's verdict comes only from rules mapped to it directly or through an <em>equivalent</em> crosswalk link; evidence reached through a <em>partial</em> or <em>supports</em> link is shown as related evidence and never decides it. The worst verdict wins: ✗ fail, then ⚠ error, then ✓ pass.</p></section>\n");
+    }
+
+    private static void ControlTable(TextWriter w, IReadOnlyList<ControlRow> rows)
+    {
+        if (rows.Count == 0)
+        {
+            w.Write("<p class=\"none\">none</p>");
+            return;
+        }
+
         w.Write("<table class=\"controls\"><thead><tr><th scope=\"col\">Control</th><th scope=\"col\">Title</th><th scope=\"col\">Verdict</th><th scope=\"col\">Automated evidence (rule · relation · direct or derived)</th><th scope=\"col\">Related evidence (not counted)</th></tr></thead><tbody>\n");
-        foreach (var row in f.Rows)
+        foreach (var row in rows)
         {
             var verdict = row.VerdictName;
             w.Write($"<tr class=\"ctl\" id=\"{ControlAnchor(row.Control.Id)}\" data-verdict=\"{verdict}\" data-filter=\"{ReportText.Html(Filter(row))}\"><td><code>{ReportText.Html(row.Control.LocalId)}</code></td><td>{ReportText.Html(row.Control.Title)}</td><td>{Badge(verdict)}</td><td>");
@@ -120,7 +155,7 @@ internal static class HtmlReport
             w.Write("</td></tr>\n");
         }
 
-        w.Write("</tbody></table></section>\n");
+        w.Write("</tbody></table>");
     }
 
     private static string Filter(ControlRow row) =>
@@ -304,7 +339,7 @@ table.meta{width:auto}table.meta th{background:#f6f8fa;white-space:nowrap}code{w
 .legend,.small,.counts{color:var(--muted)}.small{font-size:12.5px;margin:.2rem 0}.none{color:var(--muted);font-style:italic}.err{color:#82071e}
 ul.maps{margin:0;padding-left:1.1rem}details.rule{border:1px solid var(--line);border-radius:4px;margin:.5rem 0;padding:.3rem .6rem}details>summary{cursor:pointer}
 .exec{border-top:1px dashed var(--line);margin-top:.5rem;padding-top:.3rem}.exec h4{margin:.3rem 0}ul.raw{padding-left:1.1rem}
-footer{margin-top:2rem;color:var(--muted);font-size:12px;border-top:1px solid var(--line);padding-top:.5rem}.hidden{display:none!important}
+footer{margin-top:2rem;color:var(--muted);font-size:12px;border-top:1px solid var(--line);padding-top:.5rem}.hidden{display:none!important}details.manual>summary h3{display:inline}
 @media print{.filter,button{display:none}body{padding:0;font-size:11px}details{border:none}details>summary{list-style:none}a{color:inherit;text-decoration:none}pre{max-height:none;overflow:visible}
 .unverified{position:fixed;top:0;left:0;right:0;margin:0;font-size:10px;padding:.15rem .5rem}body:has(.unverified){padding-top:1.6rem}tr,.cell{break-inside:avoid}h2{break-after:avoid}}
 """;

@@ -25,6 +25,11 @@ internal static class SarifReport
         w.WriteStartObject();
         w.WriteString("$schema", "https://json.schemastore.org/sarif-2.1.0.json");
         w.WriteString("version", "2.1.0");
+        w.WriteStartObject("properties");
+        w.WriteBoolean("verified", ctx.Verified);
+        if (!ctx.Verified)
+            w.WriteString("warning", ReportText.Unverified);
+        w.WriteEndObject();
         w.WriteStartArray("runs");
         w.WriteStartObject();
         w.WriteStartObject("tool");
