@@ -216,9 +216,9 @@ internal static class HtmlReport
         w.Write($"<p class=\"small\">Statement <code>{ReportText.Html(s.Path)}</code> SHA-256 <code>{ReportText.Html(sha)}</code> · ran {ReportText.Html(p.StartedAt.ToString("u", CultureInfo.InvariantCulture))} – {ReportText.Html(p.EndedAt.ToString("u", CultureInfo.InvariantCulture))}</p>");
         w.Write("<p class=\"small\">Evidence for: ");
         w.Write(p.Controls.Count == 0 ? "no control" : string.Join(", ", p.Controls.Select(c => $"<code>{ReportText.Html(c.Id)}</code> ({ReportText.Html(c.Relation)}, {(c.Derived ? "derived via " + ReportText.Html(c.Via) : "direct")})")));
-        if (p.RelatedControls.Count > 0)
-            w.Write(" · related evidence only (not counted): " + string.Join(", ", p.RelatedControls.Select(c => $"<code>{ReportText.Html(c.Id)}</code> ({ReportText.Html(c.Relation)}{(c.Via is null ? "" : " via " + ReportText.Html(c.Via))})")));
         w.Write("</p>");
+        if (p.RelatedControls.Count > 0)
+            w.Write("<p class=\"small\">Related evidence only (not counted for): " + string.Join(", ", p.RelatedControls.Select(c => $"<code>{ReportText.Html(c.Id)}</code> ({ReportText.Html(c.Relation)}{(c.Via is null ? "" : " via " + ReportText.Html(c.Via))})")) + "</p>");
         if (p.Error is not null)
             w.Write($"<p class=\"err\">⚠ Error: {ReportText.Html(p.Error)}</p>");
         foreach (var fault in p.Faults)
@@ -338,7 +338,7 @@ table.meta{width:auto}table.meta th{background:#f6f8fa;white-space:nowrap}code{w
 .cell.v-pass{background:#dafbe1}.cell.v-fail{background:#ffebe9}.cell.v-error{background:#fff8c5}.cell.v-na{background:#f6f8fa}.cell.v-manual{background:#ddf4ff}
 .legend,.small,.counts{color:var(--muted)}.small{font-size:12.5px;margin:.2rem 0}.none{color:var(--muted);font-style:italic}.err{color:#82071e}
 ul.maps{margin:0;padding-left:1.1rem}details.rule{border:1px solid var(--line);border-radius:4px;margin:.5rem 0;padding:.3rem .6rem}details>summary{cursor:pointer}
-.exec{border-top:1px dashed var(--line);margin-top:.5rem;padding-top:.3rem}.exec h4{margin:.3rem 0}ul.raw{padding-left:1.1rem}
+.exec{border-top:1px dashed var(--line);margin-top:.5rem;padding-top:.3rem}.exec h4{margin:.3rem 0}td pre{margin:0;max-height:14rem}ul.raw{padding-left:1.1rem}
 footer{margin-top:2rem;color:var(--muted);font-size:12px;border-top:1px solid var(--line);padding-top:.5rem}.hidden{display:none!important}details.manual>summary h3{display:inline}
 @media print{.filter,button{display:none}body{padding:0;font-size:11px}details{border:none}details>summary{list-style:none}a{color:inherit;text-decoration:none}pre{max-height:none;overflow:visible}
 .unverified{position:fixed;top:0;left:0;right:0;margin:0;font-size:10px;padding:.15rem .5rem}body:has(.unverified){padding-top:1.6rem}tr,.cell{break-inside:avoid}h2{break-after:avoid}}
