@@ -16,10 +16,12 @@ public static class Program
                 return await RulesBench.RunAsync(rest);
             case "verify":
                 return await VerifyBench.RunAsync(rest);
+            case "report":
+                return await ReportBench.RunAsync(rest);
             case "github":
                 return await GitHubBench.RunAsync(rest);
             default:
-                Console.Error.WriteLine("usage: EvidenceBot.Bench rules | verify [N] | github [record-demo]");
+                Console.Error.WriteLine("usage: EvidenceBot.Bench rules | verify [N] | report [N] | github [record-demo]");
                 return 2;
         }
     }

@@ -49,7 +49,7 @@ internal static class ReportText
         {
             using var doc = JsonDocument.Parse(bytes.ToArray());
             var buffer = new ArrayBufferWriter<byte>(bytes.Length * 2 + 64);
-            using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            using (var w = new Utf8JsonWriter(buffer, IndentedRelaxed))
             {
                 if (doc.RootElement.ValueKind == JsonValueKind.Object)
                 {
@@ -102,8 +102,16 @@ internal static class ReportText
     }
 
     /// <summary>A JSON value (observed values) as indented text.</summary>
-    public static string Indented(JsonElement value) =>
-        JsonSerializer.Serialize(value, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    public static string Indented(JsonElement value)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer, IndentedRelaxed))
+            value.WriteTo(w);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    // Relaxed escaping keeps '<' and non-ASCII readable; the HTML writer escapes the result anyway.
+    private static readonly JsonWriterOptions IndentedRelaxed = new() { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>An age as an auditor reads it: "3 h", "2 d".</summary>
     public static string Age(TimeSpan age) =>

@@ -14,6 +14,8 @@ internal sealed class ReportContext
         Bundle = bundle;
         Frameworks = frameworks;
         LinkBase = linkBase;
+        // VerificationReport.Passed walks every check (one per file): asked once, not once per finding.
+        Verified = request.Verification.Passed;
         if (bundle.Statements.Count > 0)
         {
             RunStarted = bundle.Statements.Min(s => s.Predicate.StartedAt);
@@ -30,7 +32,7 @@ internal sealed class ReportContext
     /// <summary>The bundle folder relative to the report folder, for links to files not embedded; null when the bundle was an archive.</summary>
     public string? LinkBase { get; }
 
-    public bool Verified => Request.Verification.Passed;
+    public bool Verified { get; }
 
     public DateTimeOffset? RunStarted { get; }
 
