@@ -85,6 +85,39 @@ public sealed class HtmlChromiumTests
         Assert.True(colours > 8, $"the screenshot has {colours} colour(s): blank");
     }
 
+    [Fact]
+    public async Task Html_DemoRunWithReport_OpensFromFileCleanlyAndShowsItsControlsFindingsAndDigests()
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: run ./test.sh (it installs Debian's chromium when absent).");
+        using var dir = new TempDir();
+        var root = ReportFixture.RepoRoot();
+        var evidence = Path.Combine(dir.Path, "evidence");
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+
+        // The demo as the README runs it (recorded GitHub answers, demo key), with the HTML report at the end.
+        var exit = await EvidenceBot.Cli.CliApp.RunAsync(
+            ["run", "--config", Path.Combine(root, "examples", "demo", "evidencebot.json"), "--out", evidence, "--cache-dir", Path.Combine(dir.Path, "cache"), "--report", "html"],
+            stdout, stderr, TimeProvider.System);
+
+        Assert.True(exit is 0 or 1, stdout.ToString() + stderr);
+        var bundle = Directory.EnumerateDirectories(evidence).Single(d => Path.GetFileName(d) != "reports");
+        var html = Path.Combine(evidence, "reports", Path.GetFileName(bundle), ReportWriter.HtmlFile);
+        var netLog = Path.Combine(dir.Path, "netlog.json");
+        var (chrome, dom, log) = ReportFixture.Exec(Chromium, [.. Quiet, "--enable-logging=stderr", "--v=0", "--log-net-log=" + netLog, "--dump-dom", "file://" + html]);
+        Assert.Equal(0, chrome);
+        Assert.DoesNotContain(":CONSOLE", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("UNVERIFIED", dom, StringComparison.Ordinal);
+        Assert.Contains("Secure authentication", dom, StringComparison.Ordinal);
+        Assert.Contains("GH-ORG-2FA", dom, StringComparison.Ordinal);
+        Assert.Contains("orbital-labs/payments-api", dom, StringComparison.Ordinal);
+        var manifestSha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(Path.Combine(bundle, "manifest.json"))));
+        Assert.Contains(manifestSha, dom, StringComparison.Ordinal);
+        using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(bundle, "manifest.json")));
+        foreach (var f in manifest.RootElement.GetProperty("predicate").GetProperty("files").EnumerateArray().Where(f => f.GetProperty("path").GetString()!.StartsWith("raw/", StringComparison.Ordinal)))
+            Assert.Contains(f.GetProperty("sha256").GetString()!, dom, StringComparison.Ordinal);
+    }
+
     /// <summary>How many distinct pixel values an 8-bit RGB or RGBA PNG holds (enough of a decoder for a screenshot).</summary>
     private static int DistinctColours(byte[] png)
     {
