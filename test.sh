@@ -2,8 +2,17 @@
 # Runs the whole test suite on a fresh machine with the .NET SDK and Node: installs what the tests need first.
 set -euo pipefail
 cd "$(dirname "$0")"
-# Interop tests check our output with independently written tools (@sigstore/verify; GitHub's OpenAPI examples).
-for dir in tests/interop tests/openapi; do
+# The report tests open the HTML report in headless Chromium and check JUnit XML with xmllint: install them when absent.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
+if [ "${#missing[@]}" -gt 0 ]; then
+  apt-get update
+  apt-get install -y "${missing[@]}"
+fi
+# Interop tests check our output with independently written tools (@sigstore/verify; GitHub's OpenAPI examples;
+# Microsoft's SARIF multitool).
+for dir in tests/interop tests/openapi tests/sarif; do
   if [ -f "$dir/package.json" ]; then
     npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
   fi

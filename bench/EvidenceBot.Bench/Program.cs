@@ -16,6 +16,8 @@ public static class Program
                 return await RulesBench.RunAsync(rest);
             case "verify":
                 return await VerifyBench.RunAsync(rest);
+            case "report":
+                return await ReportBench.RunAsync(rest);
             case "github":
                 return await GitHubBench.RunAsync(rest);
             case "azure":
@@ -23,7 +25,7 @@ public static class Program
             case "models":
                 return await ModelsBench.RunAsync(rest);
             default:
-                Console.Error.WriteLine("usage: EvidenceBot.Bench rules | verify [N] | github [record-demo] | azure [subs] [resources] [concurrency] | azure record-demo | models [concurrency]");
+                Console.Error.WriteLine("usage: EvidenceBot.Bench rules | verify [N] | report [N] | github [record-demo] | azure [subs] [resources] [concurrency] | azure record-demo | models [concurrency]");
                 return 2;
         }
     }

@@ -138,7 +138,7 @@ public static class VerifyBench
     }
 
     /// <summary>50 rules × N/50 targets, each execution with one exchange of its own and one shared per target, like a real estate.</summary>
-    private static (RunResult Run, Dictionary<string, byte[]> Sources) BuildRun(string rulesDir, int n)
+    internal static (RunResult Run, Dictionary<string, byte[]> Sources) BuildRun(string rulesDir, int n)
     {
         Directory.CreateDirectory(rulesDir);
         var start = new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero);
@@ -192,7 +192,7 @@ public static class VerifyBench
         return (new RunResult { RunId = Guid.NewGuid().ToString("N"), StartedAt = start, EndedAt = start.AddMinutes(3), EngineVersion = EngineInfo.Version, Rules = rules }, sources);
     }
 
-    private static void TryDelete(string directory)
+    internal static void TryDelete(string directory)
     {
         try
         {

@@ -18,6 +18,8 @@ internal sealed record RunOptions
     public string? SigningKey { get; init; }
     public string? PassphraseEnv { get; init; }
     public bool Archive { get; init; }
+    /// <summary>Reports written beside the bundle at the end (<c>run --report</c>); none by default.</summary>
+    public EvidenceBot.Reports.ReportFormats Reports { get; init; }
 }
 
 /// <summary>What a run ended with.</summary>
@@ -135,6 +137,8 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
         report.Bundle(outcome);
         report.Phase("write bundle");
         if (outcome.Written is null || outcome.Written.ArchiveError is not null)
+            return new RunOutcome(ExitCodes.CouldNotCollect, result, false);
+        if (options.Reports != EvidenceBot.Reports.ReportFormats.None && !RunReports.Write(outcome.Written, options.Reports, options.OutDirectory, time, report))
             return new RunOutcome(ExitCodes.CouldNotCollect, result, false);
         return new RunOutcome(VerdictAggregator.ExitCode(result.Rules.Select(r => r.Verdict)), result, set.Stats.Compiled == 0);
     }

@@ -32,9 +32,10 @@ internal static class RunCommand
         var key = new Option<string?>("--key") { Description = "PKCS#8 PEM private key that signs the evidence bundle (else $EVIDENCEBOT_SIGNING_KEY, else the config's signing.key / signing.keyVault.keyId). Without one, evidence is unsigned." };
         var passphraseEnv = new Option<string?>("--passphrase-env") { Description = "Environment variable holding the signing key's passphrase." };
         var archive = new Option<bool>("--archive") { Description = "Also write the evidence bundle as <bundle>.tar.gz." };
+        var reports = new Option<string[]>("--report") { Description = "Also write these reports of the bundle into OUT/reports/<bundle>/: html, oscal, sarif, junit, soa (comma-separated), as 'evidencebot report' does.", AllowMultipleArgumentsPerToken = true };
         var command = new Command("run", "Run rules and write results.")
         {
-            rulesDir, config, cacheDir, outDir, only, parallel, timeout, key, passphraseEnv, archive,
+            rulesDir, config, cacheDir, outDir, only, parallel, timeout, key, passphraseEnv, archive, reports,
         };
         command.SetAction((parse, ct) => RulesCommands.GuardAsync(cli, async () =>
         {
@@ -50,10 +51,23 @@ internal static class RunCommand
                 SigningKey = parse.GetValue(key),
                 PassphraseEnv = parse.GetValue(passphraseEnv),
                 Archive = parse.GetValue(archive),
+                Reports = ParseReports(parse.GetValue(reports)),
             };
             return await ExecuteAsync(cli, cfg, options, ct).ConfigureAwait(false);
         }));
         return command;
+    }
+
+    private static Reports.ReportFormats ParseReports(string[]? values)
+    {
+        try
+        {
+            return values is { Length: > 0 } ? Reports.ReportFormatList.Parse(values) : Reports.ReportFormats.None;
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ConfigException("--report: " + ex.Message);
+        }
     }
 
     private static TimeSpan ParseTimeout(string? text)

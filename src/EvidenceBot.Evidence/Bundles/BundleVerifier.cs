@@ -22,7 +22,19 @@ public static class BundleVerifier
     /// Optional chain link to check: the previous run's manifest SHA-256 (64 hex digits), or the previous bundle
     /// (folder or archive), whose <c>manifest.json</c> digest is then computed.
     /// </param>
-    public static VerificationReport Verify(string bundlePathOrTarGz, EvidencePublicKey publicKey, string? previous = null)
+    public static VerificationReport Verify(string bundlePathOrTarGz, EvidencePublicKey publicKey, string? previous = null) =>
+        Verify(bundlePathOrTarGz, publicKey, previous, null);
+
+    /// <summary>
+    /// Verifies a bundle folder or its <c>.tar.gz</c>, then hands <paramref name="inspect"/> the bundle folder and the
+    /// report (passed or not) before an extracted archive is deleted, so a reader such as <c>report</c> needs no second
+    /// extraction. Not called when an archive could not be extracted (there is no folder).
+    /// </summary>
+    /// <param name="bundlePathOrTarGz">A bundle folder, or the archive <c>--archive</c> wrote.</param>
+    /// <param name="publicKey">The key the auditor trusts.</param>
+    /// <param name="previous">Optional chain link to check, as for <see cref="Verify(string, EvidencePublicKey, string?)"/>.</param>
+    /// <param name="inspect">Called with the bundle folder and the report.</param>
+    public static VerificationReport Verify(string bundlePathOrTarGz, EvidencePublicKey publicKey, string? previous, Action<string, VerificationReport>? inspect)
     {
         ArgumentNullException.ThrowIfNull(bundlePathOrTarGz);
         ArgumentNullException.ThrowIfNull(publicKey);
@@ -39,7 +51,9 @@ public static class BundleVerifier
                 var folder = Extract(bundlePathOrTarGz, temp, collector);
                 if (folder is null)
                     return new VerificationReport { Bundle = bundlePathOrTarGz, KeyId = publicKey.KeyId, Checks = collector.Sorted() };
-                return VerifyFolder(folder, bundlePathOrTarGz, publicKey, expectedPrevious, collector);
+                var verified = VerifyFolder(folder, bundlePathOrTarGz, publicKey, expectedPrevious, collector);
+                inspect?.Invoke(folder, verified);
+                return verified;
             }
             finally
             {
@@ -50,7 +64,10 @@ public static class BundleVerifier
 
         if (!Directory.Exists(bundlePathOrTarGz))
             throw new DirectoryNotFoundException($"{bundlePathOrTarGz}: no such bundle folder or .tar.gz archive");
-        return VerifyFolder(Path.GetFullPath(bundlePathOrTarGz), bundlePathOrTarGz, publicKey, expectedPrevious, new CheckCollector());
+        var full = Path.GetFullPath(bundlePathOrTarGz);
+        var report = VerifyFolder(full, bundlePathOrTarGz, publicKey, expectedPrevious, new CheckCollector());
+        inspect?.Invoke(full, report);
+        return report;
     }
 
     /// <summary>

@@ -21,7 +21,7 @@ public sealed record VerificationCheck(
         $"{(Passed ? "ok  " : "FAIL")} {Check} {File}{(Field is null ? "" : " " + Field)}: {Detail}";
 }
 
-/// <summary>Everything <see cref="BundleVerifier.Verify"/> checked; <see cref="Passed"/> only when nothing failed.</summary>
+/// <summary>Everything <see cref="BundleVerifier.Verify(string, EvidenceBot.Evidence.Signing.EvidencePublicKey, string?)"/> checked; <see cref="Passed"/> only when nothing failed.</summary>
 public sealed record VerificationReport
 {
     /// <summary>The bundle folder or archive that was verified.</summary>

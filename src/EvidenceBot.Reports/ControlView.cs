@@ -1,0 +1,77 @@
+using EvidenceBot.Core.Controls;
+using EvidenceBot.Core.Rules;
+using EvidenceBot.Evidence.Statements;
+
+namespace EvidenceBot.Reports;
+
+/// <summary>One statement's bearing on one control: how the rule relates to it and whether it is evidence or only related.</summary>
+/// <param name="Statement">The statement.</param>
+/// <param name="Mapping">The mapping as the statement attests it (relation, direct or derived, via).</param>
+internal sealed record ControlEvidence(StatementEntry Statement, PredicateControl Mapping);
+
+/// <summary>
+/// One control of a framework as the bundle evidences it. Only direct and <c>equivalent</c>-derived mappings
+/// (the statement's <c>controls</c>) decide <see cref="Verdict"/>; <see cref="Related"/> (the statement's
+/// <c>relatedControls</c>) is listed apart and never decides anything.
+/// </summary>
+internal sealed record ControlRow(Control Control, IReadOnlyList<ControlEvidence> Evidence, IReadOnlyList<ControlEvidence> Related)
+{
+    /// <summary>The worst verdict of the evidence; null for a control with no automated evidence (manual).</summary>
+    public Verdict? Verdict => Evidence.Count == 0 ? null
+        : Evidence.Aggregate((Verdict?)null, (worst, e) => Verdicts.Worst(worst, e.Statement.Predicate.Verdict));
+
+    /// <summary><c>pass</c>, <c>fail</c>, <c>error</c>, <c>not_applicable</c>, or <c>manual</c> when no automated evidence bears on it.</summary>
+    public string VerdictName => Verdict is { } v ? Verdicts.Name(v) : "manual";
+
+    /// <summary>The rule ids giving automated evidence, in order.</summary>
+    public IReadOnlyList<string> Rules => [.. Evidence.Select(e => e.Statement.Predicate.RuleId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+
+    /// <summary>When the newest evidence for the control was collected; null when none.</summary>
+    public DateTimeOffset? Latest => Evidence.Count == 0 ? null : Evidence.Max(e => e.Statement.Predicate.EndedAt);
+}
+
+/// <summary>A framework in the report's scope, with every control of its catalog.</summary>
+internal sealed record FrameworkView(Framework Framework, IReadOnlyList<ControlRow> Rows)
+{
+    /// <summary>How many controls have each verdict name (<see cref="ControlRow.VerdictName"/>).</summary>
+    public int Count(string verdictName) => Rows.Count(r => r.VerdictName == verdictName);
+
+    /// <summary>Builds the views of the frameworks asked for, or of every framework the statements map to.</summary>
+    public static IReadOnlyList<FrameworkView> Build(ControlCatalog catalog, IReadOnlyList<StatementEntry> statements, IReadOnlyList<string> frameworks)
+    {
+        var evidence = new Dictionary<string, List<ControlEvidence>>(StringComparer.Ordinal);
+        var related = new Dictionary<string, List<ControlEvidence>>(StringComparer.Ordinal);
+        foreach (var s in statements)
+        {
+            foreach (var c in s.Predicate.Controls)
+                Add(evidence, c.Id, new ControlEvidence(s, c));
+            foreach (var c in s.Predicate.RelatedControls)
+                Add(related, c.Id, new ControlEvidence(s, c));
+        }
+
+        var wanted = frameworks.Count > 0
+            ? frameworks
+            : [.. catalog.Frameworks.Select(f => f.Id).Where(id => evidence.Keys.Concat(related.Keys).Any(k => k.StartsWith(id + "/", StringComparison.Ordinal)))];
+        var views = new List<FrameworkView>();
+        foreach (var id in wanted)
+        {
+            var framework = catalog.FindFramework(id)
+                ?? throw new ArgumentException($"--framework {id}: no such framework; known: {string.Join(", ", catalog.Frameworks.Select(f => f.Id))}");
+            var rows = catalog.Controls(framework.Id)
+                .Select(c => new ControlRow(c,
+                    evidence.TryGetValue(c.Id, out var e) ? e : [],
+                    related.TryGetValue(c.Id, out var r) ? r : []))
+                .ToList();
+            views.Add(new FrameworkView(framework, rows));
+        }
+
+        return views;
+    }
+
+    private static void Add(Dictionary<string, List<ControlEvidence>> map, string id, ControlEvidence e)
+    {
+        if (!map.TryGetValue(id, out var list))
+            map[id] = list = [];
+        list.Add(e);
+    }
+}
