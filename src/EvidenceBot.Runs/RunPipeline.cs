@@ -115,28 +115,20 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
         result = RunResultRedaction.Apply(result, sources.Redactor) with { Skipped = plan.Skipped.Count > 0 ? plan.Skipped : null };
         report.Phase("run rules");
 
-        // The bundle (signing, hashing, many small files) is written while results.json and the summary are.
+        // The bundle writer puts results.json in the output folder last, under its lock, once the bundle is committed:
+        // a run killed meanwhile never leaves a summary of a run that has no bundle.
         Directory.CreateDirectory(options.OutDirectory);
-        var bundle = Task.Run(() => RunEvidence.WriteBundleAsync(time, result, set.Sources, signer, options.OutDirectory, options.Archive, controls, ct), ct);
-        var resultsPath = Path.Combine(options.OutDirectory, "results.json");
-        try
-        {
-            FileBytes.WriteAtomically(resultsPath, RunResultJson.Serialize(result));
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            report.Error($"{resultsPath}: results.json could not be written ({ex.Message}); pass --out a folder you can write to");
-            report.Bundle(await bundle.ConfigureAwait(false)); // the bundle holds its own copy of the results
-            return new RunOutcome(ExitCodes.CouldNotCollect, result, false);
-        }
-
-        report.Phase("write results.json");
-        report.Finished(result, resultsPath, [.. sources.Summaries()]);
-        report.Phase("summary");
-        var outcome = await bundle.ConfigureAwait(false);
-        report.Bundle(outcome);
+        var outcome = await RunEvidence.WriteBundleAsync(time, result, set.Sources, signer, options.OutDirectory, options.Archive, controls, ct,
+            RunResultJson.Serialize(result)).ConfigureAwait(false);
         report.Phase("write bundle");
-        if (outcome.Written is null || outcome.Written.ArchiveError is not null)
+        foreach (var left in outcome.Written?.CleanedUp ?? [])
+            report.Message($"removed {left}: left by an earlier run that was killed before it finished");
+        if (outcome.Written is { RootResultsError: { } why })
+            report.Error($"{Path.Combine(options.OutDirectory, "results.json")}: results.json could not be written ({why}); the bundle holds its own copy; pass --out a folder you can write to");
+        report.Finished(result, outcome.Written?.RootResultsPath, [.. sources.Summaries()]);
+        report.Phase("summary");
+        report.Bundle(outcome);
+        if (outcome.Written is null || outcome.Written.ArchiveError is not null || outcome.Written.RootResultsError is not null)
             return new RunOutcome(ExitCodes.CouldNotCollect, result, false);
         if (options.Reports != EvidenceBot.Reports.ReportFormats.None && !RunReports.Write(outcome.Written, options.Reports, options.OutDirectory, time, report))
             return new RunOutcome(ExitCodes.CouldNotCollect, result, false);

@@ -74,4 +74,10 @@ public static class BundleLayout
 
     /// <summary>The pointer file in the output root naming the last bundle's manifest digest (the chain head).</summary>
     public const string ChainHead = "chain-head.json";
+
+    /// <summary>
+    /// A text file in the output root holding the newest bundle folder's name and a newline: bundles written in the same
+    /// second do not sort in chain order by name, so scripts read this instead of sorting folders.
+    /// </summary>
+    public const string Latest = "latest";
 }

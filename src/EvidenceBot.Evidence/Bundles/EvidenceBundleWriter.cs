@@ -36,6 +36,12 @@ public sealed record BundleRequest
     /// <summary>The clock for the manifest's <c>createdAt</c>.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// The run summary to write as <c>results.json</c> in the output root once the bundle is committed, under the same
+    /// lock: a run killed while its bundle was being written never leaves a summary of a run that has no bundle. Null: none.
+    /// </summary>
+    public byte[]? RootResults { get; init; }
+
     /// <summary>Test hook: runs with the temp folder path after everything is written, just before the rename.</summary>
     internal Func<string, Task>? BeforeCommit { get; init; }
 }
@@ -61,6 +67,15 @@ public sealed record BundleWriteResult(
 {
     /// <summary>Why the requested <c>.tar.gz</c> could not be written; the bundle folder is complete and chained regardless.</summary>
     public string? ArchiveError { get; init; }
+
+    /// <summary>What an earlier, killed run had left in the output root and this run removed (partial bundles, partial files).</summary>
+    public IReadOnlyList<string> CleanedUp { get; init; } = [];
+
+    /// <summary>The output root's <c>results.json</c>, when <see cref="BundleRequest.RootResults"/> was given and written.</summary>
+    public string? RootResultsPath { get; init; }
+
+    /// <summary>Why the output root's <c>results.json</c> could not be written (the bundle holds its own copy).</summary>
+    public string? RootResultsError { get; init; }
 }
 
 /// <summary>
@@ -93,6 +108,8 @@ public static class EvidenceBundleWriter
         Directory.CreateDirectory(request.OutputRoot);
         // One writer per output folder at a time: two runs reading the same head would fork the chain.
         using var chainLock = await LockAsync(request.OutputRoot, ct).ConfigureAwait(false);
+        // Under the lock no other run writes here: whatever is partial now was left by a run that was killed.
+        var cleaned = CleanUpLeftovers(request.OutputRoot);
         var head = ReadChainHead(request.OutputRoot);
         var previous = PreviousLink(request.OutputRoot, head);
         var createdAt = request.Time.GetUtcNow();
@@ -236,9 +253,29 @@ public static class EvidenceBundleWriter
                 }
             }
 
+            // Last, still under the lock: the pointer to the newest bundle, then the run summary beside it.
+            FileBytes.WriteAtomically(Path.Combine(request.OutputRoot, BundleLayout.Latest), Encoding.UTF8.GetBytes(name + "\n"));
+            string? rootResults = null, rootResultsError = null;
+            if (request.RootResults is { } summary)
+            {
+                var path = Path.Combine(request.OutputRoot, BundleLayout.Results);
+                try
+                {
+                    FileBytes.WriteAtomically(path, summary);
+                    rootResults = path;
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    rootResultsError = ex.Message;
+                }
+            }
+
             return new BundleWriteResult(final, archive, manifestSha, previous, run.Rules.Count, written.Count, signer is not null, signer?.PublicKey.KeyId)
             {
                 ArchiveError = archiveError,
+                CleanedUp = cleaned,
+                RootResultsPath = rootResults,
+                RootResultsError = rootResultsError,
             };
         }
         catch
@@ -262,6 +299,46 @@ public static class EvidenceBundleWriter
         var committed = Directory.Exists(Path.Combine(outputRoot, head.Bundle));
         var interrupted = !committed && Directory.Exists(Path.Combine(outputRoot, BundleLayout.PartialPrefix + head.Bundle));
         return interrupted ? head.PreviousManifestSha256 : head.ManifestSha256;
+    }
+
+    /// <summary>
+    /// Removes what a killed run left in <paramref name="outputRoot"/>: <c>.partial-</c> bundle folders (they never verify)
+    /// and the half-written files of an atomic write (<c>*.tmp</c> beside results.json, the chain head, the pointer).
+    /// Only called under the output folder's lock, when no other run can be writing them. Returns what was removed.
+    /// </summary>
+    private static List<string> CleanUpLeftovers(string outputRoot)
+    {
+        var removed = new List<string>();
+        foreach (var dir in Directory.EnumerateDirectories(outputRoot, BundleLayout.PartialPrefix + "*"))
+        {
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+                removed.Add(dir);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Left for the next run; it never verifies.
+            }
+        }
+
+        foreach (var stem in new[] { BundleLayout.Results, BundleLayout.ChainHead, BundleLayout.Latest })
+        {
+            foreach (var file in Directory.EnumerateFiles(outputRoot, stem + ".*.tmp"))
+            {
+                try
+                {
+                    File.Delete(file);
+                    removed.Add(file);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    // Left for the next run.
+                }
+            }
+        }
+
+        return removed;
     }
 
     /// <summary>Reads the chain head of an output root; null when there is none yet.</summary>

@@ -93,3 +93,54 @@ public sealed class BundleFormStrictnessTests : IDisposable
         return result;
     }
 }
+
+/// <summary>The output folder's results.json is written after the bundle is committed, under the writer's lock.</summary>
+public sealed class RootResultsTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task Write_RootResults_AppearOnlyAfterTheBundleIsCommitted()
+    {
+        var root = _dir.Sub("out-root-results");
+        var (run, sources) = Fixtures.Run(_dir.Sub("rules-root"), 2, null);
+        bool? existedBeforeCommit = null;
+
+        var written = await EvidenceBundleWriter.WriteAsync(new BundleRequest
+        {
+            Run = run,
+            RuleSources = sources,
+            OutputRoot = root,
+            RootResults = "{\"runId\":\"x\"}"u8.ToArray(),
+            BeforeCommit = _ =>
+            {
+                existedBeforeCommit = File.Exists(Path.Combine(root, "results.json"));
+                return Task.CompletedTask;
+            },
+        }, CancellationToken.None);
+
+        Assert.False(existedBeforeCommit);
+        Assert.Equal(Path.Combine(root, "results.json"), written.RootResultsPath);
+        Assert.Equal("{\"runId\":\"x\"}", File.ReadAllText(written.RootResultsPath!));
+    }
+
+    [Fact]
+    public async Task Write_CommitFails_LeavesNoRootResults()
+    {
+        var root = _dir.Sub("out-commit-fails");
+        var (run, sources) = Fixtures.Run(_dir.Sub("rules-fail"), 1, null);
+
+        await Assert.ThrowsAsync<IOException>(() => EvidenceBundleWriter.WriteAsync(new BundleRequest
+        {
+            Run = run,
+            RuleSources = sources,
+            OutputRoot = root,
+            RootResults = "{}"u8.ToArray(),
+            BeforeCommit = _ => throw new IOException("killed before the rename"),
+        }, CancellationToken.None));
+
+        Assert.False(File.Exists(Path.Combine(root, "results.json")));
+    }
+}
