@@ -1,17 +1,18 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using EvidenceBot.Core.Evidence;
 using EvidenceBot.Core.Rules;
-using EvidenceBot.Sources.Azure.Http;
 
 namespace EvidenceBot.Sources.Azure;
 
 /// <summary>
 /// Reads ARM and Microsoft Graph through the ArmClient's pipeline (and a Graph pipeline on the same transport and
-/// credential): strict JSON, <c>nextLink</c> and <c>$skipToken</c> paging that never leaves the configured origin,
-/// and coalescing, so each distinct read is sent once per run and its evidence is attached to every rule that asked.
+/// credential), both over the shared <c>SourceHttpStack</c>: strict JSON, <c>nextLink</c> and <c>$skipToken</c> paging
+/// that never leaves the configured origin, and coalescing of whole reads (every page of a list), so each distinct read
+/// is made once per run and its evidence is attached to every rule that asked. The stack coalesces single requests too.
 /// </summary>
 internal sealed class ArmReader
 {
@@ -48,22 +49,17 @@ internal sealed class ArmReader
     {
         var lazy = _memo.GetOrAdd(key, _ => new Lazy<Task<Outcome>>(() => RunAsync(fetch)));
         var outcome = await lazy.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var outer = ExchangeCollector.Current;
-        var rule = RuleContext.Current;
+        var caller = RuleContext.Current;
+        var outer = caller is not null && Collectors.Contains(caller);
         foreach (var e in outcome.Exchanges)
-        {
-            if (outer is not null)
-                outer.Add(e);
-            else
-                rule?.AttachEvidence(e);
-        }
+            caller?.AttachEvidence(e);
 
         if (outcome.Error is { } error)
         {
             _memo.TryRemove(new KeyValuePair<string, Lazy<Task<Outcome>>>(key, lazy));
             var fault = AzureFaults.FromException(error, key);
             // Inside an outer coalesced read the outer caller reports; otherwise this caller's rule.
-            throw outer is null ? AzureFaults.Report(fault) : fault;
+            throw outer ? fault : AzureFaults.Report(fault);
         }
 
         return (T)outcome.Value!;
@@ -71,20 +67,45 @@ internal sealed class ArmReader
 
     private static async Task<Outcome> RunAsync<T>(Func<Task<T>> fetch)
     {
-        var collector = new ExchangeCollector();
-        ExchangeCollector.Current = collector;
+        // The shared read runs in a context of its own: the stack attaches each exchange to it, and every caller (the
+        // first one included) then gets them all. A read nested in this one attaches to this collector, not to a rule.
+        var collector = new RuleContext(CollectorManifest, "", new Dictionary<string, JsonElement>(), TimeProvider.System, CancellationToken.None);
+        Collectors.Add(collector);
+        collector.Enter();
         try
         {
             var value = await fetch().ConfigureAwait(false);
-            return new Outcome(value, null, collector.Items);
+            return new Outcome(value, null, [.. collector.Evidence]);
         }
         catch (Exception ex)
         {
-            return new Outcome(null, ex, collector.Items);
+            return new Outcome(null, ex, [.. collector.Evidence]);
+        }
+        finally
+        {
+            Collectors.Remove(collector);
         }
     }
 
-    /// <summary>Sends one request. Azure.Core's retries are off; the transport handler retries.</summary>
+    private static readonly RuleManifest CollectorManifest = new()
+    {
+        Id = "azure-read", Title = "a shared Azure read", Sources = ["azure"], SourcePath = "", SourceSha256 = "",
+    };
+
+    private static readonly ConditionalWeakTable<RuleContext, object> CollectorSet = new();
+
+    private static class Collectors
+    {
+        private static readonly object Marker = new();
+
+        public static void Add(RuleContext context) => CollectorSet.AddOrUpdate(context, Marker);
+
+        public static void Remove(RuleContext context) => CollectorSet.Remove(context);
+
+        public static bool Contains(RuleContext context) => CollectorSet.TryGetValue(context, out _);
+    }
+
+    /// <summary>Sends one request. Azure.Core's retries are off; the shared stack retries.</summary>
     public async Task<(int Status, byte[] Body, TimeSpan? RetryAfter)> SendAsync(bool graph, string method, Uri url, byte[]? body)
     {
         var pipeline = graph ? _graph : _arm;

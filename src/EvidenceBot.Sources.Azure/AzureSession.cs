@@ -7,26 +7,27 @@ using EvidenceBot.Core.Evidence;
 using EvidenceBot.Core.Rules;
 using EvidenceBot.Core.Sources;
 using EvidenceBot.Rules;
-using EvidenceBot.Sources.Azure.Http;
 using EvidenceBot.Sources.Http;
 
 namespace EvidenceBot.Sources.Azure;
 
 /// <summary>
-/// One run's Azure source. The handler chain under the ArmClient and the Graph pipeline:
+/// One run's Azure source. The ArmClient and the Graph pipeline sit on the shared HTTP stack:
 /// <code>
-/// ArmClient pipeline (bearer token; Azure.Core retries off)
-///   └ HttpClientTransport(HttpClient, no timeout of its own)
-///      └ AzureCaptureHandler   final answers as redacted evidence (POST bodies too)
-///         └ AzureTransportHandler   429 Retry-After, 5xx backoff, rate-limit pacing
-///            └ transport (network, a ReplayHandler, or a test's loopback rewrite)
+/// ArmClient pipeline / Graph pipeline (bearer token; Azure.Core retries and network timeout off)
+///   └ HttpClientTransport(stack.CreateClient(), no timeout of its own)
+///      └ SourceHttpStack "azure": coalescing (GETs, Resource Graph POSTs) └ origin guard (ARM and Graph endpoints)
+///        └ ETag cache (azure.etagCache) └ resilience (429 Retry-After per AzureRateLimitAdvisor, 5xx backoff)
+///        └ capture (redacted, POST bodies too) └ transport (network, a ReplayHandler, or a test's loopback rewrite)
 /// </code>
 /// Targets are the configured subscriptions, or every subscription below the management group (read on first use).
 /// </summary>
 internal sealed class AzureSession : ISourceSession
 {
     private readonly AzureSourceOptions _options;
+    private readonly SourceHttpStack _stack;
     private readonly HttpClient _http;
+    private readonly ReplayHandler? _replay;
     private readonly Lazy<IReadOnlyList<string>> _targets;
     private readonly Dictionary<string, AzureSource> _sources = new(StringComparer.OrdinalIgnoreCase);
 
@@ -37,14 +38,31 @@ internal sealed class AzureSession : ISourceSession
         if (options.ClientSecret is { } secret)
             redactor.AddSecret(secret);
         var (environment, authority, graph) = Cloud(options);
-        var inner = options.Transport ?? (options.ReplayFolder is { } folder
-            ? ReplayHandler.FromDirectory(folder)
-            : new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
-        var delay = options.Delay ?? ((wait, ct) => Task.Delay(wait, time, ct));
-        var chain = new AzureCaptureHandler(redactor, time, sink,
-            new AzureTransportHandler(options.MaxRetries, options.RetryBaseDelay, options.MaxRetryWait, delay, Traffic, options.Concurrency, inner));
-        // The rule's own timeout bounds a read; HttpClient's 100 s default would cut a long Retry-After short.
-        _http = new HttpClient(chain, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        _replay = options.Transport is null && options.ReplayFolder is { } folder ? ReplayHandler.FromDirectory(folder) : null;
+        _stack = SourceHttpStack.Create(new SourceHttpOptions
+        {
+            SourceName = AzureFaults.Source,
+            ServiceName = "Azure",
+            MaxRateLimitWaitSetting = "azure.maxRetryWait",
+            Redactor = redactor,
+            TimeProvider = time,
+            Sink = sink,
+            EtagCacheDirectory = options.EtagCacheDirectory,
+            Concurrency = options.Concurrency,
+            MaxRetries = options.MaxRetries,
+            RetryBaseDelay = options.RetryBaseDelay,
+            MaxRateLimitWait = options.MaxRetryWait,
+            Transport = options.Transport ?? _replay,
+            RateLimitAdvisor = AzureRateLimitAdvisor.Instance,
+            AttemptObserver = Traffic.Observe,
+            // The bearer tokens are for ARM and Graph: nothing else ever gets a request.
+            AllowedOrigins = [environment.Endpoint, graph],
+            // A Resource Graph query only reads: the same query (same body) is sent once per run.
+            ReadOnlyPost = r => r.RequestUri is { } u && u.AbsolutePath.EndsWith("/providers/Microsoft.ResourceGraph/resources", StringComparison.OrdinalIgnoreCase),
+        });
+        Traffic.RetriesFrom(() => _stack.Retries);
+        // No timeout of its own (the stack's per-attempt timeout and the rule's bound are the bounds).
+        _http = _stack.CreateClient();
         var transport = new HttpClientTransport(_http);
         var credential = new RedactingCredential(options.CredentialOverride
             ?? (options.ReplayFolder is not null ? new ReplayCredential() : Credential(options, authority)), redactor);
@@ -59,7 +77,7 @@ internal sealed class AzureSession : ISourceSession
         Quiet(graphOptions);
         var graphPipeline = HttpPipelineBuilder.Build(graphOptions,
             new BearerTokenAuthenticationPolicy(credential, new Uri(graph, ".default").AbsoluteUri));
-        Reader = new ArmReader(new PipelineOf(arm).Value, environment.Endpoint, graphPipeline, graph, Traffic, replay: options.ReplayFolder is not null);
+        Reader = new ArmReader(new PipelineOf(arm).Value, environment.Endpoint, graphPipeline, graph, Traffic, replay: options.ReplayFolder is not null || _stack.IsReplay);
         _targets = new Lazy<IReadOnlyList<string>>(ResolveTargets);
     }
 
@@ -96,7 +114,15 @@ internal sealed class AzureSession : ISourceSession
         return $"azure: {sent} request(s) for {Targets.Count} subscription(s) ({how}); {Traffic.Retries} retried, {Traffic.ThrottledAnswers} throttled{low}";
     }
 
-    public void Dispose() => _http.Dispose();
+    /// <summary>The shared HTTP stack under ARM and Graph (its counters, for tests and the bench).</summary>
+    internal SourceHttpStack Stack => _stack;
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        _stack.Dispose();
+        _replay?.Dispose();
+    }
 
     private IReadOnlyList<string> ResolveTargets()
     {
@@ -194,9 +220,9 @@ internal sealed class AzureSession : ISourceSession
 
     private static void Quiet(ClientOptions options)
     {
-        // Our transport handler retries: Azure.Core retrying too would send every retry twice.
+        // The shared stack retries and times each attempt: Azure.Core doing so too would send every retry twice.
         options.Retry.MaxRetries = 0;
-        options.Retry.NetworkTimeout = TimeSpan.FromMinutes(5);
+        options.Retry.NetworkTimeout = Timeout.InfiniteTimeSpan;
         options.Diagnostics.IsLoggingEnabled = false;
         options.Diagnostics.IsDistributedTracingEnabled = false;
     }

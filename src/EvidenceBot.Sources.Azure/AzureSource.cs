@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using EvidenceBot.Core.Rules;
 using EvidenceBot.Rules;
-using EvidenceBot.Sources.Azure.Http;
 
 namespace EvidenceBot.Sources.Azure;
 

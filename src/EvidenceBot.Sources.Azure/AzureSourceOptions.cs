@@ -44,8 +44,8 @@ internal sealed partial record AzureSourceOptions
     /// <summary>First backoff after a 5xx; doubles per attempt. Tests make it tiny.</summary>
     public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How a wait is spent; tests record it instead of sleeping. Null: <c>Task.Delay</c> on the engine's clock.</summary>
-    public Func<TimeSpan, CancellationToken, Task>? Delay { get; init; }
+    /// <summary>Folder of the persisted ETag cache (<c>azure.etagCache</c>); no cache when null.</summary>
+    public string? EtagCacheDirectory { get; init; }
 
     /// <summary>Below the Azure.Core pipeline and the capture: the network, a replay, or a test's loopback rewrite.</summary>
     public HttpMessageHandler? Transport { get; init; }
@@ -63,7 +63,7 @@ internal sealed partial record AzureSourceOptions
         var known = new HashSet<string>(StringComparer.Ordinal)
         {
             "subscriptions", "managementGroup", "tenantId", "cloud", "armEndpoint", "armAudience", "graphEndpoint", "authorityHost",
-            "credential", "resourceGroups", "tags", "resourceGraph", "apiVersions", "concurrency", "maxRetries", "maxRetryWait", "replay", "$comment",
+            "credential", "resourceGroups", "tags", "resourceGraph", "apiVersions", "concurrency", "maxRetries", "maxRetryWait", "replay", "etagCache", "$comment",
         };
         foreach (var prop in s.EnumerateObject())
         {
@@ -174,6 +174,7 @@ internal sealed partial record AzureSourceOptions
             MaxRetries = Int(s, p, "maxRetries", 0, 10) ?? 4,
             MaxRetryWait = Duration(s, p, "maxRetryWait") ?? TimeSpan.FromSeconds(60),
             ReplayFolder = replay is null ? null : settings.ResolvePath(replay),
+            EtagCacheDirectory = String(s, p, "etagCache") is { } etag ? settings.ResolvePath(etag) : null,
         };
     }
 

@@ -46,6 +46,7 @@ public sealed class CapturingHandler : DelegatingHandler
         "X-RateLimit-Reset", "X-RateLimit-Resource", "Retry-After", "X-GitHub-Request-Id", "X-OAuth-Scopes",
         "X-Accepted-OAuth-Scopes", "X-GitHub-Api-Version-Selected", "x-ms-request-id", "x-ms-correlation-request-id",
         "x-ms-ratelimit-remaining-subscription-reads", "x-ms-ratelimit-remaining-tenant-reads",
+        "x-ms-ratelimit-remaining-subscription-global-reads",
         "x-ms-user-quota-remaining", "x-ms-user-quota-resets-after",
     ];
 
@@ -56,6 +57,7 @@ public sealed class CapturingHandler : DelegatingHandler
     private readonly Redactor _redactor;
     private readonly TimeProvider _time;
     private readonly IExchangeSink? _sink;
+    private readonly Action<HttpExchange>? _observer;
 
     /// <summary>Creates the handler on its own (outside a <see cref="SourceHttpStack"/>).</summary>
     /// <param name="source">The source name recorded on each exchange, e.g. <c>github</c>.</param>
@@ -74,8 +76,9 @@ public sealed class CapturingHandler : DelegatingHandler
             InnerHandler = inner;
     }
 
-    internal CapturingHandler(string source, string service, Redactor redactor, TimeProvider time, HttpMessageHandler inner) : base(inner)
+    internal CapturingHandler(string source, string service, Redactor redactor, TimeProvider time, HttpMessageHandler inner, Action<HttpExchange>? observer = null) : base(inner)
     {
+        _observer = observer;
         _source = source;
         _service = service;
         _redactor = redactor;
@@ -86,7 +89,20 @@ public sealed class CapturingHandler : DelegatingHandler
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        // A POST's body is part of the evidence (a Resource Graph query says what was asked) and what a replay matches on.
+        // Read before sending; the resilience handler above sends a buffered copy, so it can be read again.
+        string? requestBody = null;
+        if (request.Content is not null)
+        {
+            var sent = await request.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            if (sent.Length > 0)
+                requestBody = _redactor.Text(Encoding.UTF8.GetString(sent));
+        }
+
+        // The evidence names the URL the source asked for, even if a transport below rewrote it (a test's loopback).
+        var asked = request.RequestUri;
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        request.RequestUri = asked;
         var body = await BufferAsync(response, cancellationToken).ConfigureAwait(false);
 
         // HTTP lets a list header such as Link come as several lines. Octokit keeps one value per header, so a Link split
@@ -99,7 +115,8 @@ public sealed class CapturingHandler : DelegatingHandler
         }
 
         response.RequestMessage ??= request;
-        var exchange = Capture(request, response, body);
+        var exchange = Capture(request, response, body) with { RequestBody = requestBody };
+        _observer?.Invoke(exchange);
         if (ExchangeSlot.Current is { } slot)
         {
             // In a stack: the coalescing handler attaches the fetch's exchange to every rule that asked.

@@ -23,6 +23,12 @@ public sealed class SourceHttpOptions
     /// <summary>Receives every exchange that answered a rule (e.g. to record a demo estate).</summary>
     public IExchangeSink? Sink { get; init; }
 
+    /// <summary>
+    /// Sees every attempt's exchange as the capture records it (retries included, before coalescing), for a source's own
+    /// counters (e.g. Azure's throttled answers and lowest remaining reads). Not evidence: that is attached by the stack.
+    /// </summary>
+    public Action<HttpExchange>? AttemptObserver { get; init; }
+
     /// <summary>Folder of the persisted ETag cache; no cache when null. Everything written there is redacted.</summary>
     public string? EtagCacheDirectory { get; init; }
 

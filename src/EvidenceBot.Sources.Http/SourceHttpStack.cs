@@ -57,7 +57,7 @@ public sealed class SourceHttpStack : IDisposable
             _transport = options.Transport;
         }
 
-        HttpMessageHandler chain = new CapturingHandler(options.SourceName, Service, options.Redactor, options.TimeProvider, new Borrowed(_transport));
+        HttpMessageHandler chain = new CapturingHandler(options.SourceName, Service, options.Redactor, options.TimeProvider, new Borrowed(_transport), options.AttemptObserver);
         chain = new ResilienceHandler(options, _slots, () => Interlocked.Increment(ref _retries), chain);
         if (options.EtagCacheDirectory is not null)
             chain = new EtagCacheHandler(options.EtagCacheDirectory, options.Redactor, chain);

@@ -74,20 +74,22 @@ public sealed class AzureSourceTests
     }
 
     [Fact]
-    public async Task RoleAssignmentsAsync_ReadsRunningLow_PacesTheNextRequest()
+    public async Task RoleAssignmentsAsync_ReadsRunningLow_SummaryNamesTheLowestRemainingReads()
     {
         using var fake = FakeArm.Start();
         Estate.Compliant(fake, Estate.SubA);
         fake.Enqueue("/roleAssignments", new FakeAnswer(200, """{"value":[]}""", new Dictionary<string, string> { ["x-ms-ratelimit-remaining-subscription-reads"] = "3" }));
         var waits = new TestSupport.Waits();
-        using var session = TestSupport.Open(TestSupport.Options(fake, waits));
+        using var session = TestSupport.Open(TestSupport.Options(fake), waits: waits);
         var source = For(session, Estate.SubA);
 
         await source.RoleAssignmentsAsync();
         await source.PolicyAssignmentsAsync();
 
-        Assert.Equal([TimeSpan.FromSeconds(1)], waits.Asked);
+        // A low count is no throttle: nothing waits until ARM answers 429 with Retry-After.
+        Assert.Empty(waits.Asked);
         Assert.Equal(3, session.Traffic.MinRemainingReads);
+        Assert.Contains("lowest remaining reads 3", session.Summary(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -150,7 +152,7 @@ public sealed class AzureSourceTests
         fake.Enqueue("/roleAssignments", new FakeAnswer(429, """{"error":{"code":"TooManyRequests","message":"throttled"}}""",
             new Dictionary<string, string> { ["Retry-After"] = "7", ["x-ms-ratelimit-remaining-subscription-reads"] = "0" }));
         var waits = new TestSupport.Waits();
-        using var session = TestSupport.Open(TestSupport.Options(fake, waits));
+        using var session = TestSupport.Open(TestSupport.Options(fake), waits: waits);
 
         var assignments = await For(session, Estate.SubA).RoleAssignmentsAsync();
 
@@ -168,7 +170,7 @@ public sealed class AzureSourceTests
         fake.Always("/roleAssignments", new FakeAnswer(429, """{"error":{"code":"TooManyRequests","message":"throttled"}}""",
             new Dictionary<string, string> { ["Retry-After"] = "3600" }));
         var waits = new TestSupport.Waits();
-        using var session = TestSupport.Open(TestSupport.Options(fake, waits));
+        using var session = TestSupport.Open(TestSupport.Options(fake), waits: waits);
 
         var ex = await Assert.ThrowsAsync<SourceFaultException>(() => For(session, Estate.SubA).RoleAssignmentsAsync());
 
@@ -184,7 +186,7 @@ public sealed class AzureSourceTests
         Estate.Compliant(fake, Estate.SubA);
         fake.Enqueue("/pricings", new FakeAnswer(503, """{"error":{"code":"ServiceUnavailable","message":"try later"}}"""));
         var waits = new TestSupport.Waits();
-        using var session = TestSupport.Open(TestSupport.Options(fake, waits));
+        using var session = TestSupport.Open(TestSupport.Options(fake), waits: waits);
 
         var plans = await For(session, Estate.SubA).DefenderPlansAsync();
 
