@@ -1,7 +1,6 @@
 using Azure.Core;
 using EvidenceBot.Core.Evidence;
 using EvidenceBot.Rules;
-using EvidenceBot.Sources.Models.Http;
 
 namespace EvidenceBot.Sources.Models;
 

@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using EvidenceBot.Core.Evidence;
 using EvidenceBot.Core.Rules;
 using EvidenceBot.Sources.Http;
 
