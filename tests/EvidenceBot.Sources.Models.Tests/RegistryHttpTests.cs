@@ -110,6 +110,28 @@ public sealed class RegistryHttpTests
     }
 
     [Fact]
+    public async Task Capture_HubFault_KeepsTheHeadersThatNameIt()
+    {
+        using var fake = FakeRegistries.Start().Compliant();
+        fake.Always("/api/models/acme-vendor", new FakeAnswer(403, """{"error":"restricted"}""", new Dictionary<string, string>
+        {
+            ["X-Error-Code"] = "GatedRepo", ["X-Error-Message"] = "Access to model acme-vendor/sentiment is restricted", ["X-Request-Id"] = "Root=1-abc",
+            ["WWW-Authenticate"] = "Bearer realm=\"hf\"", ["RateLimit"] = "\"api\";r=499;t=120", ["RateLimit-Policy"] = "\"fixed window\";\"api\";q=500;w=300",
+        }));
+        using var session = new ModelsSession(TestSupport.Options(fake), new FakeTimeProvider(TestSupport.Now));
+        var manifest = new RuleManifest { Id = "T", Title = "test", SourcePath = "t.csx", SourceSha256 = "00" };
+        var context = new RuleContext(manifest, "hub", new Dictionary<string, JsonElement>(), new FakeTimeProvider(TestSupport.Now), CancellationToken.None);
+        context.Enter();
+
+        await Assert.ThrowsAsync<SourceFaultException>(() => session.For("hub").ProductionVersionsAsync());
+
+        var headers = new Dictionary<string, string>(Assert.Single(context.Evidence, e => e.Status == 403).ResponseHeaders, StringComparer.OrdinalIgnoreCase);
+        Assert.Equal("GatedRepo", headers["X-Error-Code"]);
+        foreach (var name in new[] { "X-Error-Message", "X-Request-Id", "WWW-Authenticate", "RateLimit", "RateLimit-Policy" })
+            Assert.True(headers.ContainsKey(name), name + " was not kept");
+    }
+
+    [Fact]
     public void Millis_Int64AsNumberOrString_BothRead()
     {
         using var doc = JsonDocument.Parse("""{"a":1740000000000,"b":"1740000000000","c":"soon"}""");
