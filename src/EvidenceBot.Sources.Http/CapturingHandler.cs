@@ -48,6 +48,8 @@ public sealed class CapturingHandler : DelegatingHandler
         "x-ms-ratelimit-remaining-subscription-reads", "x-ms-ratelimit-remaining-tenant-reads",
         "x-ms-ratelimit-remaining-subscription-global-reads",
         "x-ms-user-quota-remaining", "x-ms-user-quota-resets-after",
+        // The Hugging Face Hub names its faults in headers (the body may be empty or a login page).
+        "X-Error-Code", "X-Error-Message", "WWW-Authenticate", "RateLimit", "RateLimit-Policy", "X-Request-Id",
     ];
 
     private static readonly string[] KeptRequestHeaders = ["Accept", "If-None-Match", "X-GitHub-Api-Version", "User-Agent", "Authorization"];

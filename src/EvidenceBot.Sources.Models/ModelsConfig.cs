@@ -22,7 +22,7 @@ internal static class ModelsConfig
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
-    private static readonly string[] SectionKeys = ["registries", "replay", "concurrency", "maxRetries", "maxRetryWait"];
+    private static readonly string[] SectionKeys = ["registries", "replay", "concurrency", "maxRetries", "maxRetryWait", "etagCache"];
     private static readonly string[] CommonKeys = ["name", "kind", "conventions"];
     private static readonly string[] MlflowKeys = ["url", "auth", "pageSize", "versionPageSize", "maxPages"];
     private static readonly string[] HubKeys = ["endpoint", "tokenEnv", "models"];
@@ -67,7 +67,16 @@ internal static class ModelsConfig
             registries.Add(registry);
         }
 
-        return new ModelsOptions { Registries = registries, Policy = policy, Transport = transport, Sink = settings.Sink, Redactor = settings.Redactor };
+        var etag = root.Prop("etagCache") switch
+        {
+            null => null,
+            { ValueKind: JsonValueKind.String } e when e.GetString() is { Length: > 0 } folder => settings.ResolvePath(folder),
+            _ => throw Error($"{path}.etagCache", "must be a folder path (relative to the configuration file) where ETags and their answers are kept between runs"),
+        };
+        return new ModelsOptions
+        {
+            Registries = registries, Policy = policy, Transport = transport, Sink = settings.Sink, Redactor = settings.Redactor, EtagCacheDirectory = etag,
+        };
     }
 
     private static RegistryOptions Registry(JsonElement r, string at, SourceSettings settings, bool replay)

@@ -1,7 +1,6 @@
 using Azure.Core;
 using EvidenceBot.Core.Evidence;
 using EvidenceBot.Rules;
-using EvidenceBot.Sources.Models.Http;
 
 namespace EvidenceBot.Sources.Models;
 
@@ -19,8 +18,27 @@ internal sealed record ModelsOptions
 
     public Redactor Redactor { get; init; } = new();
 
-    /// <summary>Waits between retries; tests replace it so nothing really waits.</summary>
-    public Func<TimeSpan, CancellationToken, Task>? Delay { get; init; }
+    /// <summary>Folder of the persisted ETag cache (models.etagCache); no cache when null.</summary>
+    public string? EtagCacheDirectory { get; init; }
+}
+
+/// <summary>How each registry's HTTP stack retries and bounds requests.</summary>
+internal sealed record RegistryHttpPolicy
+{
+    /// <summary>Retries after the first attempt for 429, 5xx, timeouts and connection failures.</summary>
+    public int MaxRetries { get; init; } = 3;
+
+    /// <summary>First backoff for a 5xx or timeout without Retry-After; doubled each retry.</summary>
+    public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait a Retry-After may ask for; longer is a fault at once, not a stalled run.</summary>
+    public TimeSpan MaxRetryWait { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The longest one attempt may take.</summary>
+    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Requests in flight at once, per registry.</summary>
+    public int Concurrency { get; init; } = 8;
 }
 
 /// <summary>A Hugging Face model the organisation uses, at the revision it pinned.</summary>

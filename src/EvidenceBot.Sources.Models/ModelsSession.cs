@@ -12,33 +12,22 @@ namespace EvidenceBot.Sources.Models;
 /// <summary>
 /// One run's connection to the configured registries. Per registry:
 /// <code>
-/// RegistryHttp (coalescing: each URL once per run, evidence attached to every asking rule; auth; fault mapping)
-///   └ HttpClient
-///     └ RegistryHttpHandler (retries honouring Retry-After, bounded concurrency, strict JSON)
-///       └ CapturingHandler (redacted exchange attached to the calling rule)
-///         └ transport (network, or a ReplayHandler)
+/// RegistryHttp (auth; per-registry fault mapping; HTML login page and over-long Retry-After as faults)
+///   └ HttpClient from SourceHttpStack.CreateClient()
+///     └ SourceHttpStack: coalescing └ origin guard (the registry's URL) └ ETag cache └ resilience └ capture └ transport
 /// </code>
+/// One stack per registry, not one per run: each registry's credentials may only go to its own origin, so the
+/// origin guard allows that one origin; its counters name that registry's traffic.
 /// </summary>
 internal sealed class ModelsSession : ISourceSession
 {
-    private readonly SemaphoreSlim _slots;
-    private readonly HttpMessageHandler _transport;
-    private readonly bool _ownsTransport;
-    private readonly List<(HttpClient Client, RegistryHttpHandler Handler, RegistryHttp Http)> _stacks = [];
+    private readonly List<(SourceHttpStack Stack, HttpClient Client)> _stacks = [];
     private readonly Dictionary<string, IModelsSource> _sources = new(StringComparer.OrdinalIgnoreCase);
 
     public ModelsSession(ModelsOptions options, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
-        _slots = new SemaphoreSlim(options.Policy.Concurrency);
-        _ownsTransport = options.Transport is null;
-        _transport = options.Transport ?? new SocketsHttpHandler
-        {
-            AutomaticDecompression = System.Net.DecompressionMethods.All,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            MaxConnectionsPerServer = options.Policy.Concurrency,
-        };
         foreach (var registry in options.Registries)
         {
             foreach (var secret in new[] { registry.Password, registry.Token })
@@ -47,12 +36,28 @@ internal sealed class ModelsSession : ISourceSession
                     options.Redactor.AddSecret(secret);
             }
 
-            var capture = new CapturingHandler(RegistryHttp.SourceName, options.Redactor, time, RegistryHttp.Sink(options.Sink), new Borrowed(_transport));
-            var handler = new RegistryHttpHandler(options.Policy, time, _slots, capture, options.Delay);
-            // Retries and waits are bounded by the policy and the rule's time bound, not by HttpClient's 100 s.
-            var client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-            var http = new RegistryHttp(client, registry.Name, Auth(registry), ReadError(registry.Kind));
-            _stacks.Add((client, handler, http));
+            var stack = SourceHttpStack.Create(new SourceHttpOptions
+            {
+                SourceName = RegistryHttp.SourceName,
+                ServiceName = $"registry '{registry.Name}'",
+                MaxRateLimitWaitSetting = "models.maxRetryWait",
+                Redactor = options.Redactor,
+                TimeProvider = time,
+                Sink = options.Sink,
+                EtagCacheDirectory = options.EtagCacheDirectory,
+                Concurrency = options.Policy.Concurrency,
+                MaxRetries = options.Policy.MaxRetries,
+                RetryBaseDelay = options.Policy.RetryBaseDelay,
+                AttemptTimeout = options.Policy.AttemptTimeout,
+                MaxRateLimitWait = options.Policy.MaxRetryWait,
+                Transport = options.Transport,
+                // Retry-After on 429 and 503: what MLflow, Databricks, the Hub and ARM send when they throttle.
+                RateLimitAdvisor = RetryAfterAdvisor.Instance,
+                AllowedOrigins = registry.Url is null ? [] : [registry.Url],
+            });
+            var client = stack.CreateClient();
+            var http = new RegistryHttp(stack, client, registry.Name, Auth(registry), ReadError(registry.Kind));
+            _stacks.Add((stack, client));
             _sources[registry.Name] = registry.Kind switch
             {
                 RegistryKind.MLflow => new MlflowSource(registry, http),
@@ -66,9 +71,10 @@ internal sealed class ModelsSession : ISourceSession
 
     public IReadOnlyList<string> Targets { get; }
 
-    /// <summary>Requests rules asked for, distinct requests fetched, attempts sent on the wire, retries.</summary>
-    public (int Asked, int Fetched, int Sent, int Retries) Stats =>
-        (_stacks.Sum(s => s.Http.Asked), _stacks.Sum(s => s.Http.Fetched), _stacks.Sum(s => s.Handler.Sent), _stacks.Sum(s => s.Handler.Retries));
+    /// <summary>Requests rules asked for, distinct requests fetched, attempts sent on the wire, retries, answers revalidated by a 304.</summary>
+    public (int Asked, int Fetched, int Sent, int Retries, int Revalidated) Stats =>
+        (_stacks.Sum(s => s.Stack.Stats.Asked), _stacks.Sum(s => s.Stack.Stats.Fetched), _stacks.Sum(s => s.Stack.Stats.Sent),
+            _stacks.Sum(s => s.Stack.Retries), _stacks.Sum(s => s.Stack.Stats.Revalidated));
 
     /// <summary>The source for one registry.</summary>
     public IModelsSource For(string registry) =>
@@ -79,18 +85,18 @@ internal sealed class ModelsSession : ISourceSession
 
     public string? Summary()
     {
-        var (asked, fetched, sent, retries) = Stats;
+        var (asked, fetched, sent, retries, revalidated) = Stats;
         return asked == 0 ? null
-            : $"models: {Targets.Count} registr{(Targets.Count == 1 ? "y" : "ies")}, {asked} request(s) asked, {fetched} distinct, {sent} sent, {retries} retried";
+            : $"models: {Targets.Count} registr{(Targets.Count == 1 ? "y" : "ies")}, {asked} request(s) asked, {fetched} distinct, {sent} sent, {retries} retried, {revalidated} answered 304 from the ETag cache";
     }
 
     public void Dispose()
     {
-        foreach (var (client, _, _) in _stacks)
+        foreach (var (stack, client) in _stacks)
+        {
             client.Dispose();
-        if (_ownsTransport)
-            _transport.Dispose();
-        _slots.Dispose();
+            stack.Dispose();
+        }
     }
 
     private static Func<CancellationToken, ValueTask<AuthenticationHeaderValue?>> Auth(RegistryOptions r)
@@ -125,12 +131,4 @@ internal sealed class ModelsSession : ISourceSession
                 return (body.Str("error_code"), body.Str("message"));
         }
     };
-
-    /// <summary>A transport several chains share and none disposes.</summary>
-    private sealed class Borrowed(HttpMessageHandler inner) : DelegatingHandler(inner)
-    {
-        protected override void Dispose(bool disposing)
-        {
-        }
-    }
 }

@@ -15,9 +15,10 @@ public sealed class RegistryHttpTests
     {
         using var fake = FakeRegistries.Start().Compliant();
         fake.Once("/api/2.0/mlflow/registered-models/search", FakeRegistries.MlflowError(503, "TEMPORARILY_UNAVAILABLE", "try later"));
-        using var session = new ModelsSession(TestSupport.Options(fake, maxRetries: 2), new FakeTimeProvider(TestSupport.Now));
+        var clock = new FakeTimeProvider(TestSupport.Now);
+        using var session = new ModelsSession(TestSupport.Options(fake, maxRetries: 2), clock);
 
-        var models = await session.For("mlflow").ModelsAsync();
+        var models = await TestSupport.WhileClockRuns(clock, () => session.For("mlflow").ModelsAsync());
 
         Assert.Single(models);
         Assert.Equal(1, session.Stats.Retries);
@@ -31,9 +32,10 @@ public sealed class RegistryHttpTests
         {
             Registries = [new RegistryOptions { Name = "gone", Kind = RegistryKind.MLflow, Url = new Uri("http://127.0.0.1:9/") }],
         };
-        using var session = new ModelsSession(options, new FakeTimeProvider(TestSupport.Now));
+        var clock = new FakeTimeProvider(TestSupport.Now);
+        using var session = new ModelsSession(options, clock);
 
-        var ex = await Assert.ThrowsAsync<SourceFaultException>(() => session.For("gone").ModelsAsync());
+        var ex = await Assert.ThrowsAsync<SourceFaultException>(() => TestSupport.WhileClockRuns(clock, () => session.For("gone").ModelsAsync()));
 
         Assert.Equal(FaultKind.Transient, ex.Kind);
         Assert.Equal(1, session.Stats.Retries);
@@ -71,6 +73,62 @@ public sealed class RegistryHttpTests
         Assert.Equal("credit-aml/2", Assert.Single(versions).Resource);
         Assert.All(fake.Authorizations, a => Assert.Equal("Bearer eyJhbGciOiJub25lIn0.e30.", a));
         Assert.Contains("models:", session.Summary(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EtagCache_SecondRunOverTheSameRegistry_Answered304FromTheCache()
+    {
+        using var fake = FakeRegistries.Start().Compliant();
+        fake.HubEtags = true;
+        var cache = Path.Combine(Path.GetTempPath(), "eb-models-etag-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var options = TestSupport.Options(fake) with { EtagCacheDirectory = cache };
+            IReadOnlyList<ModelVersion> first;
+            using (var run1 = new ModelsSession(options, new FakeTimeProvider(TestSupport.Now)))
+            {
+                first = await run1.For("hub").ProductionVersionsAsync();
+                Assert.Equal(0, run1.Stats.Revalidated);
+            }
+
+            using var run2 = new ModelsSession(options, new FakeTimeProvider(TestSupport.Now));
+            var manifest = new RuleManifest { Id = "T", Title = "test", SourcePath = "t.csx", SourceSha256 = "00" };
+            var context = new RuleContext(manifest, "hub", new Dictionary<string, JsonElement>(), new FakeTimeProvider(TestSupport.Now), CancellationToken.None);
+            context.Enter();
+            var second = await run2.For("hub").ProductionVersionsAsync();
+
+            Assert.True(fake.NotModified > 0, "the registry answered no 304");
+            Assert.Equal(fake.NotModified, run2.Stats.Revalidated);
+            Assert.Equal(first.Select(v => v.Resource), second.Select(v => v.Resource));
+            Assert.Contains(context.Evidence, e => e.RequestHeaders.ContainsKey("If-None-Match"));
+        }
+        finally
+        {
+            if (Directory.Exists(cache))
+                Directory.Delete(cache, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Capture_HubFault_KeepsTheHeadersThatNameIt()
+    {
+        using var fake = FakeRegistries.Start().Compliant();
+        fake.Always("/api/models/acme-vendor", new FakeAnswer(403, """{"error":"restricted"}""", new Dictionary<string, string>
+        {
+            ["X-Error-Code"] = "GatedRepo", ["X-Error-Message"] = "Access to model acme-vendor/sentiment is restricted", ["X-Request-Id"] = "Root=1-abc",
+            ["WWW-Authenticate"] = "Bearer realm=\"hf\"", ["RateLimit"] = "\"api\";r=499;t=120", ["RateLimit-Policy"] = "\"fixed window\";\"api\";q=500;w=300",
+        }));
+        using var session = new ModelsSession(TestSupport.Options(fake), new FakeTimeProvider(TestSupport.Now));
+        var manifest = new RuleManifest { Id = "T", Title = "test", SourcePath = "t.csx", SourceSha256 = "00" };
+        var context = new RuleContext(manifest, "hub", new Dictionary<string, JsonElement>(), new FakeTimeProvider(TestSupport.Now), CancellationToken.None);
+        context.Enter();
+
+        await Assert.ThrowsAsync<SourceFaultException>(() => session.For("hub").ProductionVersionsAsync());
+
+        var headers = new Dictionary<string, string>(Assert.Single(context.Evidence, e => e.Status == 403).ResponseHeaders, StringComparer.OrdinalIgnoreCase);
+        Assert.Equal("GatedRepo", headers["X-Error-Code"]);
+        foreach (var name in new[] { "X-Error-Message", "X-Request-Id", "WWW-Authenticate", "RateLimit", "RateLimit-Policy" })
+            Assert.True(headers.ContainsKey(name), name + " was not kept");
     }
 
     [Fact]

@@ -1,8 +1,8 @@
-using System.Collections.Concurrent;
 using EvidenceBot.Core.Evidence;
 using EvidenceBot.Rules;
 using EvidenceBot.Sources.Models.Http;
 using EvidenceBot.Sources.Models.Tests.Fake;
+using Microsoft.Extensions.Time.Testing;
 
 namespace EvidenceBot.Sources.Models.Tests;
 
@@ -12,8 +12,18 @@ internal static class TestSupport
 
     public const string HubSha = "3f9c2a1b7d4e5f60718293a4b5c6d7e8f9012345";
 
-    /// <summary>Waits the handler asked for, recorded instead of slept.</summary>
-    public static ConcurrentQueue<TimeSpan> Waits { get; } = new();
+    /// <summary>Runs <paramref name="work"/> while moving a fake clock forward a second at a time, so retry waits on it pass without sleeping.</summary>
+    public static async Task<T> WhileClockRuns<T>(FakeTimeProvider clock, Func<Task<T>> work)
+    {
+        var task = Task.Run(work);
+        while (!task.IsCompleted)
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.WhenAny(task, Task.Delay(5));
+        }
+
+        return await task;
+    }
 
     public static ModelsOptions Options(FakeRegistries fake, Func<RegistryOptions, RegistryOptions>? tweak = null, int maxRetries = 0)
     {
@@ -30,13 +40,9 @@ internal static class TestSupport
                     Workspace = "ml-prod", Credential = new StaticCredential("arm-token-abcdef"),
                 }),
             ],
-            Policy = new RegistryHttpPolicy { MaxRetries = maxRetries, RetryBaseDelay = TimeSpan.FromMilliseconds(1), AttemptTimeout = TimeSpan.FromSeconds(10) },
+            // The attempt timeout runs on the tests' fake clock, which WhileClockRuns moves a second at a time: long enough never to cut a loopback answer.
+            Policy = new RegistryHttpPolicy { MaxRetries = maxRetries, RetryBaseDelay = TimeSpan.FromMilliseconds(1), AttemptTimeout = TimeSpan.FromMinutes(10) },
             Redactor = new Redactor(["arm-token-abcdef"]),
-            Delay = (wait, _) =>
-            {
-                Waits.Enqueue(wait);
-                return Task.CompletedTask;
-            },
         };
     }
 

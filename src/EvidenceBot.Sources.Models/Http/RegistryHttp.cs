@@ -1,7 +1,6 @@
-using System.Collections.Concurrent;
 using System.Net.Http.Headers;
+using System.Text;
 using System.Text.Json;
-using EvidenceBot.Core.Evidence;
 using EvidenceBot.Core.Rules;
 using EvidenceBot.Sources.Http;
 
@@ -12,70 +11,100 @@ namespace EvidenceBot.Sources.Models.Http;
 /// <param name="Json">The body when it is JSON, else null.</param>
 /// <param name="ErrorCode">MLflow <c>error_code</c>, Hugging Face <c>X-Error-Code</c>, ARM <c>error.code</c>; null when none.</param>
 /// <param name="Message">The registry's message, or the start of a non-JSON body.</param>
-/// <param name="Exchanges">The captured exchanges this answer rests on (retries included).</param>
-internal sealed record RegistryAnswer(int Status, JsonElement? Json, string? ErrorCode, string? Message, IReadOnlyList<HttpExchange> Exchanges)
+internal sealed record RegistryAnswer(int Status, JsonElement? Json, string? ErrorCode, string? Message)
 {
     public bool Ok => Status is >= 200 and < 300 && Json is not null;
 }
 
 /// <summary>
-/// GETs JSON from one registry over the session's handler chain: each distinct URL is fetched once per run and its
-/// evidence attached to every rule that asks (coalescing); auth headers are added per request; what went wrong is
-/// turned into a <see cref="SourceFaultException"/> reported to the calling rule, so it reads as <c>error</c>.
+/// GETs JSON from one registry over its <see cref="SourceHttpStack"/> (which coalesces each URL once per run and
+/// attaches the evidence to every rule that asks, revalidates with ETags, retries and captures); adds the auth header
+/// per request; turns what went wrong into a <see cref="SourceFaultException"/> reported to the calling rule, so it
+/// reads as <c>error</c>: the stack's own failures, a 2xx answer that is not JSON (an HTML login page from a proxy),
+/// and a rate limit longer than the stack may wait.
 /// </summary>
 internal sealed class RegistryHttp
 {
     public const string SourceName = "models";
 
-    // The capture handler hands each exchange to the sink; this flow-local list collects those of one fetch.
-    private static readonly AsyncLocal<List<HttpExchange>?> Collecting = new();
-
     private readonly HttpClient _client;
+    private readonly SourceHttpStack _stack;
     private readonly string _registry;
     private readonly Func<CancellationToken, ValueTask<AuthenticationHeaderValue?>> _auth;
     private readonly Func<HttpResponseMessage, JsonElement?, (string? Code, string? Message)> _readError;
-    private readonly ConcurrentDictionary<string, Lazy<Task<RegistryAnswer>>> _answers = new(StringComparer.Ordinal);
-    private int _asked;
 
-    public RegistryHttp(HttpClient client, string registry, Func<CancellationToken, ValueTask<AuthenticationHeaderValue?>> auth,
+    public RegistryHttp(SourceHttpStack stack, HttpClient client, string registry, Func<CancellationToken, ValueTask<AuthenticationHeaderValue?>> auth,
         Func<HttpResponseMessage, JsonElement?, (string? Code, string? Message)> readError)
     {
+        _stack = stack;
         _client = client;
         _registry = registry;
         _auth = auth;
         _readError = readError;
     }
 
-    /// <summary>Requests rules asked for (coalesced ones included).</summary>
-    public int Asked => Volatile.Read(ref _asked);
-
-    /// <summary>Distinct requests fetched.</summary>
-    public int Fetched => _answers.Count;
-
-    /// <summary>The sink to give the capture handler: it collects each fetch's exchanges and forwards them to <paramref name="next"/>.</summary>
-    public static IExchangeSink Sink(IExchangeSink? next) => new CollectingSink(next);
-
-    /// <summary>GET <paramref name="url"/>; a fault when the transport or handler gave up. Status errors are the caller's to judge.</summary>
+    /// <summary>GET <paramref name="url"/>; a fault when the stack gave up or the answer is not JSON. Status errors are the caller's to judge.</summary>
     public async Task<RegistryAnswer> GetAsync(Uri url, string what, CancellationToken cancellationToken)
     {
-        Interlocked.Increment(ref _asked);
-        var lazy = _answers.GetOrAdd(url.AbsoluteUri, key => new Lazy<Task<RegistryAnswer>>(() => FetchAsync(new Uri(key), what)));
-        RegistryAnswer answer;
         try
         {
-            // The shared fetch is not cancelled by one rule's time bound: another rule may be waiting for it.
-            answer = await lazy.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+            request.Headers.Authorization = await _auth(cancellationToken).ConfigureAwait(false);
+            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+            var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            var status = (int)response.StatusCode;
+            var media = response.Content.Headers.ContentType?.MediaType ?? "";
+            var looksHtml = media.Contains("html", StringComparison.OrdinalIgnoreCase);
+            JsonElement? json = null;
+            try
+            {
+                // Parsed per caller: the stack memoises the bytes, and a document per answer is cheap beside the request.
+                if (bytes.Length > 0 && !looksHtml)
+                    json = JsonDocument.Parse(bytes).RootElement;
+            }
+            catch (JsonException)
+            {
+                // Error pages from proxies and the basic-auth app are text: the message carries their start.
+            }
+
+            if (status is >= 200 and < 300 && json is null)
+            {
+                var head = Encoding.UTF8.GetString(bytes, 0, Math.Min(bytes.Length, 80)).ReplaceLineEndings(" ").Trim();
+                throw Report(false,
+                    $"{what}: registry '{_registry}': GET {url.GetLeftPart(UriPartial.Path)}: answered {status} with {(media.Length > 0 ? media : "no content type")}, not JSON ('{head}'): " +
+                    (looksHtml ? "an HTML page, probably a login page from a proxy in front of the registry; check the URL and the credentials" : "the answer cannot be read"));
+            }
+
+            if (RateLimitBeyondWait(response, bytes) is { } asked)
+            {
+                var bound = _stack.Options.MaxRateLimitWait;
+                throw Report(true,
+                    $"{what}: registry '{_registry}': GET {url.GetLeftPart(UriPartial.Path)}: answered {status} and asks to retry after {asked.TotalSeconds:0} s, longer than the {bound.TotalSeconds:0} s allowed (models.maxRetryWait); run again later");
+            }
+
+            var (code, message) = status is >= 200 and < 300 ? (null, null) : _readError(response, json);
+            if (message is null && json is null && bytes.Length > 0 && status >= 300)
+                message = Encoding.UTF8.GetString(bytes, 0, Math.Min(bytes.Length, 120)).ReplaceLineEndings(" ").Trim();
+            return new RegistryAnswer(status, json, code, message);
         }
-        catch (SourceFaultException ex)
+        catch (SourceFaultException)
         {
-            // Report to this rule as well: the fault was first reported to the rule whose call started the fetch.
-            RuleContext.Current?.ReportFault(ex.Message);
             throw;
         }
-
-        foreach (var e in answer.Exchanges)
-            RuleContext.Current?.AttachEvidence(e);
-        return answer;
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw; // the rule's own time bound: the engine says so
+        }
+        catch (Exception ex) when (SourceFaults.Describe(ex, what, $"registry '{_registry}'") is { } described)
+        {
+            throw Report(described.Kind == FaultKind.Transient, described.Message, ex);
+        }
+        catch (Exception ex)
+        {
+            // e.g. the credential could not mint a token
+            throw Report(false, $"{what}: registry '{_registry}': {ex.GetType().Name}: {ex.Message}", ex);
+        }
     }
 
     /// <summary>A fault for an answer the caller cannot use as data: says what was asked, what the registry answered and what to do.</summary>
@@ -101,77 +130,20 @@ internal sealed class RegistryHttp
 
     public static SourceFaultException Report(bool transient, string message, Exception? inner = null)
     {
-        var fault = Create(transient, message, inner);
+        var fault = new SourceFaultException(SourceName, transient ? FaultKind.Transient : FaultKind.Permanent, message, inner);
         RuleContext.Current?.ReportFault(fault.Message);
         return fault;
     }
 
-    private static SourceFaultException Create(bool transient, string message, Exception? inner = null) =>
-        new(SourceName, transient ? FaultKind.Transient : FaultKind.Permanent, message, inner);
-
-    private async Task<RegistryAnswer> FetchAsync(Uri url, string what)
+    /// <summary>The wait a rate-limit answer asked for when it is longer than the stack may wait (so it was not retried); else null.</summary>
+    private TimeSpan? RateLimitBeyondWait(HttpResponseMessage response, byte[] body)
     {
-        var collected = new List<HttpExchange>();
-        Collecting.Value = collected;
-        try
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Get, url);
-            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-            request.Headers.Authorization = await _auth(CancellationToken.None).ConfigureAwait(false);
-            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseContentRead).ConfigureAwait(false);
-            var bytes = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
-            JsonElement? json = null;
-            try
-            {
-                // The document is kept for the run (its answer is shared), so its root needs no copy.
-                if (bytes.Length > 0)
-                    json = JsonDocument.Parse(bytes).RootElement;
-            }
-            catch (JsonException)
-            {
-                // Error pages from proxies and the basic-auth app are text: the message carries their start.
-            }
-
-            var (code, message) = (int)response.StatusCode is >= 200 and < 300 ? (null, null) : _readError(response, json);
-            if (message is null && json is null && bytes.Length > 0 && (int)response.StatusCode >= 300)
-                message = System.Text.Encoding.UTF8.GetString(bytes, 0, Math.Min(bytes.Length, 120)).ReplaceLineEndings(" ").Trim();
-            return new RegistryAnswer((int)response.StatusCode, json, code, message, [.. collected]);
-        }
-        catch (RegistryAnswerException ex)
-        {
-            throw Create(ex.Transient, $"{what}: registry '{_registry}': {ex.Message}", ex);
-        }
-        catch (ReplayMissException ex)
-        {
-            throw Create(false, $"{what}: {ex.Message}; the replay folder has no recording of this request", ex);
-        }
-        catch (HttpRequestException ex)
-        {
-            throw Create(true, $"{what}: could not reach registry '{_registry}' ({ex.Message})", ex);
-        }
-        catch (Exception ex) when (ex is not SourceFaultException and not OperationCanceledException)
-        {
-            // e.g. the credential could not mint a token
-            throw Create(false, $"{what}: registry '{_registry}': {ex.GetType().Name}: {ex.Message}", ex);
-        }
-        finally
-        {
-            Collecting.Value = null;
-        }
-    }
-
-    private sealed class CollectingSink(IExchangeSink? next) : IExchangeSink
-    {
-        public void Add(HttpExchange exchange)
-        {
-            var list = Collecting.Value;
-            if (list is not null)
-            {
-                lock (list)
-                    list.Add(exchange);
-            }
-
-            next?.Add(exchange);
-        }
+        var status = (int)response.StatusCode;
+        if (status < 400)
+            return null;
+        var advice = _stack.Options.RateLimitAdvisor.Advise(status,
+            name => response.Headers.TryGetValues(name, out var v) || response.Content.Headers.TryGetValues(name, out v) ? v.FirstOrDefault() : null,
+            Encoding.UTF8.GetString(body), _stack.Options.TimeProvider.GetUtcNow());
+        return advice is { } a && a.Wait > _stack.Options.MaxRateLimitWait ? a.Wait : null;
     }
 }

@@ -129,6 +129,14 @@ public sealed class FakeRegistries : IDisposable
     /// <summary>When false, the MLflow server has no logged models (2.x): a plain-text 404.</summary>
     public bool LoggedModels { get; set; }
 
+    /// <summary>When set, Hub model answers carry a strong ETag and a matching If-None-Match gets 304 Not Modified.</summary>
+    public bool HubEtags { get; set; }
+
+    /// <summary>How many requests were answered 304 Not Modified.</summary>
+    public int NotModified => _notModified;
+
+    private int _notModified;
+
     public IReadOnlyList<string> Requests => [.. _requests];
 
     /// <summary>Each request with the <see cref="System.Diagnostics.Stopwatch"/> timestamp it arrived at (for the bench).</summary>
@@ -186,7 +194,7 @@ public sealed class FakeRegistries : IDisposable
         if (path.StartsWith("/api/2.0/mlflow/", StringComparison.Ordinal))
             return ToMessage(Mlflow(path["/api/2.0/mlflow/".Length..], Q));
         if (path.StartsWith("/api/models/", StringComparison.Ordinal))
-            return ToMessage(HubModel(path["/api/models/".Length..], request));
+            return ToMessage(HubEtags ? Revalidate(HubModel(path["/api/models/".Length..], request), request) : HubModel(path["/api/models/".Length..], request));
         if (path.StartsWith(Ws, StringComparison.Ordinal))
             return ToMessage(Arm(path[Ws.Length..], Q));
         if (path.StartsWith(SharedRegistry, StringComparison.Ordinal) && path[SharedRegistry.Length..].StartsWith("/models", StringComparison.Ordinal))
@@ -500,6 +508,23 @@ public sealed class FakeRegistries : IDisposable
         ["id"] = $"{Ws}/schedules/{name}", ["name"] = name,
         ["properties"] = new JsonObject { ["isEnabled"] = true, ["action"] = new JsonObject { ["actionType"] = "CreateJob", ["jobDefinition"] = new JsonObject { ["jobType"] = "Command" } } },
     };
+
+    /// <summary>A 200 with an ETag (a digest of its body); 304 without a body when the request's If-None-Match names it.</summary>
+    private FakeAnswer Revalidate(FakeAnswer answer, IRequestMessage request)
+    {
+        if (answer.Status != 200 || answer.Body is null)
+            return answer;
+        var etag = "\"" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(answer.Body)))[..16] + "\"";
+        var asked = request.Headers?.FirstOrDefault(h => string.Equals(h.Key, "If-None-Match", StringComparison.OrdinalIgnoreCase)).Value?.FirstOrDefault();
+        if (asked == etag)
+        {
+            Interlocked.Increment(ref _notModified);
+            return new FakeAnswer(304, Headers: new Dictionary<string, string> { ["ETag"] = etag });
+        }
+
+        var headers = new Dictionary<string, string>(answer.Headers ?? new Dictionary<string, string>()) { ["ETag"] = etag };
+        return answer with { Headers = headers };
+    }
 
     private static ResponseMessage ToMessage(FakeAnswer answer)
     {
