@@ -108,10 +108,11 @@ public static class EvidenceBundleWriter
         Directory.CreateDirectory(request.OutputRoot);
         // One writer per output folder at a time: two runs reading the same head would fork the chain.
         using var chainLock = await LockAsync(request.OutputRoot, ct).ConfigureAwait(false);
-        // Under the lock no other run writes here: whatever is partial now was left by a run that was killed.
-        var cleaned = CleanUpLeftovers(request.OutputRoot);
         var head = ReadChainHead(request.OutputRoot);
         var previous = PreviousLink(request.OutputRoot, head);
+        // Under the lock no other run writes here: whatever is partial now was left by a run that was killed. Removed only
+        // after the link is decided, which looks for the .partial- folder of a write that the head names but never finished.
+        var cleaned = CleanUpLeftovers(request.OutputRoot);
         var createdAt = request.Time.GetUtcNow();
         var name = $"{createdAt.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{Safe(run.RunId, 64)}";
         var final = Path.GetFullPath(Path.Combine(request.OutputRoot, name));
