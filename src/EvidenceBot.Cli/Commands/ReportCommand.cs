@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Security.Cryptography;
 using EvidenceBot.Core.Engine;
 using EvidenceBot.Evidence.Bundles;
 using EvidenceBot.Evidence.Signing;
@@ -57,16 +56,8 @@ internal static class ReportCommand
             return ExitCodes.UsageOrConfig;
         }
 
-        EvidencePublicKey publicKey;
-        try
-        {
-            publicKey = EvidencePublicKey.FromPemFile(keyPath);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException or FormatException)
-        {
-            cli.Error($"--key {keyPath}: {ex.Message}");
+        if (VerifyCommand.ReadPublicKey(cli, keyPath) is not { } publicKey)
             return ExitCodes.UsageOrConfig;
-        }
 
         IReadOnlyList<string> written = [];
         string? problem = null;

@@ -24,6 +24,20 @@ internal static class VerifyCommand
         return command;
     }
 
+    /// <summary>The auditor's public key from <paramref name="keyPath"/> (<c>--key</c>), or null after printing why it cannot be used.</summary>
+    internal static EvidencePublicKey? ReadPublicKey(CliContext cli, string keyPath)
+    {
+        try
+        {
+            return EvidencePublicKey.FromPemFile(keyPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException or FormatException)
+        {
+            cli.Error($"--key {keyPath}: {ex.Message}");
+            return null;
+        }
+    }
+
     private static int Run(CliContext cli, string bundle, string keyPath, string? previous, bool json)
     {
         if (!Directory.Exists(bundle) && !File.Exists(bundle))
@@ -32,16 +46,8 @@ internal static class VerifyCommand
             return ExitCodes.UsageOrConfig;
         }
 
-        EvidencePublicKey publicKey;
-        try
-        {
-            publicKey = EvidencePublicKey.FromPemFile(keyPath);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException or FormatException)
-        {
-            cli.Error($"--key {keyPath}: {ex.Message}");
+        if (VerifyCommand.ReadPublicKey(cli, keyPath) is not { } publicKey)
             return ExitCodes.UsageOrConfig;
-        }
 
         VerificationReport report;
         try
