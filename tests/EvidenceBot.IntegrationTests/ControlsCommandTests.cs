@@ -222,10 +222,7 @@ public sealed class ControlsCommandTests : IDisposable
     [Fact]
     public async Task ControlsCoverage_BuiltInGitHubRulesAllFailing_NeitherCoverNorFailAiControlsThroughTheCrosswalk()
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "EvidenceBot.sln")))
-            root = Path.GetDirectoryName(root)!;
-        var github = Path.Combine(root, "rules", "github");
+        var github = Path.Combine(RepositoryRoot.Path, "rules", "github");
         var ids = Directory.GetFiles(github, "*.csx").Select(f => File.ReadLines(f).First(l => l.StartsWith("id: ", StringComparison.Ordinal))[4..]).ToList();
         var results = Path.Combine(_dir, "all-fail.json");
         File.WriteAllText(results, JsonSerializer.Serialize(new { runId = "r", rules = ids.Select(id => new { id, target = "orbital-labs", verdict = "fail" }) }));

@@ -5,16 +5,7 @@ namespace EvidenceBot.IntegrationTests;
 /// <summary>Every relative link in the README, docs and schemas points at a file (and heading) that exists.</summary>
 public sealed partial class DocsLinkTests
 {
-    private static string Root()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "EvidenceBot.sln")))
-                return dir.FullName;
-        }
-
-        throw new InvalidOperationException("EvidenceBot.sln not found");
-    }
+    private static string Root() => RepositoryRoot.Path;
 
     public static TheoryData<string> MarkdownFiles()
     {

@@ -6,16 +6,7 @@ namespace EvidenceBot.IntegrationTests;
 /// <summary>Runs through the source module seam: only the sources a run's rules list are opened and loaded.</summary>
 public sealed class SourceModuleRunTests
 {
-    private static string DemoGitHub()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "EvidenceBot.sln")))
-                return Path.Combine(dir.FullName, "examples", "demo", "github");
-        }
-
-        throw new InvalidOperationException("EvidenceBot.sln not found");
-    }
+    private static string DemoGitHub() => Path.Combine(RepositoryRoot.Path, "examples", "demo", "github");
 
     private static string Config(CliRunner cli) => cli.Write("evidencebot.json", JsonSerializer.Serialize(new
     {
@@ -102,7 +93,7 @@ public sealed class SourceModuleRunTests
         var (exit, stdout, _) = await cli.Run("config", "schema");
 
         Assert.Equal(0, exit);
-        var checkedIn = File.ReadAllText(Path.Combine(Path.GetDirectoryName(DemoGitHub())!, "..", "..", "schemas", "config.schema.json"));
+        var checkedIn = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "schemas", "config.schema.json"));
         // Regenerate with: evidencebot config schema > schemas/config.schema.json
         Assert.Equal(checkedIn, stdout);
     }
