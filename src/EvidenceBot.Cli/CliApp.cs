@@ -66,6 +66,8 @@ internal static class CliApp
         root.Subcommands.Add(ReportCommand.Build(context));
         root.Subcommands.Add(ConfigCommands.Build(context));
         root.Subcommands.Add(ConfigCommands.Sources(context));
+        root.Subcommands.Add(DemoCommand.Build(context));
+        VersionAction.Install(root, context);
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -58,7 +58,7 @@ internal static class RunCommand
         return command;
     }
 
-    private static Reports.ReportFormats ParseReports(string[]? values)
+    internal static Reports.ReportFormats ParseReports(string[]? values)
     {
         try
         {
