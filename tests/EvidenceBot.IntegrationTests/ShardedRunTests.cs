@@ -59,6 +59,44 @@ public class ShardedRunTests
         Assert.False(Directory.Exists(Path.Combine(cli.Root, "merged")) && Directory.EnumerateDirectories(Path.Combine(cli.Root, "merged")).Any());
     }
 
+    [Fact]
+    public async Task Run_ShardThatOwnsNothing_StillWritesABundleAndTheMergeHoldsBoth()
+    {
+        using var cli = new CliRunner();
+        cli.Rule("a.csx", "A-1", "Pass(\"res-a\", \"fine\");");
+        await cli.Run("keys", "generate", "--out", Path.Combine(cli.Root, "keys"));
+        var key = Path.Combine(cli.Root, "keys", "signing-key.pem");
+
+        var runs = new List<(int Exit, string Out, string Err)>();
+        for (var i = 0; i < 2; i++)
+            runs.Add(await cli.Run("run", "--rules", cli.Rules, "--cache-dir", cli.Cache, "--out", Path.Combine(cli.Root, $"s{i}"), "--shard", $"{i}/2", "--key", key));
+        var merge = await cli.Run("bundle", "merge", Path.Combine(cli.Root, "s0"), Path.Combine(cli.Root, "s1"), "--out", Path.Combine(cli.Root, "merged"), "--key", key);
+        var merged = RunResultJson.Deserialize(File.ReadAllBytes(Path.Combine(cli.Root, "merged", "results.json")), "results.json");
+        var verify = await cli.Run("verify", Path.Combine(cli.Root, "merged", File.ReadAllText(Path.Combine(cli.Root, "merged", "latest")).Trim()),
+            "--key", Path.Combine(cli.Root, "keys", "public-key.pem"));
+
+        Assert.All(runs, r => Assert.True(r.Exit == 0, r.Err));
+        var counts = Enumerable.Range(0, 2)
+            .Select(i => RunResultJson.Deserialize(File.ReadAllBytes(Path.Combine(cli.Root, $"s{i}", "results.json")), "results.json").Rules.Count).ToList();
+        Assert.Equal([0, 1], counts.Order());
+        Assert.True(merge.Exit == 0, merge.Err);
+        Assert.Equal("A-1", Assert.Single(merged.Rules).RuleId);
+        Assert.Equal(2, merged.Shards!.Count);
+        Assert.True(verify.Exit == 0, verify.Out);
+    }
+
+    [Fact]
+    public async Task Run_ShardOutOfRange_IsAUsageErrorSayingShardsCountFromZero()
+    {
+        using var cli = new CliRunner();
+        cli.Rule("a.csx", "A-1", "Pass(\"res-a\", \"fine\");");
+
+        var (exit, _, err) = await cli.RunRules("--shard", "4/4");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--shard '4/4': the shard index must be 0 to 3", err, StringComparison.Ordinal);
+    }
+
     /// <summary>Each (rule, target) with its verdict and its findings, sorted, as comparable lines.</summary>
     private static SortedDictionary<string, string> Executions(string resultsPath)
     {
