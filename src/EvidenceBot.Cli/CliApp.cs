@@ -64,6 +64,7 @@ internal static class CliApp
         root.Subcommands.Add(KeysCommands.Build(context));
         root.Subcommands.Add(VerifyCommand.Build(context));
         root.Subcommands.Add(ReportCommand.Build(context));
+        root.Subcommands.Add(BundleCommands.Build(context));
         root.Subcommands.Add(ConfigCommands.Build(context));
         root.Subcommands.Add(ConfigCommands.Sources(context));
         root.Subcommands.Add(DemoCommand.Build(context));

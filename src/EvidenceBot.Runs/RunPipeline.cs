@@ -18,6 +18,8 @@ internal sealed record RunOptions
     public string? SigningKey { get; init; }
     public string? PassphraseEnv { get; init; }
     public bool Archive { get; init; }
+    /// <summary>The shard of a split run (<c>run --shard I/N</c>); null runs everything.</summary>
+    public ShardFilter? Shard { get; init; }
     /// <summary>Reports written beside the bundle at the end (<c>run --report</c>); none by default.</summary>
     public EvidenceBot.Reports.ReportFormats Reports { get; init; }
 }
@@ -76,7 +78,7 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
             return new RunOutcome(ExitCodes.UsageOrConfig, null, false);
         }
 
-        using var sources = OpenSources.Open(cfg, modules, RunPlanner.SourcesUsed(set), time);
+        using var sources = OpenSources.Open(cfg, modules, RunPlanner.SourcesUsed(set), time, shard: options.Shard);
         var plan = RunPlanner.Plan(set, cfg, sources);
         var executions = plan.Executions;
         // Files whose header could not be read still appear in the results, as errors: nothing is dropped silently.
@@ -90,6 +92,10 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
                 : $"no rules found in {options.RulesDirectory}");
             return new RunOutcome(ExitCodes.UsageOrConfig, null, false);
         }
+
+        // A shard may own nothing (more shards than targets): it still writes its bundle, which the merge counts on.
+        if (options.Shard is { } shard)
+            executions = RunPlanner.Shard(executions, shard, sources);
 
         // The output folder must be usable before any rule runs: a run whose evidence cannot be written is not a run.
         try
@@ -112,7 +118,11 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
         using (var observer = report.Progress(executions.Count) as IDisposable)
             result = await engine.RunAsync(executions, runId, observer as IRunObserver, ct).ConfigureAwait(false);
         // What rules wrote themselves may quote a configured secret: masked before results.json, statements and the summary.
-        result = RunResultRedaction.Apply(result, sources.Redactor) with { Skipped = plan.Skipped.Count > 0 ? plan.Skipped : null };
+        result = RunResultRedaction.Apply(result, sources.Redactor) with
+        {
+            Skipped = plan.Skipped.Count > 0 ? plan.Skipped : null,
+            Shard = options.Shard is { } shardOf ? new RunShard(shardOf.Index, shardOf.Count, RunPlanner.RulesDigest(set.Sources, options.RulesDirectory)) : null,
+        };
         report.Phase("run rules");
 
         // The bundle writer puts results.json in the output folder last, under its lock, once the bundle is committed:

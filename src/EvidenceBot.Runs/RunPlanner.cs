@@ -68,6 +68,35 @@ internal static class RunPlanner
         return new RunPlan(executions, skipped);
     }
 
+    /// <summary>
+    /// The executions shard <paramref name="shard"/> runs. A rule listing a source that partitions inside its targets
+    /// (GitHub: each shard sees its part of every organisation's repositories) runs in every shard; any other execution
+    /// runs in the one shard that owns its target by a stable hash, so all rules of one subscription or registry run
+    /// together and share its answers.
+    /// </summary>
+    public static List<RuleExecution> Shard(IEnumerable<RuleExecution> executions, ShardFilter shard, OpenSources sources)
+    {
+        ArgumentNullException.ThrowIfNull(shard);
+        ArgumentNullException.ThrowIfNull(sources);
+        return [.. executions.Where(e =>
+            (e.Rule.Program is not null && e.Rule.Manifest.Sources.Any(s => sources.IsOpen(s) && sources.Session(s).PartitionsWithinTargets))
+            || shard.Owns(e.Target))];
+    }
+
+    /// <summary>
+    /// Hex SHA-256 over the rule files a run loaded: each path relative to the rules folder and its bytes' digest, in
+    /// path order. Shards of one run must agree on it.
+    /// </summary>
+    public static string RulesDigest(IReadOnlyDictionary<string, byte[]> sources, string rulesDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        var lines = sources
+            .Select(s => (Path: Path.GetRelativePath(rulesDirectory, s.Key).Replace('\\', '/'), Sha: Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(s.Value))))
+            .OrderBy(s => s.Path, StringComparer.Ordinal)
+            .Select(s => $"{s.Path}\u0000{s.Sha}\n");
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Concat(lines))));
+    }
+
     /// <summary>The sources the loaded rules list: the only ones a run opens.</summary>
     public static IReadOnlySet<string> SourcesUsed(RuleSet set) =>
         set.Rules.Where(r => r.Program is not null).SelectMany(r => r.Manifest.Sources).ToHashSet(StringComparer.OrdinalIgnoreCase);
@@ -134,6 +163,9 @@ internal sealed class OpenSources : IDisposable
     /// <summary>True when the configuration has a section for <paramref name="source"/>.</summary>
     public bool IsConfigured(string source) => _configured.Contains(source);
 
+    /// <summary>True when the run opened <paramref name="source"/> (configured and listed by a rule).</summary>
+    public bool IsOpen(string source) => _sessions.ContainsKey(source);
+
     /// <summary>The open session of <paramref name="source"/>; it must be configured and used.</summary>
     public ISourceSession Session(string source) => _sessions[source];
 
@@ -146,7 +178,7 @@ internal sealed class OpenSources : IDisposable
     /// <paramref name="environment"/> reads environment variables (injectable for tests).
     /// </summary>
     public static OpenSources Open(EvidenceBotConfig cfg, IReadOnlyList<ISourceModule> modules, IReadOnlySet<string> used, TimeProvider time,
-        Func<string, string?>? environment = null, IExchangeSink? sink = null)
+        Func<string, string?>? environment = null, IExchangeSink? sink = null, ShardFilter? shard = null)
     {
         ArgumentNullException.ThrowIfNull(cfg);
         var env = environment ?? Environment.GetEnvironmentVariable;
@@ -171,6 +203,7 @@ internal sealed class OpenSources : IDisposable
                     Time = time,
                     Redactor = redactor,
                     Sink = sink,
+                    Shard = shard,
                 });
             }
         }

@@ -343,6 +343,8 @@ internal sealed class GitHubSource : IGitHubSource
             return false;
         if (_options.Topics.Count > 0 && !(repo.Topics ?? []).Any(t => _options.Topics.Contains(t, StringComparer.OrdinalIgnoreCase)))
             return false;
+        if (_options.Shard is { } shard && !shard.Owns($"{Organization}/{repo.Name}"))
+            return false;
         return true;
     }
 

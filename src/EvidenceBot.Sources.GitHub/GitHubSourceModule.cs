@@ -121,6 +121,7 @@ public sealed class GitHubSourceModule : ISourceModule
             Topics = gh.Topics ?? [],
             IncludeArchived = gh.IncludeArchived ?? false,
             IncludeForks = gh.IncludeForks ?? false,
+            Shard = settings.Shard,
             EtagCacheDirectory = gh.EtagCache is null ? null : settings.ResolvePath(gh.EtagCache),
             MaxRateLimitWait = maxWait,
             Concurrency = gh.Concurrency ?? 8,
@@ -166,6 +167,9 @@ public sealed class GitHubSourceModule : ISourceModule
         public string? Summary() => github.Stats is { Asked: > 0 } gh
             ? $"GitHub: {gh.Asked} request(s) asked by rules, {gh.Fetched} distinct, {gh.Sent} sent, {gh.Revalidated} answered 304 from the ETag cache"
             : null;
+
+        // Each shard sees every organisation and its own part of their repositories (GitHubSource.Keep).
+        public bool PartitionsWithinTargets => true;
 
         public void Dispose() => github.Dispose();
     }

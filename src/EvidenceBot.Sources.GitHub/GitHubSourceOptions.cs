@@ -33,6 +33,9 @@ public sealed class GitHubSourceOptions
     /// <summary>Keep forks (skipped by default).</summary>
     public bool IncludeForks { get; init; }
 
+    /// <summary>When set (<c>run --shard I/N</c>), only the repositories this shard owns by a stable hash of <c>org/name</c>.</summary>
+    public EvidenceBot.Core.Sources.ShardFilter? Shard { get; init; }
+
     /// <summary>Folder of the persisted ETag cache; no cache when null.</summary>
     public string? EtagCacheDirectory { get; init; }
 

@@ -68,6 +68,62 @@ public sealed class RunPlannerTests
     }
 
     [Fact]
+    public void Shard_WholeTargets_EachExecutionRunsInExactlyOneShardAndTheModuleIsToldItsShard()
+    {
+        var cloud = Module("cloud", typeof(ISubs), [.. Enumerable.Range(0, 12).Select(i => $"sub-{i}")]);
+        var set = new RuleSet([Rule("SUB", "cloud"), Rule("PLAIN")], [], new RuleLoadStats(0, 0, 0));
+        var cfg = Config("cloud");
+        var all = new List<string>();
+
+        for (var i = 0; i < 3; i++)
+        {
+            var shard = new ShardFilter(i, 3);
+            using var sources = OpenSources.Open(cfg, [cloud], RunPlanner.SourcesUsed(set), TimeProvider.System, shard: shard);
+            all.AddRange(RunPlanner.Shard(RunPlanner.Plan(set, cfg, sources).Executions, shard, sources).Select(e => $"{e.Rule.Manifest.Id} {e.Target}"));
+            cloud.Received(1).Open(Arg.Is<SourceSettings>(s => s.Shard == shard));
+        }
+
+        Assert.Equal(13, all.Count);
+        Assert.Equal(13, all.Distinct().Count());
+        Assert.Contains("PLAIN default", all);
+    }
+
+    [Fact]
+    public void Shard_SourceThatPartitionsInsideItsTargets_RunsItsRulesInEveryShard()
+    {
+        var vcs = Substitute.For<ISourceModule>();
+        vcs.Name.Returns("vcs");
+        vcs.Open(Arg.Any<SourceSettings>()).Returns(_ => new PartitioningSession());
+        var set = new RuleSet([Rule("ORG", "vcs")], [], new RuleLoadStats(0, 0, 0));
+        var cfg = Config("vcs");
+
+        var perShard = Enumerable.Range(0, 4).Select(i =>
+        {
+            var shard = new ShardFilter(i, 4);
+            using var sources = OpenSources.Open(cfg, [vcs], RunPlanner.SourcesUsed(set), TimeProvider.System, shard: shard);
+            return RunPlanner.Shard(RunPlanner.Plan(set, cfg, sources).Executions, shard, sources).Count;
+        }).ToList();
+
+        Assert.Equal([1, 1, 1, 1], perShard);
+    }
+
+    /// <summary>A session like GitHub's: one organisation, whose inside it partitions itself.</summary>
+    private sealed class PartitioningSession : ISourceSession
+    {
+        public IReadOnlyList<string> Targets { get; } = ["acme"];
+
+        public bool PartitionsWithinTargets => true;
+
+        public IReadOnlyDictionary<Type, object> ServicesFor(string target) => new Dictionary<Type, object> { [typeof(IOrgs)] = target };
+
+        public string? Summary() => null;
+
+        public void Dispose()
+        {
+        }
+    }
+
+    [Fact]
     public void Open_ConfiguredSourceNoRuleUses_IsNeverOpened()
     {
         var unused = Module("cloud", typeof(ISubs), "prod");

@@ -33,9 +33,10 @@ internal static class RunCommand
         var passphraseEnv = new Option<string?>("--passphrase-env") { Description = "Environment variable holding the signing key's passphrase." };
         var archive = new Option<bool>("--archive") { Description = "Also write the evidence bundle as <bundle>.tar.gz." };
         var reports = new Option<string[]>("--report") { Description = "Also write these reports of the bundle into OUT/reports/<bundle>/: html, oscal, sarif, junit, soa (comma-separated), as 'evidencebot report' does.", AllowMultipleArgumentsPerToken = true };
+        var shard = new Option<string?>("--shard") { Description = "Run only shard I of N (0 to N-1, e.g. 0/4): whole targets by a stable hash, GitHub repositories by a stable hash of org/name. Merge the N bundles with 'evidencebot bundle merge'." };
         var command = new Command("run", "Run rules and write results.")
         {
-            rulesDir, config, cacheDir, outDir, only, parallel, timeout, key, passphraseEnv, archive, reports,
+            rulesDir, config, cacheDir, outDir, only, parallel, timeout, key, passphraseEnv, archive, reports, shard,
         };
         command.SetAction((parse, ct) => RulesCommands.GuardAsync(cli, async () =>
         {
@@ -52,6 +53,7 @@ internal static class RunCommand
                 PassphraseEnv = parse.GetValue(passphraseEnv),
                 Archive = parse.GetValue(archive),
                 Reports = ParseReports(parse.GetValue(reports)),
+                Shard = ParseShard(parse.GetValue(shard)),
             };
             return await ExecuteAsync(cli, cfg, options, ct).ConfigureAwait(false);
         }));
@@ -67,6 +69,18 @@ internal static class RunCommand
         catch (ArgumentException ex)
         {
             throw new ConfigException("--report: " + ex.Message);
+        }
+    }
+
+    private static Core.Sources.ShardFilter? ParseShard(string? text)
+    {
+        try
+        {
+            return text is null ? null : Core.Sources.ShardFilter.Parse(text);
+        }
+        catch (FormatException ex)
+        {
+            throw new ConfigException("--shard " + ex.Message);
         }
     }
 

@@ -89,6 +89,14 @@ public sealed record RunResult
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<SkippedRule>? Skipped { get; init; }
 
+    /// <summary>Which shard of a split run this is (<c>run --shard I/N</c>); null for a whole run.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public RunShard? Shard { get; init; }
+
+    /// <summary>The shard runs a merged run was made of (<c>bundle merge</c>); null for a run that was not merged.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<MergedShard>? Shards { get; init; }
+
     /// <summary>Count per verdict.</summary>
     public IReadOnlyDictionary<Verdict, int> Totals() =>
         Enum.GetValues<Verdict>().ToDictionary(v => v, v => Rules.Count(r => r.Verdict == v));
@@ -99,3 +107,28 @@ public sealed record RunResult
 /// <param name="SourcePath">The rule file.</param>
 /// <param name="Reason">Why it did not run, e.g. "source 'azure' is not configured".</param>
 public sealed record SkippedRule([property: JsonPropertyName("id")] string RuleId, string SourcePath, string Reason);
+
+/// <summary>The shard a run was: <c>run --shard Index/Count</c>.</summary>
+/// <param name="Index">This shard, from 0.</param>
+/// <param name="Count">How many shards the run was split into.</param>
+/// <param name="RulesSha256">
+/// Hex SHA-256 over the rule files the shard loaded (their paths relative to the rules folder and their digests): every
+/// shard of one run must have run the same rules, which <c>bundle merge</c> checks.
+/// </param>
+public sealed record RunShard(
+    [property: JsonPropertyName("index")] int Index,
+    [property: JsonPropertyName("count")] int Count,
+    [property: JsonPropertyName("rulesSha256")] string RulesSha256);
+
+/// <summary>One shard of a merged run, as its bundle holds it.</summary>
+/// <param name="Index">The shard's index.</param>
+/// <param name="Count">The shard count.</param>
+/// <param name="RunId">The shard run's id.</param>
+/// <param name="ManifestSha256">Hex SHA-256 of the shard bundle's <c>manifest.json</c>.</param>
+/// <param name="Bundle">Where the shard's bundle is inside the merged bundle, e.g. <c>shards/0</c>.</param>
+public sealed record MergedShard(
+    [property: JsonPropertyName("index")] int Index,
+    [property: JsonPropertyName("count")] int Count,
+    [property: JsonPropertyName("runId")] string RunId,
+    [property: JsonPropertyName("manifestSha256")] string ManifestSha256,
+    [property: JsonPropertyName("bundle")] string Bundle);

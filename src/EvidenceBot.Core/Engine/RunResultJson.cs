@@ -44,11 +44,55 @@ public static class RunResultJson
                     w.WriteEndArray();
                 }
 
+                if (run.Shard is { } shard)
+                {
+                    w.WriteStartObject("shard");
+                    w.WriteNumber("index", shard.Index);
+                    w.WriteNumber("count", shard.Count);
+                    w.WriteString("rulesSha256", shard.RulesSha256);
+                    w.WriteEndObject();
+                }
+
+                if (run.Shards is { } shards)
+                {
+                    w.WriteStartArray("shards");
+                    foreach (var s in shards)
+                    {
+                        w.WriteStartObject();
+                        w.WriteNumber("index", s.Index);
+                        w.WriteNumber("count", s.Count);
+                        w.WriteString("runId", s.RunId);
+                        w.WriteString("manifestSha256", s.ManifestSha256);
+                        w.WriteString("bundle", s.Bundle);
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndArray();
+                }
+
                 w.WriteEndObject();
             },
             indented: true,
             capacity: 4096 + 2048 * run.Rules.Count);
     }
+
+    /// <summary>Reads a <c>results.json</c> back; the message names <paramref name="where"/> and what is wrong.</summary>
+    public static RunResult Deserialize(ReadOnlySpan<byte> bytes, string where)
+    {
+        try
+        {
+            var run = JsonSerializer.Deserialize<RunResult>(bytes, ReadOptions) ?? throw new InvalidDataException($"{where}: empty run summary");
+            if (run.Rules is null || run.Rules.Any(r => r is null || r.Findings is null || r.Faults is null || r.Log is null))
+                throw new InvalidDataException($"{where}: 'rules' (and each execution's findings, faults, log) must be arrays");
+            return run;
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"{where}: not a run summary this tool wrote ({ex.Message})", ex);
+        }
+    }
+
+    private static readonly JsonSerializerOptions ReadOptions = new(JsonSerializerDefaults.Web);
 
     private static void WriteRule(Utf8JsonWriter w, RuleExecutionResult r)
     {

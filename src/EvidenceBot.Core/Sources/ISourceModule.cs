@@ -37,6 +37,13 @@ public interface ISourceSession : IDisposable
 
     /// <summary>The run summary line, or null when rules asked this source nothing.</summary>
     string? Summary();
+
+    /// <summary>
+    /// True when the session honours <see cref="SourceSettings.Shard"/> itself, by keeping every target and listing only
+    /// the shard's part of what is inside them (GitHub: the repositories of each organisation). False (the default): the
+    /// planner gives each whole target to one shard.
+    /// </summary>
+    bool PartitionsWithinTargets => false;
 }
 
 /// <summary>
@@ -82,6 +89,12 @@ public sealed record SourceSettings
 
     /// <summary>Receives every exchange (e.g. to record a demo estate), or null.</summary>
     public IExchangeSink? Sink { get; init; }
+
+    /// <summary>
+    /// The shard this run is (<c>run --shard I/N</c>), or null for a whole run. A module that partitions inside its
+    /// targets lists only what this shard owns and says so with <see cref="ISourceSession.PartitionsWithinTargets"/>.
+    /// </summary>
+    public ShardFilter? Shard { get; init; }
 }
 
 /// <summary>A configuration setting a source cannot use. The message starts with its JSON path and says what to do.</summary>

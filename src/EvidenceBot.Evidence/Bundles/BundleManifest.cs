@@ -28,6 +28,14 @@ public sealed record ManifestPredicate
 
     /// <summary>Every file of the bundle except <c>manifest.json</c> and its signature.</summary>
     [JsonPropertyName("files")] public IReadOnlyList<ManifestFile> Files { get; init; } = [];
+
+    /// <summary>
+    /// In a merged bundle (<c>bundle merge</c>), the shard bundles it holds under <c>shards/&lt;index&gt;/</c>, each by its
+    /// manifest's digest; null in a run's own bundle.
+    /// </summary>
+    [JsonPropertyName("shards")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<Core.Engine.MergedShard>? Shards { get; init; }
 }
 
 /// <summary>One file of a bundle.</summary>
@@ -50,6 +58,12 @@ public static class BundleLayout
 
     /// <summary>The run summary.</summary>
     public const string Results = "results.json";
+
+    /// <summary>In a merged bundle: control coverage over the union of the shards' executions.</summary>
+    public const string Coverage = "coverage.json";
+
+    /// <summary>In a merged bundle: the folder holding each shard's bundle, <c>shards/&lt;index&gt;/</c>.</summary>
+    public const string Shards = "shards";
 
     /// <summary>The signer's public key (SPKI PEM).</summary>
     public const string PublicKey = "public-key.pem";

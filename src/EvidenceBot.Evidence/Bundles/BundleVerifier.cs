@@ -11,7 +11,7 @@ namespace EvidenceBot.Evidence.Bundles;
 /// Verifies a bundle offline with the signer's public key: every signature (strict DER), every file digest and size,
 /// no missing or extra files, each statement's predicate schema, run id and subjects, and the chain link.
 /// </summary>
-public static class BundleVerifier
+public static partial class BundleVerifier
 {
     /// <summary>
     /// Verifies a bundle folder or its <c>.tar.gz</c>. Never throws for a bad bundle: every problem is a failed check.
@@ -140,11 +140,11 @@ public static class BundleVerifier
     private static bool IsArchive(string path) =>
         path.EndsWith(".tar.gz", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase);
 
-    private static VerificationReport VerifyFolder(string folder, string shownAs, EvidencePublicKey key, string? expectedPrevious, CheckCollector c)
+    private static VerificationReport VerifyFolder(string folder, string shownAs, EvidencePublicKey key, string? expectedPrevious, CheckCollector c, bool asShard = false)
     {
         try
         {
-            return VerifyFolderChecked(folder, shownAs, key, expectedPrevious, c);
+            return VerifyFolderChecked(folder, shownAs, key, expectedPrevious, c, asShard);
         }
         catch (Exception ex)
         {
@@ -154,7 +154,7 @@ public static class BundleVerifier
         }
     }
 
-    private static VerificationReport VerifyFolderChecked(string folder, string shownAs, EvidencePublicKey key, string? expectedPrevious, CheckCollector c)
+    private static VerificationReport VerifyFolderChecked(string folder, string shownAs, EvidencePublicKey key, string? expectedPrevious, CheckCollector c, bool asShard)
     {
         const string Bundle = ".";
         if (Path.GetFileName(folder.TrimEnd(Path.DirectorySeparatorChar)).StartsWith(BundleLayout.PartialPrefix, StringComparison.Ordinal))
@@ -261,9 +261,18 @@ public static class BundleVerifier
         c.Expect(subjectsAgree, "manifest.format", BundleLayout.Manifest, "subjects match the file table",
             "the subjects and predicate.files disagree", "subject");
 
-        // Every file present, none extra, each with its digest and size.
+        if (m.Shards is not null && asShard)
+        {
+            c.Fail("merge.shards", BundleLayout.Manifest, "a shard of a merged bundle is itself a merged bundle: merge shard runs only", "predicate.shards");
+            return Report(shownAs, key, c, m.RunId, manifestSha, m.PreviousManifestSha256, 0, listed.Count);
+        }
+
+        // Every file present, none extra, each with its digest and size. In a merged bundle, each shard's folder is
+        // checked by verifying that shard, whose own signed manifest lists its files.
+        var shardPrefixes = MergedShardFolders(m);
         var present = regular
             .Where(p => p is not BundleLayout.Manifest and not BundleLayout.ManifestSignature)
+            .Where(p => listed.ContainsKey(p) || !shardPrefixes.Any(prefix => p.StartsWith(prefix, StringComparison.Ordinal)))
             .ToHashSet(StringComparer.Ordinal);
         foreach (var extra in present.Where(p => !listed.ContainsKey(p)).Order(StringComparer.Ordinal))
             c.Fail("file.extra", extra, "a file the manifest does not list: added after signing");
@@ -302,7 +311,11 @@ public static class BundleVerifier
         }
 
         var statementFiles = listed.Keys.Where(p => p.StartsWith(BundleLayout.Statements + "/", StringComparison.Ordinal)).ToList();
-        CheckResults(folder, present, m.RunId, statementFiles.Count, c);
+        var shardStatements = 0;
+        if (m.Shards is not null)
+            shardStatements = CheckMerged(folder, m, listed, present, key, c);
+        else
+            CheckResults(folder, present, m.RunId, statementFiles.Count, c);
 
         Parallel.ForEach(statementFiles, path =>
         {
@@ -328,7 +341,7 @@ public static class BundleVerifier
                 "predicate.previousManifestSha256");
         }
 
-        return Report(shownAs, key, c, m.RunId, manifestSha, m.PreviousManifestSha256, statementFiles.Count, listed.Count);
+        return Report(shownAs, key, c, m.RunId, manifestSha, m.PreviousManifestSha256, statementFiles.Count + shardStatements, listed.Count);
     }
 
     /// <summary>The largest manifest read (its signature may be twice that: it holds the manifest in base64).</summary>

@@ -105,23 +105,8 @@ public static class EvidenceBundleWriter
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(request.Run);
         var run = request.Run;
-        Directory.CreateDirectory(request.OutputRoot);
-        // One writer per output folder at a time: two runs reading the same head would fork the chain.
-        using var chainLock = await LockAsync(request.OutputRoot, ct).ConfigureAwait(false);
-        var head = ReadChainHead(request.OutputRoot);
-        var previous = PreviousLink(request.OutputRoot, head);
-        // Under the lock no other run writes here: whatever is partial now was left by a run that was killed. Removed only
-        // after the link is decided, which looks for the .partial- folder of a write that the head names but never finished.
-        var cleaned = CleanUpLeftovers(request.OutputRoot);
-        var createdAt = request.Time.GetUtcNow();
-        var name = $"{createdAt.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{Safe(run.RunId, 64)}";
-        var final = Path.GetFullPath(Path.Combine(request.OutputRoot, name));
-        if (Directory.Exists(final))
-            throw new IOException($"{final} already exists; a run id is never reused");
-        var temp = Path.Combine(request.OutputRoot, BundleLayout.PartialPrefix + name);
-        if (Directory.Exists(temp))
-            Directory.Delete(temp, recursive: true);
-        Directory.CreateDirectory(temp);
+        using var pending = await PendingBundle.BeginAsync(request.OutputRoot, run.RunId, request.Time, ct).ConfigureAwait(false);
+        var (temp, previous, createdAt) = (pending.Temp, pending.Previous, pending.CreatedAt);
 
         Task sourcesWritten = Task.CompletedTask;
         try
@@ -214,70 +199,8 @@ public static class EvidenceBundleWriter
                 },
             };
             var manifestBytes = InTotoStatement.Serialize(manifest);
-            FileBytes.Write(Path.Combine(temp, BundleLayout.Manifest), manifestBytes);
-            if (signer is not null)
-            {
-                var signed = await DsseSigning.SignAsync(signer, InTotoStatement.PayloadType, manifestBytes, ct).ConfigureAwait(false);
-                FileBytes.Write(Path.Combine(temp, BundleLayout.ManifestSignature), signed.ToJsonBytes());
-            }
-
-            if (request.BeforeCommit is not null)
-                await request.BeforeCommit(temp).ConfigureAwait(false);
-            ct.ThrowIfCancellationRequested();
-
-            // The head moves first: a crash between these two steps leaves a head naming a bundle that only exists
-            // as its .partial- folder, and the next run then links to what this one linked to (see PreviousLink).
-            var manifestSha = Sha256Hex(manifestBytes);
-            WriteChainHead(request.OutputRoot, new ChainHead(manifestSha, name, run.RunId, previous));
-            try
-            {
-                // The commit point: until this rename the bundle only exists as a .partial- folder, which never verifies.
-                Directory.Move(temp, final);
-            }
-            catch
-            {
-                RestoreChainHead(request.OutputRoot, head);
-                throw;
-            }
-
-            // Committed and chained from here on: a failed archive is reported as such, never as a bundle not written.
-            string? archive = null, archiveError = null;
-            if (request.Archive)
-            {
-                try
-                {
-                    archive = await WriteArchiveAsync(final, ct).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    archiveError = ex.Message;
-                }
-            }
-
-            // Last, still under the lock: the pointer to the newest bundle, then the run summary beside it.
-            FileBytes.WriteAtomically(Path.Combine(request.OutputRoot, BundleLayout.Latest), Encoding.UTF8.GetBytes(name + "\n"));
-            string? rootResults = null, rootResultsError = null;
-            if (request.RootResults is { } summary)
-            {
-                var path = Path.Combine(request.OutputRoot, BundleLayout.Results);
-                try
-                {
-                    FileBytes.WriteAtomically(path, summary);
-                    rootResults = path;
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    rootResultsError = ex.Message;
-                }
-            }
-
-            return new BundleWriteResult(final, archive, manifestSha, previous, run.Rules.Count, written.Count, signer is not null, signer?.PublicKey.KeyId)
-            {
-                ArchiveError = archiveError,
-                CleanedUp = cleaned,
-                RootResultsPath = rootResults,
-                RootResultsError = rootResultsError,
-            };
+            return await pending.CommitAsync(manifestBytes, signer, request.Archive, request.RootResults, request.BeforeCommit,
+                run.Rules.Count, written.Count, ct).ConfigureAwait(false);
         }
         catch
         {
@@ -286,6 +209,152 @@ public static class EvidenceBundleWriter
             TryDelete(temp);
             throw;
         }
+    }
+
+    /// <summary>
+    /// A bundle being written into an output root: holds the root's lock from <see cref="BeginAsync"/> until disposed,
+    /// with the chain link decided and the <c>.partial-</c> folder to write into; <see cref="CommitAsync"/> signs the
+    /// manifest, moves the chain head, renames the folder into place and writes the pointer and summary beside it.
+    /// Shared by a run's bundle and a merged one, so both join the chain alike.
+    /// </summary>
+    internal sealed class PendingBundle : IDisposable
+    {
+        private readonly FileStream _lock;
+
+        private PendingBundle(FileStream chainLock, string outputRoot, ChainHead? head, string? previous, List<string> cleaned,
+            DateTimeOffset createdAt, string name, string runId)
+        {
+            _lock = chainLock;
+            OutputRoot = outputRoot;
+            Head = head;
+            Previous = previous;
+            Cleaned = cleaned;
+            CreatedAt = createdAt;
+            Name = name;
+            RunId = runId;
+        }
+
+        public string OutputRoot { get; }
+
+        public ChainHead? Head { get; }
+
+        /// <summary>The manifest digest the new bundle links to; null for the first of its chain.</summary>
+        public string? Previous { get; }
+
+        public List<string> Cleaned { get; }
+
+        public DateTimeOffset CreatedAt { get; }
+
+        public string Name { get; }
+
+        public string RunId { get; }
+
+        public string Final => Path.GetFullPath(Path.Combine(OutputRoot, Name));
+
+        /// <summary>The <c>.partial-</c> folder the bundle is built in.</summary>
+        public string Temp => Path.Combine(OutputRoot, BundleLayout.PartialPrefix + Name);
+
+        public static async Task<PendingBundle> BeginAsync(string outputRoot, string runId, TimeProvider time, CancellationToken ct)
+        {
+            Directory.CreateDirectory(outputRoot);
+            // One writer per output folder at a time: two runs reading the same head would fork the chain.
+            var chainLock = await LockAsync(outputRoot, ct).ConfigureAwait(false);
+            try
+            {
+                var head = ReadChainHead(outputRoot);
+                var previous = PreviousLink(outputRoot, head);
+                // Under the lock no other run writes here: whatever is partial now was left by a run that was killed. Removed only
+                // after the link is decided, which looks for the .partial- folder of a write that the head names but never finished.
+                var cleaned = CleanUpLeftovers(outputRoot);
+                var createdAt = time.GetUtcNow();
+                var pending = new PendingBundle(chainLock, outputRoot, head, previous, cleaned, createdAt,
+                    $"{createdAt.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{Safe(runId, 64)}", runId);
+                if (Directory.Exists(pending.Final))
+                    throw new IOException($"{pending.Final} already exists; a run id is never reused");
+                if (Directory.Exists(pending.Temp))
+                    Directory.Delete(pending.Temp, recursive: true);
+                Directory.CreateDirectory(pending.Temp);
+                return pending;
+            }
+            catch
+            {
+                await chainLock.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        public async Task<BundleWriteResult> CommitAsync(byte[] manifestBytes, IEvidenceSigner? signer, bool archive, byte[]? rootResults,
+            Func<string, Task>? beforeCommit, int statementCount, int rawFileCount, CancellationToken ct)
+        {
+            var temp = Temp;
+            var final = Final;
+            FileBytes.Write(Path.Combine(temp, BundleLayout.Manifest), manifestBytes);
+            if (signer is not null)
+            {
+                var signed = await DsseSigning.SignAsync(signer, InTotoStatement.PayloadType, manifestBytes, ct).ConfigureAwait(false);
+                FileBytes.Write(Path.Combine(temp, BundleLayout.ManifestSignature), signed.ToJsonBytes());
+            }
+
+            if (beforeCommit is not null)
+                await beforeCommit(temp).ConfigureAwait(false);
+            ct.ThrowIfCancellationRequested();
+
+            // The head moves first: a crash between these two steps leaves a head naming a bundle that only exists
+            // as its .partial- folder, and the next run then links to what this one linked to (see PreviousLink).
+            var manifestSha = Sha256Hex(manifestBytes);
+            WriteChainHead(OutputRoot, new ChainHead(manifestSha, Name, RunId, Previous));
+            try
+            {
+                // The commit point: until this rename the bundle only exists as a .partial- folder, which never verifies.
+                Directory.Move(temp, final);
+            }
+            catch
+            {
+                RestoreChainHead(OutputRoot, Head);
+                throw;
+            }
+
+            // Committed and chained from here on: a failed archive is reported as such, never as a bundle not written.
+            string? archivePath = null, archiveError = null;
+            if (archive)
+            {
+                try
+                {
+                    archivePath = await WriteArchiveAsync(final, ct).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    archiveError = ex.Message;
+                }
+            }
+
+            // Last, still under the lock: the pointer to the newest bundle, then the run summary beside it.
+            FileBytes.WriteAtomically(Path.Combine(OutputRoot, BundleLayout.Latest), Encoding.UTF8.GetBytes(Name + "\n"));
+            string? rootResultsPath = null, rootResultsError = null;
+            if (rootResults is { } summary)
+            {
+                var path = Path.Combine(OutputRoot, BundleLayout.Results);
+                try
+                {
+                    FileBytes.WriteAtomically(path, summary);
+                    rootResultsPath = path;
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    rootResultsError = ex.Message;
+                }
+            }
+
+            return new BundleWriteResult(final, archivePath, manifestSha, Previous, statementCount, rawFileCount, signer is not null, signer?.PublicKey.KeyId)
+            {
+                ArchiveError = archiveError,
+                CleanedUp = Cleaned,
+                RootResultsPath = rootResultsPath,
+                RootResultsError = rootResultsError,
+            };
+        }
+
+        public void Dispose() => _lock.Dispose();
     }
 
     /// <summary>
@@ -307,7 +376,7 @@ public static class EvidenceBundleWriter
     /// and the half-written files of an atomic write (<c>*.tmp</c> beside results.json, the chain head, the pointer).
     /// Only called under the output folder's lock, when no other run can be writing them. Returns what was removed.
     /// </summary>
-    private static List<string> CleanUpLeftovers(string outputRoot)
+    internal static List<string> CleanUpLeftovers(string outputRoot)
     {
         var removed = new List<string>();
         foreach (var dir in Directory.EnumerateDirectories(outputRoot, BundleLayout.PartialPrefix + "*"))
@@ -499,7 +568,7 @@ public static class EvidenceBundleWriter
 
     private static readonly int LockAttempts = (int)(LockWait / TimeSpan.FromMilliseconds(100));
 
-    private static async Task<FileStream> LockAsync(string outputRoot, CancellationToken ct)
+    internal static async Task<FileStream> LockAsync(string outputRoot, CancellationToken ct)
     {
         var path = Path.Combine(outputRoot, ".chain.lock");
         for (var attempt = 0; ; attempt++)
@@ -519,7 +588,7 @@ public static class EvidenceBundleWriter
         }
     }
 
-    private static void RestoreChainHead(string outputRoot, ChainHead? head)
+    internal static void RestoreChainHead(string outputRoot, ChainHead? head)
     {
         if (head is not null)
             WriteChainHead(outputRoot, head);
@@ -527,12 +596,12 @@ public static class EvidenceBundleWriter
             File.Delete(Path.Combine(outputRoot, BundleLayout.ChainHead));
     }
 
-    private static void WriteChainHead(string outputRoot, ChainHead head)
+    internal static void WriteChainHead(string outputRoot, ChainHead head)
     {
         FileBytes.WriteAtomically(Path.Combine(outputRoot, BundleLayout.ChainHead), StatementWriter.Write(head));
     }
 
-    private static string Safe(string text, int max)
+    internal static string Safe(string text, int max)
     {
         var chars = text.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '_').ToArray();
         var safe = new string(chars).Trim('.');
@@ -545,7 +614,7 @@ public static class EvidenceBundleWriter
         return extension.Length < max / 2 ? safe[..(max - extension.Length)] + extension : safe[..max];
     }
 
-    private static void TryDelete(string directory)
+    internal static void TryDelete(string directory)
     {
         try
         {

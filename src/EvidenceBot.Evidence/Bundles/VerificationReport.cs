@@ -64,6 +64,9 @@ internal sealed class CheckCollector
 
     public void Fail(string check, string file, string detail, string? field = null) => _checks.Enqueue(new VerificationCheck(check, file, field, false, detail));
 
+    /// <summary>Adds a check made elsewhere (a shard of a merged bundle, verified on its own).</summary>
+    public void Add(VerificationCheck check) => _checks.Enqueue(check);
+
     /// <summary>Records the outcome of a condition; returns it.</summary>
     public bool Expect(bool condition, string check, string file, string ok, string failure, string? field = null)
     {

@@ -33,6 +33,35 @@ public class RunResultJsonTests
         Assert.Equal(JsonSerializer.Serialize(run, Reference), Encoding.UTF8.GetString(RunResultJson.Serialize(run)));
     }
 
+    [Fact]
+    public void Serialize_ShardAndMergedRuns_AreByteForByteWhatTheSerializerWrites()
+    {
+        var shard = Sample() with { Shard = new RunShard(1, 4, new string('a', 64)) };
+        var merged = Sample() with { Shards = [new MergedShard(0, 1, "r0", new string('b', 64), "shards/0")] };
+
+        Assert.Equal(JsonSerializer.Serialize(shard, Reference), Encoding.UTF8.GetString(RunResultJson.Serialize(shard)));
+        Assert.Equal(JsonSerializer.Serialize(merged, Reference), Encoding.UTF8.GetString(RunResultJson.Serialize(merged)));
+    }
+
+    [Fact]
+    public void Deserialize_WhatSerializeWrote_WritesTheSameBytesAgain()
+    {
+        var bytes = RunResultJson.Serialize(Sample() with { Shard = new RunShard(1, 4, new string('a', 64)) });
+
+        var read = RunResultJson.Deserialize(bytes, "results.json");
+
+        Assert.Equal(bytes, RunResultJson.Serialize(read));
+        Assert.Equal(new RunShard(1, 4, new string('a', 64)), read.Shard);
+    }
+
+    [Fact]
+    public void Deserialize_NotARunSummary_NamesTheFile()
+    {
+        var ex = Assert.Throws<InvalidDataException>(() => RunResultJson.Deserialize("""{"runId": 5}"""u8, "shards/0/results.json"));
+
+        Assert.Contains("shards/0/results.json", ex.Message, StringComparison.Ordinal);
+    }
+
     private static RunResult Sample()
     {
         using var observed = JsonDocument.Parse("""{"n":1,"list":[true,null,"<a & b>"],"nested":{"x":1.5e3}}""");
