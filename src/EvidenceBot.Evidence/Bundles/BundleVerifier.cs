@@ -328,6 +328,7 @@ public static class BundleVerifier
                 "predicate.previousManifestSha256");
         }
 
+        ChainMembership.Add(shownAs, manifestSha, c);
         return Report(shownAs, key, c, m.RunId, manifestSha, m.PreviousManifestSha256, statementFiles.Count, listed.Count);
     }
 
