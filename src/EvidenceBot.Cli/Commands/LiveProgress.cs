@@ -5,7 +5,7 @@ using Spectre.Console;
 namespace EvidenceBot.Cli.Commands;
 
 /// <summary>
-/// <c>run</c> on a terminal: a live Spectre progress bar with the verdicts so far and the last rule finished, redrawn
+/// <c>run</c> on a terminal: a live Spectre progress bar with the verdicts so far, redrawn
 /// in place. A redirected run gets <see cref="ProgressObserver"/>'s plain lines instead (see <see cref="For"/>).
 /// </summary>
 internal sealed class LiveProgress : IRunObserver, IDisposable
@@ -16,7 +16,6 @@ internal sealed class LiveProgress : IRunObserver, IDisposable
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
     private readonly Dictionary<Verdict, int> _counts = [];
-    private string _last = "";
     private int _done;
 
     public LiveProgress(IAnsiConsole console, int total)
@@ -25,7 +24,8 @@ internal sealed class LiveProgress : IRunObserver, IDisposable
         _display = console.Progress()
             .AutoClear(false)
             .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+            // Short enough for an 80-column terminal: a longer description is cut to "…" by the column layout.
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 20 }, new PercentageColumn(), new ElapsedTimeColumn())
             .StartAsync(async ctx =>
             {
                 var task = ctx.AddTask(Describe(), maxValue: Math.Max(1, total));
@@ -55,7 +55,6 @@ internal sealed class LiveProgress : IRunObserver, IDisposable
         {
             _done++;
             _counts[result.Verdict] = _counts.GetValueOrDefault(result.Verdict) + 1;
-            _last = $"{result.RuleId} ({result.Target}): {Core.Json.WireNames.Of(result.Verdict)}";
         }
     }
 
@@ -73,9 +72,6 @@ internal sealed class LiveProgress : IRunObserver, IDisposable
         }
     }
 
-    private string Describe()
-    {
-        var counts = $"[green]{_counts.GetValueOrDefault(Verdict.Pass)} pass[/] [red]{_counts.GetValueOrDefault(Verdict.Fail)} fail[/] [yellow]{_counts.GetValueOrDefault(Verdict.Error)} error[/]";
-        return $"{_done}/{_total} rule execution(s) {counts}" + (_last.Length == 0 ? "" : " · last: " + Markup.Escape(_last));
-    }
+    private string Describe() =>
+        $"{_done}/{_total}: [green]{_counts.GetValueOrDefault(Verdict.Pass)} pass[/] [red]{_counts.GetValueOrDefault(Verdict.Fail)} fail[/] [yellow]{_counts.GetValueOrDefault(Verdict.Error)} error[/]";
 }
