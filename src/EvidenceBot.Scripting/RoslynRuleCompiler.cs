@@ -128,6 +128,18 @@ internal sealed class RoslynRuleCompiler
         return new CompileOutput(diagnostics.Any(d => d.Severity == CoreSeverity.Error) ? null : image, diagnostics);
     }
 
+    /// <summary>
+    /// Determinism warnings for one rule (see <see cref="DeterminismCheck"/>), from its own text bound against its
+    /// sources' references. Costs a bind, not an emit; <c>rules check</c> asks, a run does not.
+    /// </summary>
+    public IReadOnlyList<RuleDiagnostic> DeterminismWarnings(RuleManifest manifest, string text)
+    {
+        var contract = For(RuleReferences.For(manifest.Sources, _contracts));
+        var tree = CSharpSyntaxTree.ParseText(text, new CSharpParseOptions(LanguageVersion.Latest, kind: SourceCodeKind.Script), manifest.SourcePath);
+        var compilation = contract.Empty.ReplaceSyntaxTree(contract.Empty.SyntaxTrees.Single(), tree);
+        return [.. DeterminismCheck.Analyze(manifest, compilation.GetSemanticModel(tree))];
+    }
+
     private static ScriptOptions BaseOptions(ImmutableArray<MetadataReference> references, RuleReferences contract) =>
         // One set of resolved references shared by every compilation of a contract: re-resolving them per script triples the cost.
         ScriptOptions.Default
@@ -202,6 +214,18 @@ internal sealed class RoslynRuleCompiler
                 case LocalFunctionStatementSyntax lf when lf.Modifiers.Any(SyntaxKind.ExternKeyword):
                     diagnostics.Add(Deny(manifest, node.GetLocation(), "EB0203", "'extern' methods are not allowed: rules cannot call native code"));
                     continue;
+                case DestructorDeclarationSyntax:
+                    diagnostics.Add(Deny(manifest, node.GetLocation(), "EB0205",
+                        "finalizers are not allowed: they run on the runtime's finalizer thread, outside the rule's time bound, and an exception there ends the whole run"));
+                    continue;
+                case MethodDeclarationSyntax m when m.Modifiers.Any(SyntaxKind.AsyncKeyword) && m.ReturnType is PredefinedTypeSyntax { Keyword.RawKind: (int)SyntaxKind.VoidKeyword }:
+                case LocalFunctionStatementSyntax lf2 when lf2.Modifiers.Any(SyntaxKind.AsyncKeyword) && lf2.ReturnType is PredefinedTypeSyntax { Keyword.RawKind: (int)SyntaxKind.VoidKeyword }:
+                    diagnostics.Add(Deny(manifest, node.GetLocation(), "EB0206", AsyncVoid));
+                    continue;
+                case AnonymousFunctionExpressionSyntax f when f.AsyncKeyword.IsKind(SyntaxKind.AsyncKeyword)
+                        && model.GetTypeInfo(f).ConvertedType is INamedTypeSymbol { DelegateInvokeMethod.ReturnsVoid: true }:
+                    diagnostics.Add(Deny(manifest, node.GetLocation(), "EB0206", AsyncVoid));
+                    continue;
                 case SimpleNameSyntax or ImplicitObjectCreationExpressionSyntax or ElementAccessExpressionSyntax:
                     break;
                 default:
@@ -227,6 +251,8 @@ internal sealed class RoslynRuleCompiler
         foreach (var (_, (symbol, node, why)) in denied.OrderBy(d => d.Key))
             diagnostics.Add(Deny(manifest, node.GetLocation(), "EB0200", $"'{symbol.ToDisplayString()}' is not allowed in a rule: {why}"));
     }
+
+    private const string AsyncVoid = "'async void' is not allowed: nothing awaits it, so it outlives the rule's time bound and an exception in it ends the whole run; return a Task and await it";
 
     private static bool IsReceiverOfMemberAccess(SyntaxNode node)
     {

@@ -95,6 +95,17 @@ public static class RuleSetLoader
             byte[] bytes;
             try
             {
+                // A FIFO, a device or a link to one has no size: opening it could block the load forever (a FIFO waits
+                // for a writer) or never end (/dev/zero). Such a file is not a rule; an empty file is not one either.
+                if (new FileInfo(file).Length == 0)
+                {
+                    // What was read is nothing: the evidence says so with an empty source, which its statement can name.
+                    sources[display] = [];
+                    diagnostics.Add(new RuleDiagnostic(new SourceLocation(display, 0), DiagnosticSeverity.Error, "EB0016",
+                        "skipped: the file is empty or not a regular file (a FIFO, a device, a socket): a rule is a text file with a header; remove it or move it out of the rules folder"));
+                    continue;
+                }
+
                 bytes = File.ReadAllBytes(file);
             }
             catch (IOException ex)
@@ -168,6 +179,25 @@ public static class RuleSetLoader
         }
 
         return new RuleSet([.. results, .. results0], diagnostics, new RuleLoadStats(hits, misses.Count, clock.ElapsedMilliseconds)) { Sources = sources };
+    }
+
+    /// <summary>
+    /// Warnings on what makes each ready rule non-deterministic (the wall clock, unseeded randomness, new GUIDs, timers,
+    /// parallel loops, findings from unordered collections), each with file(line,col) and what to use instead.
+    /// </summary>
+    public static IReadOnlyList<RuleDiagnostic> DeterminismWarnings(RuleSet set, RuleLoadOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(options);
+        var compiler = new RoslynRuleCompiler(Path.GetFullPath(options.RulesDirectory), options.Contracts);
+        var warnings = new List<RuleDiagnostic>();
+        foreach (var rule in set.Rules.Where(r => r.Program is not null).OrderBy(r => r.Manifest.SourcePath, StringComparer.Ordinal))
+        {
+            if (set.Sources.TryGetValue(rule.Manifest.SourcePath, out var bytes))
+                warnings.AddRange(compiler.DeterminismWarnings(rule.Manifest, Decode(bytes)));
+        }
+
+        return warnings;
     }
 
     /// <summary>An error at the header's <c>sources</c> line when the rule lists a source no module provides, else null.</summary>
@@ -254,6 +284,8 @@ public static class RuleSetLoader
                 {
                     try
                     {
+                        if (new FileInfo(full).Length == 0)
+                            throw new IOException("empty or not a regular file"); // a FIFO would block the read forever
                         bytes = File.ReadAllBytes(full);
                         sources[shown] = bytes;
                     }

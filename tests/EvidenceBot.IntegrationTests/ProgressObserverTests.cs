@@ -75,3 +75,39 @@ public class ProgressObserverTests
         DurationMs = 4,
     };
 }
+
+public class LiveProgressTests
+{
+    [Fact]
+    public void For_Terminal_DrawsLiveProgressWithCounts()
+    {
+        var stdout = new StringWriter();
+        // What a terminal gets: ANSI and an interactive console (a StringWriter would otherwise be detected as neither).
+        var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
+        {
+            Out = new Spectre.Console.AnsiConsoleOutput(stdout),
+            Ansi = Spectre.Console.AnsiSupport.Yes,
+            Interactive = Spectre.Console.InteractionSupport.Yes,
+        });
+
+        IRunObserver observer = new LiveProgress(console, 2);
+        observer.Completed(new RuleExecutionResult { RuleId = "A-1", Title = "t", Target = "default", Verdict = Verdict.Pass });
+        observer.Completed(new RuleExecutionResult { RuleId = "B-1", Title = "t", Target = "org", Verdict = Verdict.Fail });
+        ((IDisposable)observer).Dispose();
+
+        var text = stdout.ToString();
+        Assert.Contains("2/2:", text, StringComparison.Ordinal);
+        Assert.Contains("1 pass", text, StringComparison.Ordinal);
+        Assert.Contains("1 fail", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void For_Redirected_PrintsPlainLines()
+    {
+        var cli = new CliContext(TextWriter.Null, TextWriter.Null, new FakeTimeProvider(), interactive: false);
+
+        using var observer = (IDisposable)LiveProgress.For(cli, 1);
+
+        Assert.IsType<ProgressObserver>(observer);
+    }
+}

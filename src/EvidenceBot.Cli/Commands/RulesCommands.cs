@@ -17,6 +17,8 @@ internal static class RulesCommands
         var rules = new Command("rules", "List and check rules.");
         rules.Subcommands.Add(List(cli));
         rules.Subcommands.Add(Check(cli));
+        rules.Subcommands.Add(RulesNewCommand.Build(cli));
+        rules.Subcommands.Add(RulesInitEditorCommand.Build(cli));
         return rules;
     }
 
@@ -79,15 +81,21 @@ internal static class RulesCommands
         command.SetAction(parse => Guard(cli, () =>
         {
             var cfg = CommonOptions.LoadConfig(parse.GetValue(config));
-            var set = RuleSetLoader.Load(new RuleLoadOptions
+            var options = new RuleLoadOptions
             {
                 Contracts = SourceContracts.Of(SourceModules.All),
                 RulesDirectory = CommonOptions.RulesDirectory(parse.GetValue(rulesDir), cfg),
                 CacheDirectory = parse.GetValue(cacheDir) ?? RuleCache.DefaultDirectory(),
-            });
+            };
+            var set = RuleSetLoader.Load(options);
             set = ControlsCommands.CheckControls(set);
             foreach (var d in set.Diagnostics)
                 cli.Out.WriteLine(d.ToString());
+            var determinism = RuleSetLoader.DeterminismWarnings(set, options);
+            foreach (var d in determinism)
+                cli.Out.WriteLine(d.ToString());
+            if (determinism.Count > 0)
+                cli.Out.WriteLine($"{determinism.Count} determinism warning(s): the same recorded answers could give different evidence; see docs/rule-authors/authoring.md");
             var errors = set.Diagnostics.Count(d => d.Severity == DiagnosticSeverity.Error);
             var broken = set.Rules.Count(r => r.Program is null);
             cli.Out.WriteLine($"{set.Rules.Count} rule(s) read, {set.Rules.Count - broken} ready, {errors} error(s) ({set.Stats.CacheHits} from cache, {set.Stats.Compiled} compiled, {set.Stats.ElapsedMs} ms)");

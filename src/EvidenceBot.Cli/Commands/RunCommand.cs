@@ -117,7 +117,7 @@ internal static class RunCommand
 
         public void Phase(string name) => phases.Mark(name);
 
-        public IRunObserver Progress(int executions) => new ProgressObserver(cli, executions);
+        public IRunObserver Progress(int executions) => LiveProgress.For(cli, executions);
 
         public void Finished(RunResult result, string? resultsPath, IReadOnlyList<string> sourceSummaries)
         {

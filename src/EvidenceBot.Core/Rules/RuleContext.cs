@@ -77,12 +77,33 @@ public sealed class RuleContext
         _evidence.TryAdd(exchange.Digest(), exchange);
     }
 
-    /// <summary>Records a finding.</summary>
+    /// <summary>
+    /// Records a finding. A finding beyond <see cref="RuleLimits.MaxFindings"/>, or whose message or resource is longer
+    /// than the limits allow, stops the rule (<see cref="Stop"/>) and throws <see cref="RuleLimitExceededException"/>:
+    /// one rule must not exhaust the memory every other rule's evidence is held in.
+    /// </summary>
     public void Report(Finding finding)
     {
         ArgumentNullException.ThrowIfNull(finding);
+        if (finding.Message.Length > RuleLimits.MaxMessageLength)
+            Exceed($"a finding's message for '{Shorten(finding.Resource)}' is {finding.Message.Length:N0} characters; the limit is {RuleLimits.MaxMessageLength:N0}: say why in a sentence and put the data in 'observed'");
+        if (finding.Resource.Length > RuleLimits.MaxResourceLength)
+            Exceed($"a finding's resource is {finding.Resource.Length:N0} characters; the limit is {RuleLimits.MaxResourceLength:N0}: name the resource, do not describe it");
+        if (Interlocked.Increment(ref _findingCount) > RuleLimits.MaxFindings)
+            Exceed($"the rule reported more than {RuleLimits.MaxFindings:N0} findings; that is the limit per execution: split the rule, or report one finding per resource");
         _findings.Enqueue(finding);
     }
+
+    private int _findingCount;
+    private int _logCount;
+
+    private void Exceed(string reason)
+    {
+        Stop("stopped: " + reason);
+        throw new RuleLimitExceededException(reason);
+    }
+
+    private static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "…";
 
     /// <summary>
     /// Records that a source could not deliver what the rule asked for. Even when the rule catches
@@ -101,8 +122,16 @@ public sealed class RuleContext
     /// <summary>Records that the engine stopped the rule (see <see cref="StoppedBecause"/>); the first reason wins.</summary>
     public void Stop(string reason) => Interlocked.CompareExchange(ref _stoppedBecause, reason, null);
 
-    /// <summary>Records a log line.</summary>
-    public void WriteLog(string line) => _log.Enqueue(line);
+    /// <summary>Records a log line; past <see cref="RuleLimits.MaxLogLines"/> lines, or for a line too long, the rule is stopped as for findings.</summary>
+    public void WriteLog(string line)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        if (line.Length > RuleLimits.MaxMessageLength)
+            Exceed($"a log line is {line.Length:N0} characters; the limit is {RuleLimits.MaxMessageLength:N0}");
+        if (Interlocked.Increment(ref _logCount) > RuleLimits.MaxLogLines)
+            Exceed($"the rule logged more than {RuleLimits.MaxLogLines:N0} lines; that is the limit per execution");
+        _log.Enqueue(line);
+    }
 
     /// <summary>A service (e.g. a source client) registered for this run, or null.</summary>
     public T? GetService<T>() where T : class =>

@@ -341,6 +341,7 @@ public static partial class BundleVerifier
                 "predicate.previousManifestSha256");
         }
 
+        ChainMembership.Add(shownAs, manifestSha, c);
         return Report(shownAs, key, c, m.RunId, manifestSha, m.PreviousManifestSha256, statementFiles.Count + shardStatements, listed.Count);
     }
 
