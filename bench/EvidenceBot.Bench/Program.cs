@@ -24,8 +24,10 @@ public static class Program
                 return await AzureBench.RunAsync(rest);
             case "models":
                 return await ModelsBench.RunAsync(rest);
+            case "ledger":
+                return await LedgerBench.RunAsync(rest);
             default:
-                Console.Error.WriteLine("usage: EvidenceBot.Bench rules | verify [N] | report [N] | github [record-demo] | azure [subs] [resources] [concurrency] | azure record-demo | models [concurrency]");
+                Console.Error.WriteLine("usage: EvidenceBot.Bench rules | verify [N] | report [N] | github [record-demo] | azure [subs] [resources] [concurrency] | azure record-demo | models [concurrency] | ledger [runs] [executions]");
                 return 2;
         }
     }

@@ -66,6 +66,10 @@ internal static class CliApp
         root.Subcommands.Add(ReportCommand.Build(context));
         root.Subcommands.Add(ConfigCommands.Build(context));
         root.Subcommands.Add(ConfigCommands.Sources(context));
+        root.Subcommands.Add(LedgerCommands.Build(context));
+        root.Subcommands.Add(HistoryCommand.Build(context));
+        root.Subcommands.Add(DiffCommand.Build(context));
+        root.Subcommands.Add(StatusCommand.Build(context));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
