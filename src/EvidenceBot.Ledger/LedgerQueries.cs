@@ -55,17 +55,21 @@ internal sealed class LedgerQueries(SqliteConnection connection)
     /// <summary>A control's status in every run since <paramref name="since"/> (oldest first).</summary>
     public List<TimelineEntry> ControlHistory(string controlId, string? since) => Read(
         "SELECT r.seq, r.run_id, r.ended_at, c.control_id, c.status FROM control_status c JOIN runs r ON r.seq = c.run_seq " +
-        "WHERE c.control_id = $1 AND r.ended_at >= $2 ORDER BY c.run_seq", controlId, since ?? "");
+        "WHERE c.control_id = $1 AND c.run_seq >= " + FirstSeq + " ORDER BY c.run_seq", controlId, since ?? "");
 
     /// <summary>A rule's verdict per target in every run since <paramref name="since"/> (oldest first).</summary>
     public List<TimelineEntry> RuleHistory(string ruleId, string? since) => Read(
         "SELECT r.seq, r.run_id, r.ended_at, e.target, e.verdict FROM executions e JOIN runs r ON r.seq = e.run_seq " +
-        "WHERE e.rule_id = $1 AND r.ended_at >= $2 ORDER BY e.run_seq, e.idx", ruleId, since ?? "");
+        "WHERE e.rule_id = $1 AND e.run_seq >= " + FirstSeq + " ORDER BY e.run_seq, e.idx", ruleId, since ?? "");
 
     /// <summary>Every run since <paramref name="since"/> with its verdict counts.</summary>
     public List<TimelineEntry> RunHistory(string? since) => Read(
         "SELECT seq, run_id, ended_at, 'run', pass || ' pass, ' || fail || ' fail, ' || error || ' error, ' || not_applicable || ' not applicable' " +
-        "FROM runs WHERE ended_at >= $1 ORDER BY seq", since ?? "");
+        "FROM runs WHERE seq >= " + FirstSeq.Replace("$2", "$1", StringComparison.Ordinal) + " ORDER BY seq", since ?? "");
+
+    // The first run that ended at or after --since ($2), through the ended_at index; runs are appended in time order.
+    // With no runs in range, a number past every run.
+    private const string FirstSeq = "(SELECT COALESCE(MIN(seq), 9223372036854775807) FROM runs WHERE ended_at >= $2)";
 
     /// <summary>Every control's newest status, its age at <paramref name="now"/>, and its freshness (the rules' own, else <paramref name="defaultFreshness"/>).</summary>
     public List<ControlPosture> Controls(DateTimeOffset now, TimeSpan? defaultFreshness)

@@ -73,6 +73,10 @@ internal static class LedgerSchema
             SELECT e.rule_id, e.target, e.run_seq, e.verdict, e.freshness_s FROM executions e
             WHERE e.run_seq = (SELECT MAX(run_seq) FROM executions m WHERE m.rule_id = e.rule_id AND m.target = e.target);
         """,
+        // v3: a run's control statuses by run (diff reads two runs; the primary key is by control, for history).
+        """
+        CREATE INDEX control_status_run ON control_status(run_seq);
+        """,
     ];
 
     public static int Current => Migrations.Length;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Xunit.Abstractions;
 
 namespace EvidenceBot.Ledger.Tests;
 
@@ -7,7 +8,7 @@ namespace EvidenceBot.Ledger.Tests;
 /// then a restart. Nothing may be lost or half-written: <c>ledger verify</c> passes and the rebuilt ledger equals the
 /// incremental one.
 /// </summary>
-public sealed class KillDuringRunTests
+public sealed class KillDuringRunTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task KillDuringBundleAndLedgerWrites_ThenRestart_VerifyPassesAndRebuildEqualsIncremental()
@@ -26,6 +27,8 @@ public sealed class KillDuringRunTests
         // 2. Killed while the ledger is being written (its write-ahead log exists).
         var killedInLedger = await RunAndKillWhenAsync(t, () => File.Exists(t.LedgerPath + "-wal"));
         Assert.True(killedInBundle || killedInLedger, "neither process was killed before it finished: the test proved nothing");
+        output.WriteLine($"killed while writing the bundle: {killedInBundle}; killed while writing the ledger: {killedInLedger}; " +
+            $"rows after the kills: {(File.Exists(t.LedgerPath) ? LedgerVerifier.Verify(t.LedgerPath, t.Out).Runs : 0)} of {t.Bundles().Count} bundles");
 
         // Whatever the kills left, the ledger only ever lacks whole runs: no row is damaged.
         if (File.Exists(t.LedgerPath))
