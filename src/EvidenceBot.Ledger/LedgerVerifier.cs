@@ -93,7 +93,7 @@ internal static class LedgerVerifier
         checks += 2;
         foreach (var (table, derived) in LatestDerivations)
         {
-            var n = Count(connection, $"SELECT COUNT(*) FROM (SELECT * FROM {table} EXCEPT {derived}) + 0") + Count(connection, $"SELECT COUNT(*) FROM ({derived} EXCEPT SELECT * FROM {table})");
+            var n = Count(connection, $"SELECT COUNT(*) FROM (SELECT * FROM {table} EXCEPT {derived})") + Count(connection, $"SELECT COUNT(*) FROM ({derived} EXCEPT SELECT * FROM {table})");
             if (n > 0)
                 problems.Add(new("latest.stale", null, $"table {table}: {n} row(s) disagree with the runs; run 'evidencebot ledger rebuild'"));
         }
@@ -110,7 +110,7 @@ internal static class LedgerVerifier
     private static long Count(SqliteConnection connection, string sql)
     {
         using var c = connection.CreateCommand();
-        c.CommandText = sql.Replace(") + 0", ")", StringComparison.Ordinal);
+        c.CommandText = sql;
         return Convert.ToInt64(c.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
