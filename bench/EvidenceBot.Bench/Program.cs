@@ -26,8 +26,10 @@ public static class Program
                 return await ModelsBench.RunAsync(rest);
             case "scale-sim":
                 return ScaleSimulation.Run(rest);
+            case "ledger":
+                return await LedgerBench.RunAsync(rest);
             default:
-                Console.Error.WriteLine("usage: EvidenceBot.Bench rules | verify [N] | report [N] | github [record-demo] | azure [subs] [resources] [concurrency] | azure record-demo | models [concurrency] | scale-sim [--repos N] [--shards S] [--tokens T] [--per-repo R]");
+                Console.Error.WriteLine("usage: EvidenceBot.Bench rules | verify [N] | report [N] | github [record-demo] | azure [subs] [resources] [concurrency] | azure record-demo | models [concurrency] | scale-sim [--repos N] [--shards S] [--tokens T] [--per-repo R] | ledger [runs] [executions]");
                 return 2;
         }
     }

@@ -69,6 +69,10 @@ internal static class CliApp
         root.Subcommands.Add(ConfigCommands.Sources(context));
         root.Subcommands.Add(DemoCommand.Build(context));
         VersionAction.Install(root, context);
+        root.Subcommands.Add(LedgerCommands.Build(context));
+        root.Subcommands.Add(HistoryCommand.Build(context));
+        root.Subcommands.Add(DiffCommand.Build(context));
+        root.Subcommands.Add(StatusCommand.Build(context));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -108,6 +108,7 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
             return new RunOutcome(ExitCodes.UsageOrConfig, null, false);
         }
 
+        var ledger = LedgerLocation.Resolve(cfg, options.OutDirectory, null);
         var signer = await RunEvidence.CreateSignerAsync(report, cfg, options.SigningKey, options.PassphraseEnv, ct).ConfigureAwait(false);
         using var signerLifetime = signer as IDisposable;
         report.Phase("plan and signer");
@@ -138,7 +139,9 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
         report.Finished(result, outcome.Written?.RootResultsPath, [.. sources.Summaries()]);
         report.Phase("summary");
         report.Bundle(outcome);
-        if (outcome.Written is null || outcome.Written.ArchiveError is not null || outcome.Written.RootResultsError is not null)
+        // The ledger indexes committed bundles only; a ledger failure is reported (exit 3) and caught up by the next run.
+        var indexed = outcome.Written is null || RunLedgerStep.Append(ledger, outcome.Written.BundlePath, report);
+        if (outcome.Written is null || outcome.Written.ArchiveError is not null || outcome.Written.RootResultsError is not null || !indexed)
             return new RunOutcome(ExitCodes.CouldNotCollect, result, false);
         if (options.Reports != EvidenceBot.Reports.ReportFormats.None && !RunReports.Write(outcome.Written, options.Reports, options.OutDirectory, time, report))
             return new RunOutcome(ExitCodes.CouldNotCollect, result, false);

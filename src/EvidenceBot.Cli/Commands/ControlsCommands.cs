@@ -92,13 +92,14 @@ internal static class ControlsCommands
         var rulesDir = CommonOptions.Rules();
         var config = CommonOptions.Config();
         var results = new Option<string?>("--results") { Description = "The results.json 'evidencebot run' wrote, to show each control's latest verdict." };
+        var ledger = new Option<string?>("--ledger") { Description = "A run ledger (ledger.db) to show each control's newest fresh verdict; evidence older than its freshness is stale, not counted." };
         var json = CommonOptions.Json();
         var controlsDir = ControlsDir();
         var command = new Command("coverage",
             "Every control with the rules that evidence it (directly and through the crosswalk), the latest verdict when given results, " +
             "and totals: controls covered by automated evidence, controls left to manual evidence. Reads rule headers only.")
         {
-            framework, rulesDir, config, results, json, controlsDir,
+            framework, rulesDir, config, results, ledger, json, controlsDir,
         };
         command.SetAction(parse => Guard(cli, () =>
         {
@@ -111,14 +112,19 @@ internal static class ControlsCommands
             if (set.Diagnostics.Any(d => d.Code == "EB0010"))
                 return ExitCodes.UsageOrConfig;
             var resultsPath = parse.GetValue(results);
-            var verdicts = resultsPath is null ? null : ReadLatestVerdicts(resultsPath);
+            if (resultsPath is not null && parse.GetValue(ledger) is not null)
+                throw new ConfigException("--results and --ledger: give one source of verdicts");
+            var fromLedger = parse.GetValue(ledger) is { } ledgerPath
+                ? LedgerCoverage.Read(Path.GetFullPath(ledgerPath), cli.Time.GetUtcNow(), LedgerLocation.Resolve(cfg, null, ledgerPath).DefaultFreshness)
+                : null;
+            var verdicts = fromLedger?.Verdicts ?? (resultsPath is null ? null : ReadLatestVerdicts(resultsPath));
             var manifests = set.Rules.Select(r => r.Manifest).ToList();
             var reports = frameworks.Select(f => ControlCoverage.Compute(catalog, f.Id, manifests, verdicts)).ToList();
 
             if (parse.GetValue(json))
-                cli.Out.WriteLine(JsonSerializer.Serialize(CoverageJson(dir, resultsPath, manifests.Count, reports), JsonOutput.Options));
+                cli.Out.WriteLine(JsonSerializer.Serialize(CoverageJson(dir, resultsPath ?? parse.GetValue(ledger), manifests.Count, reports, fromLedger), JsonOutput.Options));
             else
-                WriteCoverageTables(cli, reports, verdicts is not null);
+                WriteCoverageTables(cli, reports, verdicts is not null, fromLedger);
 
             return set.HasErrors ? ExitCodes.UsageOrConfig : ExitCodes.Ok;
         }));
@@ -191,11 +197,12 @@ internal static class ControlsCommands
         return command;
     }
 
-    private static object CoverageJson(string rulesDir, string? resultsPath, int ruleCount, List<ControlCoverageReport> reports) => new
+    private static object CoverageJson(string rulesDir, string? resultsPath, int ruleCount, List<ControlCoverageReport> reports, LedgerCoverage? ledger) => new
     {
         rules = rulesDir,
         ruleCount,
         results = resultsPath,
+        stale = ledger?.Stale.Select(s => new { rule = s.RuleId, target = s.Target, verdict = s.Verdict, evidenceAt = s.At, ageSeconds = (long)s.Age.TotalSeconds, freshnessSeconds = (long?)s.Freshness?.TotalSeconds }),
         frameworks = reports.Select(r => new
         {
             framework = r.Framework.Id,
@@ -218,6 +225,7 @@ internal static class ControlsCommands
                 kind = row.Control.Kind,
                 assessable = row.Control.Assessable,
                 status = row.Status,
+                stale = ledger is not null && row.Verdict is null && row.Counting.Any(e => ledger.IsStale(e.RuleId)),
                 strongest = row.Strongest,
                 verdict = row.Verdict,
                 direct = row.Direct.Select(e => new { rule = e.RuleId, relation = e.Relation, verdict = e.Verdict }),
@@ -227,7 +235,7 @@ internal static class ControlsCommands
         }),
     };
 
-    private static void WriteCoverageTables(CliContext cli, List<ControlCoverageReport> reports, bool withVerdicts)
+    private static void WriteCoverageTables(CliContext cli, List<ControlCoverageReport> reports, bool withVerdicts, LedgerCoverage? ledger)
     {
         foreach (var report in reports)
         {
@@ -240,7 +248,9 @@ internal static class ControlsCommands
                 var related = string.Join("\n", row.Related.Select(e => $"{e.RuleId} ({WireNames.Of(e.Relation)} via {e.Via})"));
                 var id = row.Control.Assessable ? row.Control.Id : row.Control.Id + " *";
                 var verdict = row.Status == CoverageStatus.Manual ? "manual"
-                    : row.Verdict is { } v ? WireNames.Of(v) : withVerdicts ? "no result" : "";
+                    : row.Verdict is { } v ? WireNames.Of(v)
+                    : ledger is not null && row.Counting.Any(e => ledger.IsStale(e.RuleId)) ? "stale"
+                    : withVerdicts ? "no result" : "";
                 table.AddRow(id, row.Control.Title, direct, derived, verdict, related);
             }
 
@@ -251,7 +261,8 @@ internal static class ControlsCommands
                 $"({t.Direct} direct, {t.DerivedOnly} through an equivalent control only; {t.PartialOnly} of them partial only), {t.Manual} left to manual evidence" +
                 (report.Rows.Any(r => !r.Control.Assessable) ? "; * = not counted in totals" : ""));
             if (report.Verdicts is { } vt)
-                cli.Out.WriteLine($"  latest verdicts of covered controls: {vt.Pass} pass, {vt.Fail} fail, {vt.Error} error, {vt.NotApplicable} not applicable, {vt.NoResult} without a result");
+                cli.Out.WriteLine($"  latest verdicts of covered controls: {vt.Pass} pass, {vt.Fail} fail, {vt.Error} error, {vt.NotApplicable} not applicable, {vt.NoResult} without a result" +
+                    (ledger is null ? "" : $" ({report.Rows.Count(r => r.Control.Assessable && r.Verdict is null && r.Counting.Any(e => ledger.IsStale(e.RuleId)))} of them stale: evidence older than its freshness is not counted)"));
         }
     }
 

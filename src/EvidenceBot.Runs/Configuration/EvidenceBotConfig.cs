@@ -14,6 +14,7 @@ internal sealed record EvidenceBotConfig
     [JsonPropertyName("parameters")] public Dictionary<string, Dictionary<string, JsonElement>>? Parameters { get; init; }
     [JsonPropertyName("signing")] public SigningConfig? Signing { get; init; }
     [JsonPropertyName("secrets")] public List<string>? Secrets { get; init; }
+    [JsonPropertyName("ledger")] public LedgerConfig? Ledger { get; init; }
 
     /// <summary>
     /// Every other top-level setting: a source module's section (<c>github</c>, <c>azure</c>, <c>models</c>). The schema,
@@ -41,4 +42,12 @@ internal sealed record SigningConfig
 internal sealed record KeyVaultConfig
 {
     [JsonPropertyName("keyId")] public required string KeyId { get; init; }
+}
+
+/// <summary>The <c>ledger</c> section (see docs/operators/ledger.md).</summary>
+internal sealed record LedgerConfig
+{
+    [JsonPropertyName("enabled")] public bool? Enabled { get; init; }
+    [JsonPropertyName("path")] public string? Path { get; init; }
+    [JsonPropertyName("freshness")] public string? Freshness { get; init; }
 }

@@ -1,0 +1,205 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using EvidenceBot.Evidence.Bundles;
+using EvidenceBot.Evidence.Statements;
+using EvidenceBot.Scripting;
+
+namespace EvidenceBot.Ledger;
+
+/// <summary>A bundle's place in the chain, from its manifest alone.</summary>
+internal sealed record BundleLink(string Bundle, string ManifestSha256, string? PreviousSha256, DateTimeOffset CreatedAt);
+
+/// <summary>A bundle the ledger cannot read: damaged, edited after signing, or not a bundle.</summary>
+internal sealed class LedgerBundleException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// Reads what the ledger records from a bundle folder: the manifest (run, key, chain link), <c>results.json</c> (run
+/// times) and the statements (verdicts, findings, controls), each file checked against the digest the manifest lists,
+/// so a ledger row only ever holds what the signed manifest covers. Signatures are <c>evidencebot verify</c>'s job.
+/// </summary>
+internal static class BundleReader
+{
+    /// <summary>Bundle folders of an output root: named folders holding a <c>manifest.json</c> (never a <c>.partial-</c> one).</summary>
+    public static IEnumerable<string> BundleNames(string outputRoot) =>
+        !Directory.Exists(outputRoot) ? []
+        : Directory.EnumerateDirectories(outputRoot)
+            .Select(Path.GetFileName)
+            .Where(n => n is { Length: > 0 } && !n.StartsWith('.') && File.Exists(Path.Combine(outputRoot, n, BundleLayout.Manifest)))
+            .Select(n => n!);
+
+    public static BundleLink ReadLink(string outputRoot, string bundle)
+    {
+        var (bytes, manifest) = ReadManifest(Path.Combine(outputRoot, bundle));
+        return new BundleLink(bundle, Sha256(bytes), manifest.Predicate.PreviousManifestSha256, manifest.Predicate.CreatedAt);
+    }
+
+    public static LedgerRun Read(string outputRoot, string bundle)
+    {
+        var dir = Path.Combine(outputRoot, bundle);
+        var (manifestBytes, manifest) = ReadManifest(dir);
+        var listed = manifest.Predicate.Files.ToDictionary(f => f.Path, StringComparer.Ordinal);
+        byte[] Covered(string relative)
+        {
+            var path = Path.Combine(dir, relative.Replace('/', Path.DirectorySeparatorChar));
+            if (!listed.TryGetValue(relative, out var entry))
+                throw new LedgerBundleException($"{path}: not listed in the bundle's manifest.json");
+            byte[] bytes;
+            try
+            {
+                bytes = File.ReadAllBytes(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new LedgerBundleException($"{path}: cannot be read ({ex.Message})", ex);
+            }
+
+            if (!string.Equals(Sha256(bytes), entry.Sha256, StringComparison.Ordinal))
+                throw new LedgerBundleException($"{path}: content changed after the manifest was written (SHA-256 {Sha256(bytes)}, manifest says {entry.Sha256})");
+            return bytes;
+        }
+
+        var (started, ended) = RunTimes(Covered(BundleLayout.Results), Path.Combine(dir, BundleLayout.Results));
+        var suffix = manifest.Predicate.Signed ? BundleLayout.SignedSuffix : BundleLayout.UnsignedSuffix;
+        var statementPaths = listed.Keys.Where(p => p.StartsWith(BundleLayout.Statements + "/", StringComparison.Ordinal) && p.EndsWith(suffix, StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal).ToList();
+        var executions = new List<LedgerExecution>(statementPaths.Count);
+        var controlVerdicts = new SortedDictionary<string, (List<string> Verdicts, long? Freshness)>(StringComparer.Ordinal);
+        for (var i = 0; i < statementPaths.Count; i++)
+        {
+            var where = Path.Combine(dir, statementPaths[i]);
+            var bytes = Covered(statementPaths[i]);
+            StatementFacts p;
+            try
+            {
+                p = StatementFacts.Read(bytes, manifest.Predicate.Signed, where);
+            }
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
+            {
+                throw new LedgerBundleException($"{where}: not a rule-execution statement EvidenceBot wrote ({ex.Message})", ex);
+            }
+
+            var freshness = Freshness(dir, p.RuleSourcePath, listed);
+            var verdict = p.Verdict;
+            executions.Add(new LedgerExecution(i, p.RuleId, p.Target, verdict, freshness) { Findings = p.Findings });
+            foreach (var id in p.Controls.Distinct(StringComparer.Ordinal))
+            {
+                var entry = controlVerdicts.TryGetValue(id, out var e) ? e : ([], null);
+                entry.Verdicts.Add(verdict);
+                controlVerdicts[id] = (entry.Verdicts, Min(entry.Freshness, freshness));
+            }
+        }
+
+        return new LedgerRun
+        {
+            RunId = manifest.Predicate.RunId,
+            Bundle = bundle,
+            StartedAt = LedgerRun.Time(started),
+            EndedAt = LedgerRun.Time(ended),
+            CreatedAt = LedgerRun.Time(manifest.Predicate.CreatedAt),
+            EngineVersion = manifest.Predicate.EngineVersion,
+            Signed = manifest.Predicate.Signed,
+            KeyId = manifest.Predicate.KeyId,
+            ManifestSha256 = Sha256(manifestBytes),
+            PreviousSha256 = manifest.Predicate.PreviousManifestSha256,
+            Executions = executions,
+            Controls = [.. controlVerdicts.Select(c => new LedgerControl(c.Key, LedgerControl.Combine(c.Value.Verdicts), c.Value.Freshness))],
+        };
+    }
+
+    public static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    private static long? Min(long? a, long? b) => a is null ? b : b is null ? a : Math.Min(a.Value, b.Value);
+
+    private static (byte[] Bytes, InTotoStatement<ManifestPredicate> Manifest) ReadManifest(string dir)
+    {
+        var path = Path.Combine(dir, BundleLayout.Manifest);
+        try
+        {
+            var bytes = File.ReadAllBytes(path);
+            return (bytes, InTotoStatement.Deserialize<ManifestPredicate>(bytes, path));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            throw new LedgerBundleException($"{path}: {ex.Message}", ex);
+        }
+    }
+
+    private static (DateTimeOffset Started, DateTimeOffset Ended) RunTimes(byte[] results, string where)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(results);
+            return (doc.RootElement.GetProperty("startedAt").GetDateTimeOffset(), doc.RootElement.GetProperty("endedAt").GetDateTimeOffset());
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new LedgerBundleException($"{where}: startedAt / endedAt missing or not a time ({ex.Message})", ex);
+        }
+    }
+
+    // Rule headers are parsed once per source digest: a year of runs of the same rules parses each header once.
+    private static readonly ConcurrentDictionary<string, long?> FreshnessBySource = new(StringComparer.Ordinal);
+
+    /// <summary>The freshness the rule that ran declared, read from its source as the bundle holds it (the evidence), not from today's rules folder.</summary>
+    private static long? Freshness(string dir, string sourcePath, Dictionary<string, ManifestFile> listed)
+    {
+        if (sourcePath.Length == 0 || !listed.TryGetValue(sourcePath, out var file))
+            return null;
+        return FreshnessBySource.GetOrAdd(file.Sha256, _ =>
+        {
+            var path = Path.Combine(dir, sourcePath.Replace('/', Path.DirectorySeparatorChar));
+            byte[] bytes;
+            try
+            {
+                bytes = File.ReadAllBytes(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new LedgerBundleException($"{path}: cannot be read ({ex.Message})", ex);
+            }
+
+            if (Sha256(bytes) != file.Sha256)
+                throw new LedgerBundleException($"{path}: content changed after the manifest was written");
+            var manifest = RuleHeaderParser.Parse(sourcePath, Encoding.UTF8.GetString(bytes), []);
+            return manifest?.Freshness is { } f ? (long)f.TotalSeconds : null;
+        });
+    }
+}
+
+/// <summary>
+/// The few fields of a rule-execution statement the ledger records, read straight from the JSON (the file's digest is
+/// already checked against the manifest; checking the exact signed form is <c>evidencebot verify</c>'s job): a run of
+/// 200 statements is read in a fraction of what full deserialization costs.
+/// </summary>
+internal sealed record StatementFacts(string RuleId, string Target, string Verdict, string RuleSourcePath, IReadOnlyList<LedgerFinding> Findings, IReadOnlyList<string> Controls)
+{
+    public static StatementFacts Read(byte[] file, bool signed, string where)
+    {
+        byte[] payload = file;
+        if (signed)
+        {
+            using var bundle = JsonDocument.Parse(file);
+            var envelope = bundle.RootElement.GetProperty("dsseEnvelope");
+            if (envelope.GetProperty("payloadType").GetString() != InTotoStatement.PayloadType)
+                throw new InvalidOperationException($"payloadType is not {InTotoStatement.PayloadType}");
+            payload = envelope.GetProperty("payload").GetBytesFromBase64();
+        }
+
+        using var doc = JsonDocument.Parse(payload);
+        if (doc.RootElement.GetProperty("predicateType").GetString() != InTotoStatement.RuleExecutionPredicateType)
+            throw new InvalidOperationException($"{where}: predicateType is not {InTotoStatement.RuleExecutionPredicateType}");
+        var p = doc.RootElement.GetProperty("predicate");
+        return new StatementFacts(
+            Text(p, "ruleId"),
+            Text(p, "target"),
+            Text(p, "verdict"),
+            p.GetProperty("ruleSource").GetProperty("path").GetString() ?? "",
+            [.. p.GetProperty("findings").EnumerateArray().Select(f => new LedgerFinding(Text(f, "resource"), Text(f, "status")))],
+            [.. p.GetProperty("controls").EnumerateArray().Select(c => Text(c, "id"))]);
+    }
+
+    private static string Text(JsonElement e, string name) =>
+        e.GetProperty(name).GetString() ?? throw new InvalidOperationException($"{name} is null");
+}
