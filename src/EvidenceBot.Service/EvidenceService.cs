@@ -241,6 +241,16 @@ internal sealed partial class EvidenceService(
             metrics.SlotsSkipped(d.Missed);
         }
 
+        try
+        {
+            state.MarkPending(due.Select(d => (d.RuleId, d.Slot)));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The run goes ahead: its bundle is the evidence; only a restart in the middle of it could lose the slot.
+            LogStateNotWritten(log, state.Path, ex.Message);
+        }
+
         LogRunStarting(log, label, ids.Count, string.Join(", ", due.GroupBy(d => d.Slot).Select(g => $"{string.Join(" ", g.Select(d => d.RuleId))} for {g.Key:o}")));
         var started = time.GetTimestamp();
         var reporter = new LogRunReporter(log, label, rules.Gate);
@@ -282,7 +292,15 @@ internal sealed partial class EvidenceService(
             {
                 var verdicts = result.Rules.Where(r => string.Equals(r.RuleId, d.RuleId, StringComparison.OrdinalIgnoreCase))
                     .GroupBy(r => r.Target, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Verdict, StringComparer.Ordinal);
-                state.Record(d.RuleId, d.Slot, result.RunId, verdicts);
+                try
+                {
+                    state.Record(d.RuleId, d.Slot, result.RunId, verdicts);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    // The committed bundle still counts as this slot's run after a restart (ScheduleState.FromBundles).
+                    LogStateNotWritten(log, state.Path, ex.Message);
+                }
             }
 
             lock (_book)
@@ -373,6 +391,9 @@ internal sealed partial class EvidenceService(
 
     [LoggerMessage(EventId = 13, Level = LogLevel.Error, Message = "{Rule}: not scheduled: {Why}")]
     private static partial void LogBadSchedule(ILogger log, string rule, string why);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Error, Message = "{Path}: the schedule state could not be written: {Why}")]
+    private static partial void LogStateNotWritten(ILogger log, string path, string why);
 
     [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "{Kind}: {Rule} on {Target}: {Message}")]
     private static partial void LogNotice(ILogger log, string kind, string rule, string target, string message);

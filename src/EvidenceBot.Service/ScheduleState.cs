@@ -11,6 +11,12 @@ internal sealed record RuleState
     /// <summary>The schedule slot the rule's last completed run stood for.</summary>
     [JsonPropertyName("lastSlot")] public DateTimeOffset LastSlot { get; init; }
 
+    /// <summary>
+    /// A slot whose run started and has not completed (it is running, or the process stopped or died during it).
+    /// After a restart that slot is due again, once.
+    /// </summary>
+    [JsonPropertyName("pendingSlot")] public DateTimeOffset? PendingSlot { get; init; }
+
     /// <summary>The run that completed it.</summary>
     [JsonPropertyName("lastRunId")] public string? LastRunId { get; init; }
 
@@ -59,11 +65,32 @@ internal sealed class ScheduleState
         }
     }
 
-    /// <summary>The last slot per rule.</summary>
+    /// <summary>
+    /// Per rule, the slot to schedule after: the last completed slot, or, when a later run started and never
+    /// completed, just before that run's slot, so that it is due again.
+    /// </summary>
     public IReadOnlyDictionary<string, DateTimeOffset> LastSlots()
     {
         lock (_gate)
-            return _rules.ToDictionary(r => r.Key, r => r.Value.LastSlot, StringComparer.OrdinalIgnoreCase);
+        {
+            return _rules.ToDictionary(r => r.Key, r => r.Value.PendingSlot is { } pending && pending > r.Value.LastSlot ? pending.AddTicks(-1) : r.Value.LastSlot,
+                StringComparer.OrdinalIgnoreCase);
+        }
+    }
+
+    /// <summary>Records that runs of <paramref name="slots"/> (rule → slot) start now, and writes the file.</summary>
+    public void MarkPending(IEnumerable<(string RuleId, DateTimeOffset Slot)> slots)
+    {
+        lock (_gate)
+        {
+            foreach (var (ruleId, slot) in slots)
+            {
+                // A rule never completed before keeps no last slot: MinValue, so only the pending one counts.
+                _rules[ruleId] = _rules.TryGetValue(ruleId, out var known) ? known with { PendingSlot = slot } : new RuleState { LastSlot = DateTimeOffset.MinValue, PendingSlot = slot };
+            }
+
+            Save();
+        }
     }
 
     /// <summary>The verdicts per target of the rule's last completed run; empty when it has none.</summary>
@@ -79,9 +106,14 @@ internal sealed class ScheduleState
         lock (_gate)
         {
             _rules[ruleId] = new RuleState { LastSlot = slot, LastRunId = runId, Verdicts = new Dictionary<string, Verdict>(verdicts, StringComparer.Ordinal) };
-            var bytes = JsonSerializer.SerializeToUtf8Bytes(new StateFile { Rules = new SortedDictionary<string, RuleState>(_rules, StringComparer.Ordinal) }, Json);
-            FileBytes.WriteAtomically(_path, bytes);
+            Save();
         }
+    }
+
+    private void Save()
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(new StateFile { Rules = new SortedDictionary<string, RuleState>(_rules, StringComparer.Ordinal) }, Json);
+        FileBytes.WriteAtomically(_path, bytes);
     }
 
     /// <summary>
