@@ -42,6 +42,9 @@ internal sealed partial class EvidenceService(
     /// <summary>True once the scheduler is up and until shutdown begins (<c>/healthz</c>).</summary>
     public bool Healthy { get; private set; }
 
+    /// <summary>True when the scheduler stopped because it could not go on (not because it was asked to).</summary>
+    public bool Faulted { get; private set; }
+
     /// <summary>How many rules are running now.</summary>
     public int RunningRules
     {
@@ -78,6 +81,13 @@ internal sealed partial class EvidenceService(
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            // The rules folder or the output folder cannot be used: the host stops, and the process exits non-zero.
+            Faulted = true;
+            LogCannotServe(log, ex.Message);
+            throw;
         }
         finally
         {
@@ -394,6 +404,9 @@ internal sealed partial class EvidenceService(
 
     [LoggerMessage(EventId = 15, Level = LogLevel.Error, Message = "{Path}: the schedule state could not be written: {Why}")]
     private static partial void LogStateNotWritten(ILogger log, string path, string why);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Critical, Message = "cannot serve: {Why}")]
+    private static partial void LogCannotServe(ILogger log, string why);
 
     [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "{Kind}: {Rule} on {Target}: {Message}")]
     private static partial void LogNotice(ILogger log, string kind, string rule, string target, string message);

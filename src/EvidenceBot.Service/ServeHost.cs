@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using EvidenceBot.Core.Engine;
 using EvidenceBot.Core.Evidence;
 using EvidenceBot.Core.Sources;
 using EvidenceBot.Runs;
@@ -88,7 +89,7 @@ internal static partial class ServeHost
 
         LogListening(log, $"http://{FormatHost(endpoint.Endpoint)}/", endpoint.Endpoint.Port);
         await host.RunAsync(ct).ConfigureAwait(false);
-        return 0;
+        return service.Faulted ? ExitCodes.CouldNotCollect : ExitCodes.Ok;
     }
 
     private static string FormatHost(System.Net.IPEndPoint endpoint) =>
