@@ -27,9 +27,11 @@ internal sealed class ServeProcess : IDisposable
         process.BeginErrorReadLine();
     }
 
-    public static ServeProcess Start(string config, string cache)
+    public static ServeProcess Start(string config, string cache, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            psi.Environment[name] = value;
         foreach (var a in new[] { CliPath, "serve", "--config", config, "--cache-dir", cache })
             psi.ArgumentList.Add(a);
         return new ServeProcess(Process.Start(psi)!);

@@ -28,6 +28,18 @@ internal static class TestRules
         Pass("thing", "waited");
         """;
 
+    /// <summary>Passes or fails as its parameter <c>pass</c> says, quoting the configured secret in its message.</summary>
+    public static string Flip(string id) => $$"""
+        /* ---
+        id: {{id}}
+        title: A rule whose verdict the configuration decides
+        severity: high
+        sources: []
+        parameters: { pass: true, note: "" }
+        --- */
+        Check("thing", Param<bool>("pass"), "thing checked " + Param<string>("note"));
+        """;
+
     public static void Write(string folder, string name, string text)
     {
         Directory.CreateDirectory(folder);
