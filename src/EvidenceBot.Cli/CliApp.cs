@@ -73,6 +73,7 @@ internal static class CliApp
         root.Subcommands.Add(HistoryCommand.Build(context));
         root.Subcommands.Add(DiffCommand.Build(context));
         root.Subcommands.Add(StatusCommand.Build(context));
+        root.Subcommands.Add(ServeCommand.Build(context));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -83,7 +84,11 @@ internal static class CliApp
             return ExitCodes.UsageOrConfig;
         }
 
-        var exit = await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr }, cancellationToken).ConfigureAwait(false);
+        var invocation = new InvocationConfiguration { Output = stdout, Error = stderr };
+        // serve handles SIGTERM itself (a grace period for running rules); System.CommandLine's would end it after 2 s.
+        if (parse.CommandResult.Command.Name == "serve")
+            invocation.ProcessTerminationTimeout = null;
+        var exit = await parse.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
         await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
         return exit;
     }

@@ -1,0 +1,45 @@
+using EvidenceBot.Cli;
+
+namespace EvidenceBot.Service.Tests;
+
+public sealed class ServeCommandTests
+{
+    private static async Task<(int Exit, string Err)> Serve(string configJson)
+    {
+        using var dir = new TempFolder();
+        Directory.CreateDirectory(dir.Combine("rules"));
+        var config = dir.Combine("evidencebot.json");
+        File.WriteAllText(config, configJson);
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var exit = await CliApp.RunAsync(["serve", "--config", config, "--cache-dir", dir.Combine("cache")], stdout, stderr, TimeProvider.System);
+        return (exit, stderr.ToString());
+    }
+
+    [Fact]
+    public async Task Serve_UnknownServeSetting_ExitsTwoNamingTheJsonPath()
+    {
+        var (exit, err) = await Serve("""{ "rules": "rules", "out": "out", "serve": { "shedule": "0 * * * *" } }""");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("$.serve.shedule", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_BadTimeZone_ExitsTwoBeforeAnythingStarts()
+    {
+        var (exit, err) = await Serve("""{ "rules": "rules", "out": "out", "serve": { "timeZone": "Atlantis/Capital" } }""");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("$.serve.timeZone: unknown time zone 'Atlantis/Capital'", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_RulesFolderMissing_ExitsTwoNamingIt()
+    {
+        var (exit, err) = await Serve("""{ "rules": "no-such-rules", "out": "out" }""");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("no-such-rules: the rules folder does not exist", err, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,56 @@
+using EvidenceBot.Core.Rules;
+
+namespace EvidenceBot.Service.Tests;
+
+public sealed class ServiceMetricsTests
+{
+    [Fact]
+    public void Render_AfterRuns_CountsOutcomesVerdictsAndSourceResponsesInPrometheusText()
+    {
+        var metrics = new ServiceMetrics();
+        var shared = Runs.Exchange("github", "https://api.github.com/orgs/o");
+        var result = Runs.Result(
+            Runs.Execution("A", "o", Verdict.Pass, null, shared, Runs.Exchange("github", "https://api.github.com/orgs/o/repos", revalidated: true)),
+            Runs.Execution("B", "o", Verdict.Fail, null, shared),
+            Runs.Execution("C", "o", Verdict.Error, "boom"));
+
+        metrics.RunEnded("completed", TimeSpan.FromSeconds(2), result, DateTimeOffset.FromUnixTimeSeconds(1_800_000_000));
+        metrics.RunEnded("interrupted", TimeSpan.FromSeconds(1), null, DateTimeOffset.FromUnixTimeSeconds(1_800_000_060));
+        metrics.SlotsSkipped(3);
+        var text = metrics.Render(running: 2);
+        var lines = text.Split('\n');
+
+        Assert.Contains("evidencebot_runs_total{outcome=\"completed\"} 1", lines);
+        Assert.Contains("evidencebot_runs_total{outcome=\"interrupted\"} 1", lines);
+        Assert.Contains("evidencebot_rule_executions_total{verdict=\"pass\"} 1", lines);
+        Assert.Contains("evidencebot_rule_executions_total{verdict=\"error\"} 1", lines);
+        Assert.Contains("evidencebot_run_duration_seconds_sum 3", lines);
+        Assert.Contains("evidencebot_run_duration_seconds_count 2", lines);
+        Assert.Contains("evidencebot_source_responses_total{source=\"github\"} 2", lines);
+        Assert.Contains("evidencebot_source_not_modified_total{source=\"github\"} 1", lines);
+        Assert.Contains("evidencebot_skipped_slots_total 3", lines);
+        Assert.Contains("evidencebot_rules_running 2", lines);
+        Assert.Contains("evidencebot_last_run_end_timestamp_seconds 1800000060", lines);
+        Assert.EndsWith("\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_EveryFamily_HasHelpAndTypeBeforeItsSamples()
+    {
+        var text = new ServiceMetrics().Render(0);
+        var lines = text.TrimEnd('\n').Split('\n');
+
+        string? family = null;
+        foreach (var line in lines)
+        {
+            if (line.StartsWith("# HELP ", StringComparison.Ordinal))
+                family = line.Split(' ')[2];
+            else if (line.StartsWith("# TYPE ", StringComparison.Ordinal))
+                Assert.Equal(family, line.Split(' ')[2]);
+            else
+                Assert.StartsWith(family!, line, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("# TYPE evidencebot_runs_total counter", lines);
+    }
+}
