@@ -57,16 +57,7 @@ internal static class CliApp
     {
         var interactive = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
         var context = new CliContext(stdout, stderr, time, interactive) { Jit = jit };
-        var root = new RootCommand("EvidenceBot: compliance rules as code, with signed evidence an auditor verifies offline.");
-        root.Subcommands.Add(RulesCommands.Build(context));
-        root.Subcommands.Add(RunCommand.Build(context));
-        root.Subcommands.Add(ControlsCommands.Build(context));
-        root.Subcommands.Add(KeysCommands.Build(context));
-        root.Subcommands.Add(VerifyCommand.Build(context));
-        root.Subcommands.Add(ReportCommand.Build(context));
-        root.Subcommands.Add(ConfigCommands.Build(context));
-        root.Subcommands.Add(ConfigCommands.Sources(context));
-
+        var root = BuildRoot(context);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -79,5 +70,20 @@ internal static class CliApp
         var exit = await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr }, cancellationToken).ConfigureAwait(false);
         await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
         return exit;
+    }
+
+    /// <summary>The whole command tree; tests parse the examples' command lines against it.</summary>
+    internal static RootCommand BuildRoot(CliContext context)
+    {
+        var root = new RootCommand("EvidenceBot: compliance rules as code, with signed evidence an auditor verifies offline.");
+        root.Subcommands.Add(RulesCommands.Build(context));
+        root.Subcommands.Add(RunCommand.Build(context));
+        root.Subcommands.Add(ControlsCommands.Build(context));
+        root.Subcommands.Add(KeysCommands.Build(context));
+        root.Subcommands.Add(VerifyCommand.Build(context));
+        root.Subcommands.Add(ReportCommand.Build(context));
+        root.Subcommands.Add(ConfigCommands.Build(context));
+        root.Subcommands.Add(ConfigCommands.Sources(context));
+        return root;
     }
 }

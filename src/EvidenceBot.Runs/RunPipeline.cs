@@ -104,6 +104,7 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
 
         var signer = await RunEvidence.CreateSignerAsync(report, cfg, options.SigningKey, options.PassphraseEnv, ct).ConfigureAwait(false);
         using var signerLifetime = signer as IDisposable;
+        var store = RunStore.Open(cfg, time);
         report.Phase("plan and signer");
         var engine = new RuleEngine(new EngineOptions { DefaultRuleTimeout = options.RuleTimeout, MaxParallelism = options.Parallel }, time);
         var runId = Guid.NewGuid().ToString("N");
@@ -131,6 +132,8 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
         if (outcome.Written is null || outcome.Written.ArchiveError is not null || outcome.Written.RootResultsError is not null)
             return new RunOutcome(ExitCodes.CouldNotCollect, result, false);
         if (options.Reports != EvidenceBot.Reports.ReportFormats.None && !RunReports.Write(outcome.Written, options.Reports, options.OutDirectory, time, report))
+            return new RunOutcome(ExitCodes.CouldNotCollect, result, false);
+        if (!await RunStore.UploadAsync(store, options.OutDirectory, report, ct).ConfigureAwait(false))
             return new RunOutcome(ExitCodes.CouldNotCollect, result, false);
         return new RunOutcome(VerdictAggregator.ExitCode(result.Rules.Select(r => r.Verdict)), result, set.Stats.Compiled == 0);
     }

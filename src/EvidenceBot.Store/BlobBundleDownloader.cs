@@ -44,6 +44,9 @@ internal static class BlobBundleDownloader
                 return archive;
             }
 
+            // A container or prefix URL would download many bundles as one folder that can only fail: say so instead.
+            if (!await container.GetBlobClient(blobPath + "/" + Evidence.Bundles.BundleLayout.Manifest).ExistsAsync(ct).ConfigureAwait(false))
+                throw new StoreUploadException($"{shown}: no bundle here (no {Evidence.Bundles.BundleLayout.Manifest} under this URL){await BundlesBelowAsync(container, blobPath, shown, ct).ConfigureAwait(false)}; give the URL of one bundle (…/CONTAINER/PREFIX/BUNDLE, as 'run' printed it after uploading)");
             var folder = Path.Combine(workFolder, name);
             var root = Path.GetFullPath(folder) + Path.DirectorySeparatorChar;
             var count = 0;
@@ -58,9 +61,7 @@ internal static class BlobBundleDownloader
                 count++;
             }
 
-            if (count == 0)
-                throw new StoreUploadException($"{shown}: no blobs under this URL; give the URL of one bundle (…/CONTAINER/PREFIX/BUNDLE, as 'run' printed it), not of the container or prefix");
-            return folder;
+            return count > 0 ? folder : throw new StoreUploadException($"{shown}: no blobs under this URL");
         }
         catch (RequestFailedException ex)
         {
@@ -81,6 +82,21 @@ internal static class BlobBundleDownloader
         {
             throw new StoreUploadException($"{shown}: no Azure credential ({ex.Message.Split('\n')[0]}); give a URL with a SAS token or --connection-string-env", ex);
         }
+    }
+
+    /// <summary>A few bundle URLs one level below <paramref name="blobPath"/>, to point the user at one; empty when none.</summary>
+    private static async Task<string> BundlesBelowAsync(BlobContainerClient container, string blobPath, string shown, CancellationToken ct)
+    {
+        var below = new List<string>();
+        await foreach (var item in container.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, "/", blobPath + "/", ct).ConfigureAwait(false))
+        {
+            if (item.IsPrefix)
+                below.Add(shown + "/" + item.Prefix[(blobPath.Length + 1)..].TrimEnd('/'));
+            if (below.Count == 3)
+                break;
+        }
+
+        return below.Count == 0 ? "" : $"; below it are {string.Join(", ", below)}";
     }
 
     private static BlobContainerClient Container(BlobUriBuilder parts, string? connectionString, BlobClientOptions? options)

@@ -48,7 +48,20 @@ public sealed class BlobBundleDownloaderTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task Download_ContainerUrlInsteadOfBundle_ErrorNamesUrlAndWhatToGive()
+    public async Task Download_PrefixUrlInsteadOfBundle_ErrorNamesUrlAndTheBundlesBelowIt()
+    {
+        using var dir = new TempDir();
+        var (_, stored) = await UploadedBundleAsync(dir);
+        var url = stored.Location[..stored.Location.LastIndexOf('/')];
+
+        var ex = await Assert.ThrowsAsync<StoreUploadException>(() => BlobBundleDownloader.DownloadAsync(url, azurite.ConnectionString, dir.Sub("d"), CancellationToken.None));
+
+        Assert.StartsWith(url + ": no bundle here", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("below it are " + stored.Location, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Download_EmptyPrefix_ErrorSaysGiveABundleUrl()
     {
         using var dir = new TempDir();
         var container = await azurite.NewContainerAsync();
@@ -56,7 +69,8 @@ public sealed class BlobBundleDownloaderTests(AzuriteFixture azurite)
 
         var ex = await Assert.ThrowsAsync<StoreUploadException>(() => BlobBundleDownloader.DownloadAsync(url, azurite.ConnectionString, dir.Sub("d"), CancellationToken.None));
 
-        Assert.StartsWith(url + ": no blobs under this URL", ex.Message, StringComparison.Ordinal);
+        Assert.StartsWith(url + ": no bundle here", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("give the URL of one bundle", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
