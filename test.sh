@@ -25,7 +25,13 @@ azurite_port=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.
 tests/azurite/node_modules/.bin/azurite-blob --blobHost 127.0.0.1 --blobPort "$azurite_port" --location "$azurite_data" \
   --silent --skipApiVersionCheck --loose >"$azurite_data/azurite.log" 2>&1 &
 azurite_pid=$!
-trap 'kill "$azurite_pid" 2>/dev/null || true; rm -rf "$log" "$azurite_data"' EXIT
+# Azurite closes gracefully on TERM but can take its time: KILL after 5 s so test.sh never leaves it behind.
+stop_azurite() {
+  kill "$azurite_pid" 2>/dev/null || return 0
+  for _ in $(seq 1 25); do kill -0 "$azurite_pid" 2>/dev/null || return 0; sleep 0.2; done
+  kill -9 "$azurite_pid" 2>/dev/null || true
+}
+trap 'stop_azurite; rm -rf "$log" "$azurite_data"' EXIT
 for _ in $(seq 1 150); do
   (echo >"/dev/tcp/127.0.0.1/$azurite_port") 2>/dev/null && break
   kill -0 "$azurite_pid" 2>/dev/null || { echo "Azurite did not start:" >&2; cat "$azurite_data/azurite.log" >&2; exit 1; }
