@@ -131,9 +131,10 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
         report.Bundle(outcome);
         if (outcome.Written is null || outcome.Written.ArchiveError is not null || outcome.Written.RootResultsError is not null)
             return new RunOutcome(ExitCodes.CouldNotCollect, result, false);
-        if (options.Reports != EvidenceBot.Reports.ReportFormats.None && !RunReports.Write(outcome.Written, options.Reports, options.OutDirectory, time, report))
-            return new RunOutcome(ExitCodes.CouldNotCollect, result, false);
-        if (!await RunStore.UploadAsync(store, options.OutDirectory, report, ct).ConfigureAwait(false))
+        var reportsWritten = options.Reports == EvidenceBot.Reports.ReportFormats.None || RunReports.Write(outcome.Written, options.Reports, options.OutDirectory, time, report);
+        // Uploaded even when the reports failed: they live outside the bundle, which is complete either way.
+        var stored = await RunStore.UploadAsync(store, options.OutDirectory, report, ct).ConfigureAwait(false);
+        if (!reportsWritten || !stored)
             return new RunOutcome(ExitCodes.CouldNotCollect, result, false);
         return new RunOutcome(VerdictAggregator.ExitCode(result.Rules.Select(r => r.Verdict)), result, set.Stats.Compiled == 0);
     }
