@@ -57,6 +57,28 @@ internal static class CliApp
     {
         var interactive = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
         var context = new CliContext(stdout, stderr, time, interactive) { Jit = jit };
+        var root = BuildRoot(context);
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var e in parse.Errors)
+                context.Error(e.Message);
+            stderr.WriteLine("Run 'evidencebot --help' for usage.");
+            return ExitCodes.UsageOrConfig;
+        }
+
+        var invocation = new InvocationConfiguration { Output = stdout, Error = stderr };
+        // serve handles SIGTERM itself (a grace period for running rules); System.CommandLine's would end it after 2 s.
+        if (parse.CommandResult.Command.Name == "serve")
+            invocation.ProcessTerminationTimeout = null;
+        var exit = await parse.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
+        await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return exit;
+    }
+
+    /// <summary>The whole command tree; tests parse the examples' command lines against it.</summary>
+    internal static RootCommand BuildRoot(CliContext context)
+    {
         var root = new RootCommand("EvidenceBot: compliance rules as code, with signed evidence an auditor verifies offline.");
         root.Subcommands.Add(RulesCommands.Build(context));
         root.Subcommands.Add(RunCommand.Build(context));
@@ -74,22 +96,6 @@ internal static class CliApp
         root.Subcommands.Add(DiffCommand.Build(context));
         root.Subcommands.Add(StatusCommand.Build(context));
         root.Subcommands.Add(ServeCommand.Build(context));
-
-        var parse = root.Parse(args);
-        if (parse.Errors.Count > 0)
-        {
-            foreach (var e in parse.Errors)
-                context.Error(e.Message);
-            stderr.WriteLine("Run 'evidencebot --help' for usage.");
-            return ExitCodes.UsageOrConfig;
-        }
-
-        var invocation = new InvocationConfiguration { Output = stdout, Error = stderr };
-        // serve handles SIGTERM itself (a grace period for running rules); System.CommandLine's would end it after 2 s.
-        if (parse.CommandResult.Command.Name == "serve")
-            invocation.ProcessTerminationTimeout = null;
-        var exit = await parse.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
-        await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
-        return exit;
+        return root;
     }
 }

@@ -111,6 +111,7 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
         var ledger = LedgerLocation.Resolve(cfg, options.OutDirectory, null);
         var signer = await RunEvidence.CreateSignerAsync(report, cfg, options.SigningKey, options.PassphraseEnv, ct).ConfigureAwait(false);
         using var signerLifetime = signer as IDisposable;
+        var store = RunStore.Open(cfg, time);
         report.Phase("plan and signer");
         var engine = new RuleEngine(new EngineOptions { DefaultRuleTimeout = options.RuleTimeout, MaxParallelism = options.Parallel }, time);
         var runId = Guid.NewGuid().ToString("N");
@@ -143,7 +144,10 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
         var indexed = outcome.Written is null || RunLedgerStep.Append(ledger, outcome.Written.BundlePath, report);
         if (outcome.Written is null || outcome.Written.ArchiveError is not null || outcome.Written.RootResultsError is not null || !indexed)
             return new RunOutcome(ExitCodes.CouldNotCollect, result, false);
-        if (options.Reports != EvidenceBot.Reports.ReportFormats.None && !RunReports.Write(outcome.Written, options.Reports, options.OutDirectory, time, report))
+        var reportsWritten = options.Reports == EvidenceBot.Reports.ReportFormats.None || RunReports.Write(outcome.Written, options.Reports, options.OutDirectory, time, report);
+        // Uploaded even when the reports failed: they live outside the bundle, which is complete either way.
+        var stored = await RunStore.UploadAsync(store, options.OutDirectory, report, ct).ConfigureAwait(false);
+        if (!reportsWritten || !stored)
             return new RunOutcome(ExitCodes.CouldNotCollect, result, false);
         return new RunOutcome(VerdictAggregator.ExitCode(result.Rules.Select(r => r.Verdict)), result, set.Stats.Compiled == 0);
     }

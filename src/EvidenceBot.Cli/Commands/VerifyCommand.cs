@@ -4,23 +4,27 @@ using System.Text.Json;
 using EvidenceBot.Core.Engine;
 using EvidenceBot.Evidence.Bundles;
 using EvidenceBot.Evidence.Signing;
+using EvidenceBot.Store;
 
 namespace EvidenceBot.Cli.Commands;
 
-/// <summary><c>evidencebot verify BUNDLE --key PUBLIC.pem</c>: offline verification of an evidence bundle.</summary>
+/// <summary><c>evidencebot verify BUNDLE --key PUBLIC.pem</c>: offline verification of an evidence bundle (a folder, an archive, or a blob URL).</summary>
 internal static class VerifyCommand
 {
     public static Command Build(CliContext cli)
     {
-        var bundle = new Argument<string>("bundle") { Description = "A bundle folder, or its .tar.gz archive." };
+        var bundle = new Argument<string>("bundle") { Description = "A bundle folder, its .tar.gz archive, or its Azure Blob URL (https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX/BUNDLE, as 'run' printed it after uploading; a SAS token may follow)." };
         var key = new Option<string>("--key", "-k") { Description = "The signer's public key (SPKI PEM, e.g. public-key.pem from 'keys generate').", Required = true };
         var previous = new Option<string?>("--previous") { Description = "Check the chain link: the previous run's manifest SHA-256, or the previous bundle (folder or .tar.gz)." };
+        var connectionStringEnv = new Option<string?>("--connection-string-env") { Description = "For a blob URL: an environment variable holding the storage account's connection string (else a SAS token in the URL, else DefaultAzureCredential)." };
         var json = CommonOptions.Json();
         var command = new Command("verify", "Verify a bundle offline: every signature, every digest, no missing or extra files, predicate schema, run ids, and the chain link. Exits 4 when anything fails.")
         {
-            bundle, key, previous, json,
+            bundle, key, previous, connectionStringEnv, json,
         };
-        command.SetAction(parse => Run(cli, parse.GetValue(bundle)!, parse.GetValue(key)!, parse.GetValue(previous), parse.GetValue(json)));
+        command.SetAction((parse, ct) => BlobBundleDownloader.IsBlobUrl(parse.GetValue(bundle)!)
+            ? RunOnBlobAsync(cli, parse.GetValue(bundle)!, parse.GetValue(connectionStringEnv), parse.GetValue(key)!, parse.GetValue(previous), parse.GetValue(json), ct)
+            : Task.FromResult(Run(cli, parse.GetValue(bundle)!, parse.GetValue(key)!, parse.GetValue(previous), parse.GetValue(json))));
         return command;
     }
 
@@ -38,7 +42,51 @@ internal static class VerifyCommand
         }
     }
 
-    private static int Run(CliContext cli, string bundle, string keyPath, string? previous, bool json)
+    /// <summary>
+    /// A stored bundle: downloaded to a temp folder (removed afterwards), then verified like a local one; the report
+    /// names the URL without its SAS token.
+    /// </summary>
+    private static async Task<int> RunOnBlobAsync(CliContext cli, string url, string? connectionStringEnv, string keyPath, string? previous, bool json, CancellationToken ct)
+    {
+        string? connectionString = null;
+        if (connectionStringEnv is not null && string.IsNullOrEmpty(connectionString = Environment.GetEnvironmentVariable(connectionStringEnv)))
+        {
+            cli.Error($"--connection-string-env {connectionStringEnv}: the environment variable is not set or empty");
+            return ExitCodes.UsageOrConfig;
+        }
+
+        if (VerifyCommand.ReadPublicKey(cli, keyPath) is null)
+            return ExitCodes.UsageOrConfig;
+        var work = Directory.CreateTempSubdirectory("evidencebot-verify-").FullName;
+        try
+        {
+            string local;
+            try
+            {
+                local = await BlobBundleDownloader.DownloadAsync(url, connectionString, work, ct).ConfigureAwait(false);
+            }
+            catch (StoreUploadException ex)
+            {
+                cli.Error(ex.Message);
+                return ExitCodes.UsageOrConfig;
+            }
+
+            return Run(cli, local, keyPath, previous, json, shownAs: BlobBundleDownloader.Display(url));
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(work, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A temp folder; the system cleans it up.
+            }
+        }
+    }
+
+    private static int Run(CliContext cli, string bundle, string keyPath, string? previous, bool json, string? shownAs = null)
     {
         if (!Directory.Exists(bundle) && !File.Exists(bundle))
         {
@@ -53,6 +101,8 @@ internal static class VerifyCommand
         try
         {
             report = BundleVerifier.Verify(bundle, publicKey, previous);
+            if (shownAs is not null)
+                report = report with { Bundle = shownAs };
         }
         catch (Exception ex) when (ex is ArgumentException or FileNotFoundException or DirectoryNotFoundException)
         {

@@ -15,6 +15,7 @@ internal sealed record EvidenceBotConfig
     [JsonPropertyName("signing")] public SigningConfig? Signing { get; init; }
     [JsonPropertyName("secrets")] public List<string>? Secrets { get; init; }
     [JsonPropertyName("ledger")] public LedgerConfig? Ledger { get; init; }
+    [JsonPropertyName("store")] public EvidenceBot.Store.StoreSettings? Store { get; init; }
 
     /// <summary>
     /// Every other top-level setting: a source module's section (<c>github</c>, <c>azure</c>, <c>models</c>). The schema,
