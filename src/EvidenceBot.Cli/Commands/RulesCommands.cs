@@ -14,9 +14,10 @@ internal static class RulesCommands
 {
     public static Command Build(CliContext cli)
     {
-        var rules = new Command("rules", "List and check rules.");
+        var rules = new Command("rules", "List, check and test rules.");
         rules.Subcommands.Add(List(cli));
         rules.Subcommands.Add(Check(cli));
+        rules.Subcommands.Add(RuleTestCommands.Test(cli));
         return rules;
     }
 

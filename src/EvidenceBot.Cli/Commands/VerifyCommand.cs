@@ -16,11 +16,19 @@ internal static class VerifyCommand
         var key = new Option<string>("--key", "-k") { Description = "The signer's public key (SPKI PEM, e.g. public-key.pem from 'keys generate').", Required = true };
         var previous = new Option<string?>("--previous") { Description = "Check the chain link: the previous run's manifest SHA-256, or the previous bundle (folder or .tar.gz)." };
         var json = CommonOptions.Json();
-        var command = new Command("verify", "Verify a bundle offline: every signature, every digest, no missing or extra files, predicate schema, run ids, and the chain link. Exits 4 when anything fails.")
+        var replay = new Option<bool>("--replay") { Description = "After every other check, re-derive each statement: recompile its rule from the bundle and run it on the statement's own raw evidence, clock, parameters and target; any difference fails (a bundle folder, not an archive)." };
+        var cacheDir = CommonOptions.CacheDir();
+        var command = new Command("verify", "Verify a bundle offline: every signature, every digest, no missing or extra files, predicate schema, run ids, and the chain link; with --replay, that every verdict follows from the evidence. Exits 4 when anything fails.")
         {
-            bundle, key, previous, json,
+            bundle, key, previous, json, replay, cacheDir,
         };
-        command.SetAction(parse => Run(cli, parse.GetValue(bundle)!, parse.GetValue(key)!, parse.GetValue(previous), parse.GetValue(json)));
+        command.SetAction(async (parse, ct) =>
+        {
+            var exit = Run(cli, parse.GetValue(bundle)!, parse.GetValue(key)!, parse.GetValue(previous), parse.GetValue(json) && !parse.GetValue(replay));
+            if (exit != ExitCodes.Ok || !parse.GetValue(replay))
+                return exit;
+            return await ReplayCommand.RunAsync(cli, parse.GetValue(bundle)!, parse.GetValue(cacheDir), parse.GetValue(json), ct).ConfigureAwait(false);
+        });
         return command;
     }
 
