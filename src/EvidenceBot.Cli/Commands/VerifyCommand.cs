@@ -24,10 +24,17 @@ internal static class VerifyCommand
         };
         command.SetAction(async (parse, ct) =>
         {
-            var exit = Run(cli, parse.GetValue(bundle)!, parse.GetValue(key)!, parse.GetValue(previous), parse.GetValue(json) && !parse.GetValue(replay));
+            // Two JSON documents on one stdout would be read as neither: one report or the other, not both.
+            if (parse.GetValue(json) && parse.GetValue(replay))
+            {
+                cli.Error("--json and --replay cannot be combined yet: run 'verify --json' for the verification report, then 'verify --replay' for the replay");
+                return ExitCodes.UsageOrConfig;
+            }
+
+            var exit = Run(cli, parse.GetValue(bundle)!, parse.GetValue(key)!, parse.GetValue(previous), parse.GetValue(json));
             if (exit != ExitCodes.Ok || !parse.GetValue(replay))
                 return exit;
-            return await ReplayCommand.RunAsync(cli, parse.GetValue(bundle)!, parse.GetValue(cacheDir), parse.GetValue(json), ct).ConfigureAwait(false);
+            return await ReplayCommand.RunAsync(cli, parse.GetValue(bundle)!, parse.GetValue(cacheDir), ct).ConfigureAwait(false);
         });
         return command;
     }
