@@ -114,7 +114,7 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
         // What rules wrote themselves may quote a configured secret: masked before results.json, statements and the summary.
         result = RunResultRedaction.Apply(result, sources.Redactor) with { Skipped = plan.Skipped.Count > 0 ? plan.Skipped : null };
         // What each statement needs for 'verify --replay' to open its sources again.
-        result = Replay.ReplaySettings.Attach(result, set, cfg);
+        result = Replay.ReplaySettings.Attach(result, set, cfg, sources.Redactor);
         report.Phase("run rules");
 
         // The bundle writer puts results.json in the output folder last, under its lock, once the bundle is committed:

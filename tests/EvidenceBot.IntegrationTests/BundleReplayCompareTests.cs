@@ -73,3 +73,28 @@ public class BundleReplayCompareTests
         Assert.Contains("verdict: attested pass, replayed error", differences);
     }
 }
+
+public class ReplaySettingsTests
+{
+    [Fact]
+    public void Sections_CredentialsLocalFoldersAndSecrets_AreLeftOutOrMasked()
+    {
+        var cfg = new EvidenceBot.Runs.EvidenceBotConfig
+        {
+            Sections = new Dictionary<string, JsonElement>
+            {
+                ["github"] = JsonDocument.Parse("""
+                    { "organizations": ["org"], "include": ["org/api"], "baseUrl": "https://bot:s3cret-password@ghe.example/api/v3/",
+                      "tokenEnv": "GH_TOKEN", "replay": "recordings", "etagCache": "cache", "app": { "appId": 1 } }
+                    """).RootElement.Clone(),
+                ["models"] = JsonDocument.Parse("""{ "registries": [ { "name": "hub", "kind": "huggingface", "tokenEnv": "HF", "credential": { "type": "default" } } ] }""").RootElement.Clone(),
+            },
+        };
+
+        var sections = ReplaySettings.Sections(cfg, ["github", "models", "azure"], new EvidenceBot.Core.Evidence.Redactor(["s3cret-password"]));
+
+        Assert.Equal(["github", "models"], sections.Keys.Order());
+        Assert.Equal("""{"organizations":["org"],"include":["org/api"],"baseUrl":"https://bot:[REDACTED]@ghe.example/api/v3/"}""", sections["github"].GetRawText());
+        Assert.Equal("""{"registries":[{"name":"hub","kind":"huggingface"}]}""", sections["models"].GetRawText());
+    }
+}

@@ -143,3 +143,17 @@ public class VerifyReplayTests
         }
     }
 }
+
+public class VerifyReplayUsageTests
+{
+    [Fact]
+    public async Task Verify_JsonWithReplay_IsRefusedWithExitTwo()
+    {
+        using var cli = new CliRunner();
+
+        var (exit, _, stderr) = await cli.Run("verify", cli.Root, "--key", "unused.pem", "--json", "--replay");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--json and --replay cannot be combined", stderr, StringComparison.Ordinal);
+    }
+}

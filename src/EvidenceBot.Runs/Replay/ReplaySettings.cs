@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using EvidenceBot.Core.Engine;
+using EvidenceBot.Core.Evidence;
 using EvidenceBot.Scripting;
 
 namespace EvidenceBot.Runs.Replay;
@@ -15,27 +16,34 @@ internal static class ReplaySettings
     // Credentials' locations are not an auditor's or a reviewer's business, and replay, ETag cache folders are local.
     private static readonly string[] Dropped = ["replay", "etagCache", "tokenEnv", "app", "credential"];
 
-    /// <summary>The sections of <paramref name="sources"/> in <paramref name="cfg"/>, each without credentials and local folders.</summary>
-    public static Dictionary<string, JsonElement> Sections(EvidenceBotConfig cfg, IEnumerable<string> sources)
+    /// <summary>
+    /// The sections of <paramref name="sources"/> in <paramref name="cfg"/>, each without credentials and local folders,
+    /// and with every configured secret masked by <paramref name="redactor"/> (a secret has no business in a section, but
+    /// a URL with a password in it would otherwise be signed into evidence).
+    /// </summary>
+    public static Dictionary<string, JsonElement> Sections(EvidenceBotConfig cfg, IEnumerable<string> sources, Redactor redactor)
     {
         ArgumentNullException.ThrowIfNull(cfg);
         var result = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         foreach (var source in sources.Distinct(StringComparer.OrdinalIgnoreCase))
         {
             if (cfg.Section(source) is { } section)
-                result[source] = JsonSerializer.SerializeToElement(Strip(JsonNode.Parse(section.GetRawText())!));
+            {
+                var text = Strip(JsonNode.Parse(section.GetRawText())!).ToJsonString();
+                result[source] = JsonDocument.Parse(redactor.HasSecrets ? redactor.Text(text) : text).RootElement.Clone();
+            }
         }
 
         return result;
     }
 
     /// <summary>Every execution of <paramref name="result"/> with the sections of the sources its rule lists.</summary>
-    public static RunResult Attach(RunResult result, RuleSet set, EvidenceBotConfig cfg)
+    public static RunResult Attach(RunResult result, RuleSet set, EvidenceBotConfig cfg, Redactor redactor)
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(set);
         var byRule = set.Rules.GroupBy(r => r.Manifest.Id, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => Sections(cfg, g.First().Manifest.Sources), StringComparer.Ordinal);
+            .ToDictionary(g => g.Key, g => Sections(cfg, g.First().Manifest.Sources, redactor), StringComparer.Ordinal);
         return result with
         {
             Rules = [.. result.Rules.Select(r => byRule.TryGetValue(r.RuleId, out var s) && s.Count > 0 ? r with { SourceSettings = s } : r)],

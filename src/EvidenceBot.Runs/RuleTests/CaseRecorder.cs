@@ -87,7 +87,7 @@ internal sealed class CaseRecorder(IReadOnlyList<ISourceModule> modules, TimePro
         // Git keeps no empty folder, and a case without its exchanges/ folder is refused: a rule that asked nothing still has one.
         if (written == 0)
             await File.WriteAllTextAsync(Path.Combine(exchanges, ".gitkeep"), "", ct).ConfigureAwait(false);
-        await File.WriteAllTextAsync(Path.Combine(staging, RuleTestCase.CaseFile), CaseJson(cfg, rule.Manifest.Sources, result), ct).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(staging, RuleTestCase.CaseFile), CaseJson(cfg, rule.Manifest.Sources, result, sources.Redactor), ct).ConfigureAwait(false);
         await File.WriteAllTextAsync(Path.Combine(staging, RuleTestCase.ExpectFile), ExpectJson(result), ct).ConfigureAwait(false);
         if (Directory.Exists(folder))
             Directory.Delete(folder, recursive: true);
@@ -106,9 +106,9 @@ internal sealed class CaseRecorder(IReadOnlyList<ISourceModule> modules, TimePro
         return $"{slug}-{e.Digest()[..10]}.json";
     }
 
-    private static string CaseJson(EvidenceBotConfig cfg, IEnumerable<string> ruleSources, RuleExecutionResult result)
+    private static string CaseJson(EvidenceBotConfig cfg, IEnumerable<string> ruleSources, RuleExecutionResult result, Core.Evidence.Redactor redactor)
     {
-        var sections = JsonSerializer.SerializeToNode(Replay.ReplaySettings.Sections(cfg, ruleSources));
+        var sections = JsonSerializer.SerializeToNode(Replay.ReplaySettings.Sections(cfg, ruleSources, redactor));
 
         var root = new JsonObject
         {
