@@ -85,6 +85,7 @@ internal static class CliApp
         root.Subcommands.Add(ControlsCommands.Build(context));
         root.Subcommands.Add(KeysCommands.Build(context));
         root.Subcommands.Add(VerifyCommand.Build(context));
+        root.Subcommands.Add(RuleTestCommands.Record(context));
         root.Subcommands.Add(ReportCommand.Build(context));
         root.Subcommands.Add(BundleCommands.Build(context));
         root.Subcommands.Add(ConfigCommands.Build(context));

@@ -125,6 +125,8 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
             Skipped = plan.Skipped.Count > 0 ? plan.Skipped : null,
             Shard = options.Shard is { } shardOf ? new RunShard(shardOf.Index, shardOf.Count, RunPlanner.RulesDigest(set.Sources, options.RulesDirectory)) : null,
         };
+        // What each statement needs for 'verify --replay' to open its sources again.
+        result = Replay.ReplaySettings.Attach(result, set, cfg, sources.Redactor);
         report.Phase("run rules");
 
         // The bundle writer puts results.json in the output folder last, under its lock, once the bundle is committed:

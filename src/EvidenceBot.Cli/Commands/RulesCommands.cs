@@ -14,11 +14,12 @@ internal static class RulesCommands
 {
     public static Command Build(CliContext cli)
     {
-        var rules = new Command("rules", "List and check rules.");
+        var rules = new Command("rules", "List, check and test rules.");
         rules.Subcommands.Add(List(cli));
         rules.Subcommands.Add(Check(cli));
         rules.Subcommands.Add(RulesNewCommand.Build(cli));
         rules.Subcommands.Add(RulesInitEditorCommand.Build(cli));
+        rules.Subcommands.Add(RuleTestCommands.Test(cli));
         return rules;
     }
 

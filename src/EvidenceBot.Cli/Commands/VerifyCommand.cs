@@ -18,13 +18,31 @@ internal static class VerifyCommand
         var previous = new Option<string?>("--previous") { Description = "Check the chain link: the previous run's manifest SHA-256, or the previous bundle (folder or .tar.gz)." };
         var connectionStringEnv = new Option<string?>("--connection-string-env") { Description = "For a blob URL: an environment variable holding the storage account's connection string (else a SAS token in the URL, else DefaultAzureCredential)." };
         var json = CommonOptions.Json();
-        var command = new Command("verify", "Verify a bundle offline: every signature, every digest, no missing or extra files, predicate schema, run ids, and the chain link. Exits 4 when anything fails.")
+        var replay = new Option<bool>("--replay") { Description = "After every other check, re-derive each statement: recompile its rule from the bundle and run it on the statement's own raw evidence, clock, parameters and target; any difference fails (a bundle folder, not an archive)." };
+        var cacheDir = CommonOptions.CacheDir();
+        var command = new Command("verify", "Verify a bundle offline: every signature, every digest, no missing or extra files, predicate schema, run ids, and the chain link; with --replay, that every verdict follows from the evidence. Exits 4 when anything fails.")
         {
-            bundle, key, previous, connectionStringEnv, json,
+            bundle, key, previous, connectionStringEnv, json, replay, cacheDir,
         };
-        command.SetAction((parse, ct) => BlobBundleDownloader.IsBlobUrl(parse.GetValue(bundle)!)
-            ? RunOnBlobAsync(cli, parse.GetValue(bundle)!, parse.GetValue(connectionStringEnv), parse.GetValue(key)!, parse.GetValue(previous), parse.GetValue(json), ct)
-            : Task.FromResult(Run(cli, parse.GetValue(bundle)!, parse.GetValue(key)!, parse.GetValue(previous), parse.GetValue(json))));
+        command.SetAction(async (parse, ct) =>
+        {
+            // Two JSON documents on one stdout would be read as neither: one report or the other, not both.
+            if (parse.GetValue(json) && parse.GetValue(replay))
+            {
+                cli.Error("--json and --replay cannot be combined yet: run 'verify --json' for the verification report, then 'verify --replay' for the replay");
+                return ExitCodes.UsageOrConfig;
+            }
+
+            var target = parse.GetValue(bundle)!;
+            // Replay re-derives verdicts only from a bundle whose signatures and digests all passed.
+            Func<string, Task<int>> then = local => parse.GetValue(replay)
+                ? ReplayCommand.RunAsync(cli, local, parse.GetValue(cacheDir), ct)
+                : Task.FromResult(ExitCodes.Ok);
+            if (BlobBundleDownloader.IsBlobUrl(target))
+                return await RunOnBlobAsync(cli, target, parse.GetValue(connectionStringEnv), parse.GetValue(key)!, parse.GetValue(previous), parse.GetValue(json), then, ct).ConfigureAwait(false);
+            var exit = Run(cli, target, parse.GetValue(key)!, parse.GetValue(previous), parse.GetValue(json));
+            return exit != ExitCodes.Ok ? exit : await then(target).ConfigureAwait(false);
+        });
         return command;
     }
 
@@ -46,7 +64,7 @@ internal static class VerifyCommand
     /// A stored bundle: downloaded to a temp folder (removed afterwards), then verified like a local one; the report
     /// names the URL without its SAS token.
     /// </summary>
-    private static async Task<int> RunOnBlobAsync(CliContext cli, string url, string? connectionStringEnv, string keyPath, string? previous, bool json, CancellationToken ct)
+    private static async Task<int> RunOnBlobAsync(CliContext cli, string url, string? connectionStringEnv, string keyPath, string? previous, bool json, Func<string, Task<int>> then, CancellationToken ct)
     {
         string? connectionString = null;
         if (connectionStringEnv is not null && string.IsNullOrEmpty(connectionString = Environment.GetEnvironmentVariable(connectionStringEnv)))
@@ -71,7 +89,8 @@ internal static class VerifyCommand
                 return ExitCodes.UsageOrConfig;
             }
 
-            return Run(cli, local, keyPath, previous, json, shownAs: BlobBundleDownloader.Display(url));
+            var exit = Run(cli, local, keyPath, previous, json, shownAs: BlobBundleDownloader.Display(url));
+            return exit != ExitCodes.Ok ? exit : await then(local).ConfigureAwait(false);
         }
         finally
         {

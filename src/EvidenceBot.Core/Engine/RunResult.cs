@@ -61,6 +61,12 @@ public sealed record RuleExecutionResult
 
     /// <summary>The files the rule <c>#load</c>s (<see cref="LoadedRule.LoadedSources"/>).</summary>
     public IReadOnlyList<string> LoadedSources { get; init; } = [];
+
+    /// <summary>
+    /// The configuration section of each source the rule listed, without credentials (what a replay opens the sources
+    /// with); null when not recorded. Written to the statements, not to results.json.
+    /// </summary>
+    [JsonIgnore] public IReadOnlyDictionary<string, System.Text.Json.JsonElement>? SourceSettings { get; init; }
 }
 
 /// <summary>The outcome of a whole run.</summary>

@@ -512,6 +512,7 @@ public static class EvidenceBundleWriter
                 RelatedControls = [.. controls.Where(c => c.Related)],
                 Evidence = [.. raw.DistinctBy(r => r.Path).OrderBy(r => r.Path, StringComparer.Ordinal)
                     .Select(r => new PredicateEvidence(r.Path, r.Exchange.Source, r.Exchange.Method, r.Exchange.Url, r.Exchange.Status))],
+                Sources = rule.SourceSettings,
             },
         };
     }

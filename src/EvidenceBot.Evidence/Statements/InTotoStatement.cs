@@ -150,6 +150,15 @@ public sealed record RuleExecutionPredicate
 
     /// <summary>An index of the raw evidence files (also the statement's subjects) with what each one is.</summary>
     [JsonPropertyName("evidence")] public IReadOnlyList<PredicateEvidence> Evidence { get; init; } = [];
+
+    /// <summary>
+    /// The configuration section of each source the rule listed, as the run used it without credentials or local
+    /// folders: what <c>verify --replay</c> opens the sources with to re-derive the verdict. Absent in bundles written
+    /// before it was recorded.
+    /// </summary>
+    [JsonPropertyName("sources")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, JsonElement>? Sources { get; init; }
 }
 
 /// <summary>The rule source that ran.</summary>

@@ -165,6 +165,8 @@ internal static class StatementWriter
         }
 
         w.WriteEndArray();
+        if (p.Sources is not null)
+            w.WriteElements("sources", p.Sources);
         w.WriteEndObject();
     }
 

@@ -1,0 +1,159 @@
+using System.Security.Cryptography;
+using System.Text;
+using EvidenceBot.Evidence.Bundles;
+using EvidenceBot.Evidence.Signing;
+using EvidenceBot.Evidence.Statements;
+
+namespace EvidenceBot.IntegrationTests;
+
+public class VerifyReplayTests
+{
+    private static string Demo(params string[] parts) => Path.Combine([RepositoryRoot.Path, "examples", "demo", .. parts]);
+
+    private static async Task<string> DemoBundle(CliRunner cli)
+    {
+        var (exit, stdout, stderr) = await cli.Run("run", "--config", Demo("evidencebot.json"), "--out", cli.Out, "--rules", Path.Combine(RepositoryRoot.Path, "rules"));
+        Assert.True(exit == 1, stdout + stderr); // the demo fails controls on purpose
+        return Path.Combine(cli.Out, File.ReadAllText(Path.Combine(cli.Out, "latest")).Trim());
+    }
+
+    [Fact]
+    public async Task VerifyReplay_DemoBundle_EveryStatementReplaysWithNoDifference()
+    {
+        using var cli = new CliRunner();
+        var bundle = await DemoBundle(cli);
+
+        var (exit, stdout, stderr) = await cli.Run("verify", bundle, "--key", Demo("keys", "public-key.pem"), "--replay");
+
+        Assert.True(exit == 0, stdout + stderr);
+        Assert.Contains("OK: replay: 58 statement(s) re-derived from the bundle's evidence, 0 differences", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task VerifyReplay_InsiderEditsEvidenceAndResignsWithTheSameKey_SignaturesPassReplayFailsWithExitFour()
+    {
+        using var cli = new CliRunner();
+        var bundle = await DemoBundle(cli);
+        // The organisation's answer now says two-factor authentication is not required, and every signature is redone.
+        await Insider.EditRawAndResign(bundle, Demo("keys", "signing-key.pem"),
+            e => e.Contains("\"url\": \"https://api.github.com/orgs/orbital-labs\"", StringComparison.Ordinal),
+            e => e.Replace("two_factor_requirement_enabled\\u0022:true", "two_factor_requirement_enabled\\u0022:false", StringComparison.Ordinal));
+
+        var plain = await cli.Run("verify", bundle, "--key", Demo("keys", "public-key.pem"));
+        Assert.True(plain.Exit == 0, plain.Out + plain.Err); // the forgery is signed correctly: only replay can tell
+        var (exit, stdout, _) = await cli.Run("verify", bundle, "--key", Demo("keys", "public-key.pem"), "--replay");
+
+        Assert.Equal(4, exit);
+        Assert.Contains("FAIL replay GH-ORG-2FA [orbital-labs]", stdout, StringComparison.Ordinal);
+        Assert.Contains("verdict: attested pass, replayed fail", stdout, StringComparison.Ordinal);
+        Assert.Contains("finding 1 (orbital-labs): status attested pass, replayed fail", stdout, StringComparison.Ordinal);
+        Assert.Contains("FAILED: replay:", stdout, StringComparison.Ordinal);
+        // Rules that read the same answer but not that field still follow from it.
+        Assert.DoesNotContain("FAIL replay GH-ORG-ADMINS", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task VerifyReplay_InsiderRemovesARecordedAnswer_FailsAskedForNotInTheEvidence()
+    {
+        using var cli = new CliRunner();
+        var bundle = await DemoBundle(cli);
+        await Insider.DropEvidenceAndResign(bundle, Demo("keys", "signing-key.pem"), "GH-ORG-2FA",
+            e => e.Contains("\"url\": \"https://api.github.com/orgs/orbital-labs\"", StringComparison.Ordinal));
+
+        var (exit, stdout, _) = await cli.Run("verify", bundle, "--key", Demo("keys", "public-key.pem"), "--replay");
+
+        Assert.Equal(4, exit);
+        Assert.Contains("FAIL replay GH-ORG-2FA [orbital-labs]", stdout, StringComparison.Ordinal);
+        Assert.Contains("asked for GET /orgs/orbital-labs, not in the evidence", stdout, StringComparison.Ordinal);
+    }
+
+    /// <summary>What an insider holding the signing key can do: change the evidence and sign everything again.</summary>
+    private static class Insider
+    {
+        public static async Task EditRawAndResign(string bundle, string keyPath, Func<string, bool> which, Func<string, string> edit)
+        {
+            var (oldPath, text) = FindRaw(bundle, which);
+            var edited = Encoding.UTF8.GetBytes(edit(text));
+            Assert.NotEqual(text, Encoding.UTF8.GetString(edited));
+            var oldSha = Path.GetFileNameWithoutExtension(oldPath);
+            var newSha = Convert.ToHexStringLower(SHA256.HashData(edited));
+            File.Delete(oldPath);
+            File.WriteAllBytes(Path.Combine(bundle, "raw", newSha + ".json"), edited);
+            await Resign(bundle, keyPath, payload => payload.Replace(oldSha, newSha, StringComparison.Ordinal));
+        }
+
+        public static async Task DropEvidenceAndResign(string bundle, string keyPath, string ruleId, Func<string, bool> which)
+        {
+            var (path, _) = FindRaw(bundle, which);
+            var sha = Path.GetFileNameWithoutExtension(path);
+            await Resign(bundle, keyPath, payload =>
+            {
+                if (!payload.Contains($"\"ruleId\":\"{ruleId}\"", StringComparison.Ordinal))
+                    return payload;
+                var statement = InTotoStatement.Deserialize<RuleExecutionPredicate>(Encoding.UTF8.GetBytes(payload), "statement");
+                var dropped = statement with
+                {
+                    Subject = [.. statement.Subject.Where(s => !s.Name.Contains(sha, StringComparison.Ordinal))],
+                    Predicate = statement.Predicate with { Evidence = [.. statement.Predicate.Evidence.Where(e => !e.Path.Contains(sha, StringComparison.Ordinal))] },
+                };
+                return Encoding.UTF8.GetString(InTotoStatement.Serialize(dropped));
+            });
+        }
+
+        private static (string Path, string Text) FindRaw(string bundle, Func<string, bool> which)
+        {
+            var path = Directory.GetFiles(Path.Combine(bundle, "raw")).Single(f => which(File.ReadAllText(f)));
+            return (path, File.ReadAllText(path));
+        }
+
+        private static async Task Resign(string bundle, string keyPath, Func<string, string> rewrite)
+        {
+            using var signer = LocalKeySigner.FromPemFile(keyPath);
+            foreach (var file in Directory.GetFiles(Path.Combine(bundle, "statements")))
+            {
+                var payload = Encoding.UTF8.GetString(SigstoreBundle.Parse(File.ReadAllBytes(file), file).DsseEnvelope.PayloadBytes());
+                var rewritten = rewrite(payload);
+                if (rewritten == payload)
+                    continue;
+                var signed = await DsseSigning.SignAsync(signer, InTotoStatement.PayloadType, Encoding.UTF8.GetBytes(rewritten));
+                File.WriteAllBytes(file, signed.ToJsonBytes());
+            }
+
+            var manifestPath = Path.Combine(bundle, BundleLayout.Manifest);
+            var manifest = InTotoStatement.Deserialize<ManifestPredicate>(File.ReadAllBytes(manifestPath), "manifest");
+            var files = Directory.GetFiles(bundle, "*", SearchOption.AllDirectories)
+                .Select(f => Path.GetRelativePath(bundle, f).Replace('\\', '/'))
+                .Where(p => p is not BundleLayout.Manifest and not BundleLayout.ManifestSignature)
+                .Order(StringComparer.Ordinal)
+                .Select(p =>
+                {
+                    var bytes = File.ReadAllBytes(Path.Combine(bundle, p));
+                    return new ManifestFile(p, Convert.ToHexStringLower(SHA256.HashData(bytes)), bytes.Length);
+                })
+                .ToList();
+            var forged = manifest with
+            {
+                Subject = [.. files.Select(f => InTotoSubject.Sha256(f.Path, f.Sha256))],
+                Predicate = manifest.Predicate with { Files = files },
+            };
+            var manifestBytes = InTotoStatement.Serialize(forged);
+            File.WriteAllBytes(manifestPath, manifestBytes);
+            var manifestSigned = await DsseSigning.SignAsync(signer, InTotoStatement.PayloadType, manifestBytes);
+            File.WriteAllBytes(Path.Combine(bundle, BundleLayout.ManifestSignature), manifestSigned.ToJsonBytes());
+        }
+    }
+}
+
+public class VerifyReplayUsageTests
+{
+    [Fact]
+    public async Task Verify_JsonWithReplay_IsRefusedWithExitTwo()
+    {
+        using var cli = new CliRunner();
+
+        var (exit, _, stderr) = await cli.Run("verify", cli.Root, "--key", "unused.pem", "--json", "--replay");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--json and --replay cannot be combined", stderr, StringComparison.Ordinal);
+    }
+}
