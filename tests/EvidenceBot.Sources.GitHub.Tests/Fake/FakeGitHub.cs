@@ -100,6 +100,15 @@ public sealed class FakeGitHub : IDisposable
     /// <summary>GraphQL queries answered.</summary>
     public int GraphQLQueries => _graphql;
 
+    /// <summary>
+    /// POST answers (GraphQL) since the last <see cref="ResetLog"/> identical to the answer the same request got before:
+    /// what a second run would have had answered 304 if GraphQL knew ETags.
+    /// </summary>
+    public int UnchangedPosts => _unchangedPosts;
+
+    private int _unchangedPosts;
+    private readonly ConcurrentDictionary<string, string> _postAnswers = new(StringComparer.Ordinal);
+
     private int _graphql;
 
     /// <summary>Authorization headers seen, to prove which credentials were sent.</summary>
@@ -133,6 +142,7 @@ public sealed class FakeGitHub : IDisposable
     {
         _requests.Clear();
         _notModified = 0;
+        _unchangedPosts = 0;
     }
 
     public void Dispose() => _server.Stop();
@@ -211,6 +221,15 @@ public sealed class FakeGitHub : IDisposable
 
         if (CacheAnswers && request.Method == "GET")
             _answers[request.Method + " " + target] = result;
+        if (request.Method == "POST" && result.Body is { } answered)
+        {
+            // The data, not the rateLimit block (its remaining count and reset time move with every query).
+            var data = JsonNode.Parse(answered)?["data"]?["organization"]?.ToJsonString() ?? answered;
+            var digest = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(data)));
+            if (_postAnswers.TryGetValue(target + body, out var before) && before == digest)
+                Interlocked.Increment(ref _unchangedPosts);
+            _postAnswers[target + body] = digest;
+        }
         if (limitHeaders is not null)
         {
             foreach (var (k, v) in result.Headers ?? new Dictionary<string, string>())
