@@ -25,7 +25,10 @@ internal sealed partial class GitHubSource
     private async Task<bool> OrgPathAsync(CancellationToken cancellationToken)
     {
         if (_options.Path != GitHubApiPath.Auto)
+        {
+            _usage.Path ??= _options.Path == GitHubApiPath.Org ? "org (github.path)" : "repo (github.path)";
             return _options.Path == GitHubApiPath.Org;
+        }
         var path = LazyInitializer.EnsureInitialized(ref _path, () => new SharedFetch<PathChoice>(DetectPathAsync, _time));
         var outcome = await path.GetAsync(cancellationToken, (caller, o) =>
         {
