@@ -111,7 +111,7 @@ internal static class GitHubGraphQL
 
     /// <summary>
     /// Rules in force on the default branch in the shape of <c>GET /repos/{o}/{r}/rules/branches/{b}</c>; null when there are
-    /// more than one page of them (the REST path reads those).
+    /// more than one page of them, or a rule's ruleset is not shown (the REST path reads those).
     /// </summary>
     private static IReadOnlyList<JsonElement>? Rules(JsonElement branch, string organization, string repo)
     {
@@ -121,6 +121,9 @@ internal static class GitHubGraphQL
         foreach (var rule in Nodes(rules))
         {
             var ruleset = rule.TryGetProperty("repositoryRuleset", out var rs) && rs.ValueKind == JsonValueKind.Object ? rs : default;
+            // REST names every rule's ruleset; a rule whose ruleset GraphQL does not show cannot be given that shape: ask REST.
+            if (ruleset.ValueKind != JsonValueKind.Object || !ruleset.TryGetProperty("databaseId", out var known) || known.ValueKind != JsonValueKind.Number)
+                return null;
             var sourceType = ruleset.ValueKind == JsonValueKind.Object && ruleset.TryGetProperty("source", out var src) && src.ValueKind == JsonValueKind.Object
                 ? Str(src, "__typename") : null;
             var o = new JsonObject
