@@ -18,12 +18,14 @@ var maxAge = TimeSpan.FromDays(Param<int>("maxKeyAgeDays"));
 foreach (var (repo, keys) in await GitHub.ForEachRepositoryAsync(repo => GitHub.DeployKeysAsync(repo, Ct), Ct))
 {
     var problems = keys
-        .Select(k => (id: k.GetProperty("id").GetInt64(), title: k.GetProperty("title").GetString(),
-                      readOnly: k.GetProperty("read_only").GetBoolean(), age: Now - k.GetProperty("created_at").GetDateTimeOffset()))
+        // A key is named by its title and creation date: GitHub's GraphQL answer (organisation path) has no numeric key id.
+        .Select(k => (created: k.GetProperty("created_at").GetDateTimeOffset(), title: k.GetProperty("title").GetString(),
+                      readOnly: k.GetProperty("read_only").GetBoolean()))
+        .Select(k => (k.title, k.readOnly, k.created, age: Now - k.created, name: $"'{k.title}' (created {k.created.UtcDateTime:yyyy-MM-dd})"))
         .SelectMany(k => new[]
         {
-            k.readOnly ? null : $"key '{k.title}' ({k.id}) has write access",
-            k.age <= maxAge ? null : $"key '{k.title}' ({k.id}) is {Math.Floor(k.age.TotalDays)} days old (max {maxAge.TotalDays:0})",
+            k.readOnly ? null : $"key {k.name} has write access",
+            k.age <= maxAge ? null : $"key {k.name} is {Math.Floor(k.age.TotalDays)} days old (max {maxAge.TotalDays:0})",
         })
         .OfType<string>()
         .ToArray();

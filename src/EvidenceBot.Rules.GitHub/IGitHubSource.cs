@@ -55,6 +55,8 @@ public interface IGitHubSource
     /// <summary>
     /// The rules in force on a branch from every active ruleset, repository and organisation
     /// (<c>GET /repos/{o}/{r}/rules/branches/{branch}</c>); each carries <c>type</c>, <c>parameters</c> and <c>ruleset_id</c>.
+    /// On the organisation path (docs/sources/github.md), for the default branch, from GraphQL in the same shape, with
+    /// <c>parameters</c> for <c>pull_request</c> rules only.
     /// </summary>
     Task<IReadOnlyList<JsonElement>> EffectiveBranchRulesAsync(Repository repository, string? branch = null, CancellationToken cancellationToken = default);
 
@@ -85,7 +87,10 @@ public interface IGitHubSource
     /// </summary>
     Task<JsonElement> WorkflowPermissionsAsync(Repository? repository = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Deploy keys of a repository, with <c>read_only</c>, <c>created_at</c> and <c>last_used</c>.</summary>
+    /// <summary>
+    /// Deploy keys of a repository, with <c>title</c>, <c>read_only</c> and <c>created_at</c>; on the per-repository path also
+    /// <c>id</c> and <c>last_used</c>, which GraphQL (the organisation path) does not give.
+    /// </summary>
     Task<IReadOnlyList<JsonElement>> DeployKeysAsync(Repository repository, CancellationToken cancellationToken = default);
 
     /// <summary>

@@ -30,6 +30,8 @@ public sealed class GitHubSession : IDisposable
     private readonly SourceHttpStack _stack;
     private readonly OctokitHttpClient _http;
     private readonly GitHubAppTokens? _app;
+    private readonly HttpMessageHandler? _ownedTransport;
+    private readonly TokenPoolHandler? _pool;
     private readonly Dictionary<string, IGitHubSource> _sources = new(StringComparer.OrdinalIgnoreCase);
     private readonly ProductHeaderValue _product = new("EvidenceBot", EngineInfo.Version);
     private readonly SourceJsonSerializer _serializer = new();
@@ -45,6 +47,26 @@ public sealed class GitHubSession : IDisposable
             options.Redactor.AddSecret(token);
         if (options.App is { PrivateKeyPem.Length: > 0 } app)
             options.Redactor.AddSecret(app.PrivateKeyPem.Trim());
+        foreach (var pooled in options.PoolTokens.Where(t => t.Length > 0))
+            options.Redactor.AddSecret(pooled);
+
+        var transport = options.Transport;
+        if (options.App is null && options.PoolTokens.Count > 0 && options.Transport is not ReplayHandler)
+        {
+            // The pool sits on the transport, under capture and retries: each attempt picks the token with the most left.
+            string[] tokens = [.. new[] { options.Token }.OfType<string>().Where(t => t.Length > 0).Concat(options.PoolTokens).Distinct(StringComparer.Ordinal)];
+            // The same network transport the stack would own (no redirects followed down here, pooled connections).
+            _ownedTransport = transport is null
+                ? new SocketsHttpHandler
+                {
+                    AutomaticDecompression = System.Net.DecompressionMethods.All,
+                    PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                    MaxConnectionsPerServer = Math.Max(1, options.Concurrency),
+                    AllowAutoRedirect = false,
+                }
+                : null;
+            transport = _pool = new TokenPoolHandler(tokens, time, transport ?? _ownedTransport!);
+        }
         _stack = SourceHttpStack.Create(new SourceHttpOptions
         {
             SourceName = Source,
@@ -59,11 +81,13 @@ public sealed class GitHubSession : IDisposable
             MaxRetries = options.MaxRetries,
             RetryBaseDelay = options.RetryBaseDelay,
             AttemptTimeout = options.AttemptTimeout,
-            Transport = options.Transport,
+            Transport = transport,
             RateLimitAdvisor = GitHubRateLimitAdvisor.Instance,
             // The token goes to the configured API and nowhere else.
             AllowedOrigins = [options.BaseUrl],
             CoalesceRequests = options.CoalesceRequests,
+            // GraphQL queries only read: the same query (same body) is sent once per run, like a GET.
+            ReadOnlyPost = request => request.RequestUri?.AbsolutePath.EndsWith("/graphql", StringComparison.Ordinal) == true,
         });
         _http = new OctokitHttpClient(_stack.CreateHandler);
 
@@ -88,6 +112,12 @@ public sealed class GitHubSession : IDisposable
     /// <summary>Retries made so far (rate limits, 5xx, timeouts).</summary>
     public int Retries => _stack.Retries;
 
+    /// <summary>GraphQL queries and points spent so far, and the path the run took.</summary>
+    public GitHubUsage Usage { get; } = new();
+
+    /// <summary>With a token pool: requests sent with each token, in the configured order; empty without one.</summary>
+    public IReadOnlyList<int> SentPerToken => _pool?.SentPerToken ?? [];
+
     private Uri BaseUrl => _options.BaseUrl.AbsoluteUri.EndsWith('/') ? _options.BaseUrl : new Uri(_options.BaseUrl.AbsoluteUri + "/");
 
     /// <summary>The source rules see for <paramref name="organization"/>; the same instance for the same organisation.</summary>
@@ -102,7 +132,7 @@ public sealed class GitHubSession : IDisposable
                 : _options.Token is { Length: > 0 } token ? new InMemoryCredentialStore(new Credentials(token, AuthenticationType.Bearer))
                 : new InMemoryCredentialStore(Credentials.Anonymous);
             var connection = new Connection(_product, BaseUrl, credentials, _http, _serializer);
-            var source = new GitHubSource(organization, new GitHubClient(connection), _options, _time, _stack);
+            var source = new GitHubSource(organization, new GitHubClient(connection), _options, _time, _stack, Usage);
             _sources[organization] = source;
             return source;
         }
@@ -114,5 +144,7 @@ public sealed class GitHubSession : IDisposable
         _http.Dispose();
         _app?.Dispose();
         _stack.Dispose();
+        _pool?.Dispose();
+        _ownedTransport?.Dispose();
     }
 }

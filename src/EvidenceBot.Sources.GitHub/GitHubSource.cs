@@ -12,7 +12,7 @@ using Octokit.Internal;
 namespace EvidenceBot.Sources.GitHub;
 
 /// <summary>The GitHub source for one organisation: what <see cref="IGitHubSource"/> promises, over the session's shared stack.</summary>
-internal sealed class GitHubSource : IGitHubSource
+internal sealed partial class GitHubSource : IGitHubSource
 {
     private const string JsonAccept = "application/vnd.github+json";
     private static readonly Dictionary<string, string> NoParameters = [];
@@ -23,10 +23,12 @@ internal sealed class GitHubSource : IGitHubSource
     private readonly Regex[] _exclude;
 
     private readonly SourceHttpStack _stack;
+    private readonly GitHubUsage _usage;
 
-    public GitHubSource(string organization, IGitHubClient client, GitHubSourceOptions options, TimeProvider time, SourceHttpStack stack)
+    public GitHubSource(string organization, IGitHubClient client, GitHubSourceOptions options, TimeProvider time, SourceHttpStack stack, GitHubUsage? usage = null)
     {
         _stack = stack;
+        _usage = usage ?? new GitHubUsage();
         Organization = organization;
         _connection = client.Connection;
         _options = options;
@@ -108,13 +110,32 @@ internal sealed class GitHubSource : IGitHubSource
         CollaboratorPermission? permission = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(repository);
+        // GraphQL lists outside collaborators with their permission; admin is the highest, so "admin" filters exactly.
+        if (affiliation == CollaboratorAffiliation.Outside && permission is null or CollaboratorPermission.Admin
+            && await FactsAsync(repository, cancellationToken).ConfigureAwait(false) is { OutsideCollaborators: { } outside })
+        {
+            var kept = outside.Where(c => permission is null || c.Permission == "admin").Select(c => new System.Text.Json.Nodes.JsonObject
+            {
+                ["login"] = c.Login, ["id"] = c.Id, ["role_name"] = c.Permission,
+            });
+            return OctokitJson.Deserialize<List<Collaborator>>(new System.Text.Json.Nodes.JsonArray([.. kept]).ToJsonString());
+        }
+
         var path = $"repos/{Path(repository)}/collaborators?affiliation={Param(affiliation)}{(permission is { } p ? "&permission=" + Param(p) : "")}";
         return await ListAsync<Collaborator>(path, cancellationToken).ConfigureAwait(false);
     }
 
-    public Task<BranchProtectionSettings?> BranchProtectionAsync(Repository repository, string? branch = null, CancellationToken cancellationToken = default)
+    public async Task<BranchProtectionSettings?> BranchProtectionAsync(Repository repository, string? branch = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(repository);
+        if ((branch is null || branch == repository.DefaultBranch) && await FactsAsync(repository, cancellationToken).ConfigureAwait(false) is { } facts
+            && facts.DefaultBranch == repository.DefaultBranch)
+            return facts.Protection is null ? null : OctokitJson.Deserialize<BranchProtectionSettings>(facts.Protection);
+        return await BranchProtectionRestAsync(repository, branch, cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task<BranchProtectionSettings?> BranchProtectionRestAsync(Repository repository, string? branch, CancellationToken cancellationToken)
+    {
         var relative = $"repos/{Path(repository)}/branches/{Esc(branch ?? repository.DefaultBranch)}/protection";
         return Call<BranchProtectionSettings?>($"GET /{relative}", async () =>
         {
@@ -134,10 +155,13 @@ internal sealed class GitHubSource : IGitHubSource
         }, cancellationToken);
     }
 
-    public Task<IReadOnlyList<JsonElement>> EffectiveBranchRulesAsync(Repository repository, string? branch = null, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<JsonElement>> EffectiveBranchRulesAsync(Repository repository, string? branch = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(repository);
-        return GetAllJsonAsync($"repos/{Path(repository)}/rules/branches/{Esc(branch ?? repository.DefaultBranch)}", 100, cancellationToken);
+        if ((branch is null || branch == repository.DefaultBranch) && await FactsAsync(repository, cancellationToken).ConfigureAwait(false) is { Rules: { } rules } facts
+            && facts.DefaultBranch == repository.DefaultBranch)
+            return rules;
+        return await GetAllJsonAsync($"repos/{Path(repository)}/rules/branches/{Esc(branch ?? repository.DefaultBranch)}", 100, cancellationToken).ConfigureAwait(false);
     }
 
     public Task<IReadOnlyList<JsonElement>> RulesetsAsync(Repository repository, CancellationToken cancellationToken = default)
@@ -146,41 +170,75 @@ internal sealed class GitHubSource : IGitHubSource
         return GetAllJsonAsync($"repos/{Path(repository)}/rulesets?includes_parents=true", 100, cancellationToken);
     }
 
-    public Task<JsonElement> RulesetAsync(Repository repository, long rulesetId, CancellationToken cancellationToken = default)
+    public async Task<JsonElement> RulesetAsync(Repository repository, long rulesetId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(repository);
-        return GetJsonAsync($"repos/{Path(repository)}/rulesets/{rulesetId}", cancellationToken);
+        // An organisation ruleset is one resource, however many repositories it applies to: read it once for all of them.
+        if (await FactsAsync(repository, cancellationToken).ConfigureAwait(false) is not null && _facts is not null
+            && (await _facts.GetAsync(cancellationToken).ConfigureAwait(false)).Value is { } all && all.OrganizationRulesets.Contains(rulesetId))
+            return await GetJsonAsync($"orgs/{Esc(Organization)}/rulesets/{rulesetId}", cancellationToken).ConfigureAwait(false);
+        return await GetJsonAsync($"repos/{Path(repository)}/rulesets/{rulesetId}", cancellationToken).ConfigureAwait(false);
     }
 
-    public Task<IReadOnlyList<JsonElement>?> SecretScanningAlertsAsync(Repository repository, string state = "open", CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<JsonElement>?> SecretScanningAlertsAsync(Repository repository, string state = "open", CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(repository);
+        // The repository list says whether secret scanning is on (security_and_analysis, shown to admins and security
+        // managers): only then does "not in the organisation list" mean no alert. Without it, ask the repository.
+        var status = repository.SecurityAndAnalysis?.SecretScanning?.Status;
+        if (status is "enabled" or "disabled" && Owned(repository) && await OrgPathAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (status == "disabled")
+                return null;
+            if (await OrgAlertsAsync("secret-scanning", state, cancellationToken).ConfigureAwait(false) is { } index)
+                return Slice(index, repository);
+        }
+
         // hide_secret: the leaked secret itself must never become evidence.
-        return FeatureListAsync($"repos/{Path(repository)}/secret-scanning/alerts?state={Esc(state)}&hide_secret=true",
-            ["secret scanning is disabled", "secret scanning is not enabled"], cancellationToken);
+        return await FeatureListAsync($"repos/{Path(repository)}/secret-scanning/alerts?state={Esc(state)}&hide_secret=true",
+            ["secret scanning is disabled", "secret scanning is not enabled"], cancellationToken).ConfigureAwait(false);
     }
 
-    public Task<IReadOnlyList<JsonElement>?> DependabotAlertsAsync(Repository repository, string state = "open", CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<JsonElement>?> DependabotAlertsAsync(Repository repository, string state = "open", CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(repository);
-        return FeatureListAsync($"repos/{Path(repository)}/dependabot/alerts?state={Esc(state)}",
-            ["dependabot alerts are disabled", "dependabot alerts are not enabled"], cancellationToken);
+        // GraphQL says whether Dependabot alerts are on (hasVulnerabilityAlertsEnabled): only then is absence from the
+        // organisation list zero alerts.
+        if (await FactsAsync(repository, cancellationToken).ConfigureAwait(false) is { VulnerabilityAlertsEnabled: { } enabled })
+        {
+            if (!enabled)
+                return null;
+            if (await OrgAlertsAsync("dependabot", state, cancellationToken).ConfigureAwait(false) is { } index)
+                return Slice(index, repository);
+        }
+
+        return await FeatureListAsync($"repos/{Path(repository)}/dependabot/alerts?state={Esc(state)}",
+            ["dependabot alerts are disabled", "dependabot alerts are not enabled"], cancellationToken).ConfigureAwait(false);
     }
 
-    public Task<IReadOnlyList<JsonElement>?> CodeScanningAlertsAsync(Repository repository, string state = "open", CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<JsonElement>?> CodeScanningAlertsAsync(Repository repository, string state = "open", CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(repository);
-        return FeatureListAsync($"repos/{Path(repository)}/code-scanning/alerts?state={Esc(state)}",
-            ["no analysis found", "advanced security must be enabled", "code scanning is not enabled"], cancellationToken);
+        // No organisation answer says whether code scanning has analyses for a repository: an alert in the organisation
+        // list proves it has; a repository absent from the list is asked itself ("no analysis found" or its alerts).
+        if (Owned(repository) && await OrgPathAsync(cancellationToken).ConfigureAwait(false)
+            && await OrgAlertsAsync("code-scanning", state, cancellationToken).ConfigureAwait(false) is { } index
+            && index.TryGetValue(repository.FullName, out var alerts))
+            return alerts;
+
+        return await FeatureListAsync($"repos/{Path(repository)}/code-scanning/alerts?state={Esc(state)}",
+            ["no analysis found", "advanced security must be enabled", "code scanning is not enabled"], cancellationToken).ConfigureAwait(false);
     }
 
     public Task<JsonElement> WorkflowPermissionsAsync(Repository? repository = null, CancellationToken cancellationToken = default) =>
         GetJsonAsync(repository is null ? $"orgs/{Esc(Organization)}/actions/permissions/workflow" : $"repos/{Path(repository)}/actions/permissions/workflow", cancellationToken);
 
-    public Task<IReadOnlyList<JsonElement>> DeployKeysAsync(Repository repository, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<JsonElement>> DeployKeysAsync(Repository repository, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(repository);
-        return GetAllJsonAsync($"repos/{Path(repository)}/keys", 100, cancellationToken);
+        if (await FactsAsync(repository, cancellationToken).ConfigureAwait(false) is { DeployKeys: { } keys })
+            return keys;
+        return await GetAllJsonAsync($"repos/{Path(repository)}/keys", 100, cancellationToken).ConfigureAwait(false);
     }
 
     // Newest first: the first pages are the recent events asked for, so stopping at maxPages is the request, not a loss.

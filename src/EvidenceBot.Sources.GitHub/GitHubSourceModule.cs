@@ -78,6 +78,10 @@ public sealed class GitHubSourceModule : ISourceModule
                 throw new SourceConfigException($"{at}.replay: {ex.Message}");
             }
         }
+        else if (gh.TokenEnv is null && gh.App is null && gh.Tokens is { Count: > 0 })
+        {
+            // A pool alone: its tokens are read below.
+        }
         else if (gh.TokenEnv is not null && gh.App is not null)
         {
             throw new SourceConfigException($"{at}: set either tokenEnv or app, not both");
@@ -97,6 +101,33 @@ public sealed class GitHubSourceModule : ISourceModule
             throw new SourceConfigException($"{at}: set tokenEnv (a token in an environment variable), app (a GitHub App) or replay (a folder of recorded exchanges)");
         }
 
+        List<string> pool = [];
+        if (gh.Tokens is { Count: > 0 } tokens)
+        {
+            if (gh.Replay is null && gh.App is not null)
+                throw new SourceConfigException($"{at}.tokens: a token pool and app cannot be combined; list tokens, or use one App");
+            for (var i = 0; i < tokens.Count; i++)
+            {
+                var env = tokens[i].TokenEnv;
+                if (string.IsNullOrWhiteSpace(env))
+                    throw new SourceConfigException($"{at}.tokens[{i}].tokenEnv: name the environment variable holding this token");
+                if (gh.Replay is not null)
+                    continue; // a replay sends nothing: no token is needed
+                var value = settings.Environment(env);
+                if (string.IsNullOrWhiteSpace(value))
+                    throw new SourceConfigException($"{at}.tokens[{i}].tokenEnv: the environment variable {env} is not set; export the token, or remove it from the pool");
+                pool.Add(value);
+            }
+        }
+
+        var path = gh.Path switch
+        {
+            null or "auto" => GitHubApiPath.Auto,
+            "org" => GitHubApiPath.Org,
+            "repo" => GitHubApiPath.Repo,
+            _ => throw new SourceConfigException($"{at}.path: '{gh.Path}' is not one of auto, org, repo (see docs/sources/github.md)"),
+        };
+
         var maxWait = TimeSpan.FromSeconds(60);
         if (gh.MaxRateLimitWait is not null)
         {
@@ -113,7 +144,9 @@ public sealed class GitHubSourceModule : ISourceModule
         return new GitHubSourceOptions
         {
             BaseUrl = baseUrl,
-            Token = token,
+            Token = token ?? pool.FirstOrDefault(),
+            PoolTokens = token is null ? [.. pool.Skip(1)] : pool,
+            Path = path,
             App = app,
             Organizations = organizations,
             Include = gh.Include ?? [],
@@ -166,6 +199,8 @@ public sealed class GitHubSourceModule : ISourceModule
 
         public string? Summary() => github.Stats is { Asked: > 0 } gh
             ? $"GitHub: {gh.Asked} request(s) asked by rules, {gh.Fetched} distinct, {gh.Sent} sent, {gh.Revalidated} answered 304 from the ETag cache"
+              + (github.Usage.GraphQLQueries > 0 ? $", {github.Usage.GraphQLQueries} GraphQL quer{(github.Usage.GraphQLQueries == 1 ? "y" : "ies")} costing {github.Usage.GraphQLPoints} rate-limit point(s)" : "")
+              + (github.Usage.Path is { } p ? $"; path {p}" : "")
             : null;
 
         // Each shard sees every organisation and its own part of their repositories (GitHubSource.Keep).
@@ -191,6 +226,14 @@ internal sealed record GitHubConfig
     [JsonPropertyName("etagCache")] public string? EtagCache { get; init; }
     [JsonPropertyName("maxRateLimitWait")] public string? MaxRateLimitWait { get; init; }
     [JsonPropertyName("concurrency")] public int? Concurrency { get; init; }
+    [JsonPropertyName("path")] public string? Path { get; init; }
+    [JsonPropertyName("tokens")] public List<GitHubPoolTokenConfig>? Tokens { get; init; }
+}
+
+/// <summary>One token of a token pool: the environment variable holding it.</summary>
+internal sealed record GitHubPoolTokenConfig
+{
+    [JsonPropertyName("tokenEnv")] public string? TokenEnv { get; init; }
 }
 
 /// <summary>GitHub App authentication: the App's id, its private key file (or an environment variable holding the PEM), the installation.</summary>

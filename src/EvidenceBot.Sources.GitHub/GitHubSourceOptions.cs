@@ -12,6 +12,21 @@ public sealed class GitHubSourceOptions
     /// <summary>A personal access token or other bearer token. Ignored when <see cref="App"/> is set.</summary>
     public string? Token { get; init; }
 
+    /// <summary>
+    /// Further tokens besides <see cref="Token"/>: with two or more, every request goes out with the token that has the most
+    /// rate limit left, and a token that reaches its limit rests until its reset while the others carry on.
+    /// </summary>
+    public IReadOnlyList<string> PoolTokens { get; init; } = [];
+
+    /// <summary>
+    /// Which request path reads per-repository data: organisation-wide endpoints and GraphQL (<see cref="GitHubApiPath.Org"/>),
+    /// one REST call per repository (<see cref="GitHubApiPath.Repo"/>), or decided from the server's version (<see cref="GitHubApiPath.Auto"/>).
+    /// </summary>
+    public GitHubApiPath Path { get; init; } = GitHubApiPath.Auto;
+
+    /// <summary>Repositories per GraphQL query on the organisation path (GitHub allows at most 100). Default 50.</summary>
+    public int GraphQLPageSize { get; init; } = 50;
+
     /// <summary>GitHub App credentials: installation tokens are minted and refreshed from these.</summary>
     public GitHubAppCredentials? App { get; init; }
 

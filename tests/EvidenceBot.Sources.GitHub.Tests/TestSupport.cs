@@ -39,6 +39,9 @@ internal static class TestSupport
             Sink = b.Sink,
             Redactor = b.Redactor,
             Transport = b.Transport,
+            Path = b.Path,
+            PoolTokens = b.PoolTokens,
+            GraphQLPageSize = b.GraphQLPageSize,
         };
     }
 
@@ -103,6 +106,13 @@ internal static class TestSupport
         public IExchangeSink? Sink { get; set; }
         public Redactor Redactor { get; set; } = new();
         public HttpMessageHandler? Transport { get; set; }
+
+        /// <summary>The per-repository path unless a test asks for another: most tests script faults on per-repository endpoints.</summary>
+        public GitHubApiPath Path { get; set; } = GitHubApiPath.Repo;
+
+        public IReadOnlyList<string> PoolTokens { get; set; } = [];
+
+        public int GraphQLPageSize { get; set; } = 50;
     }
 }
 

@@ -109,7 +109,11 @@ public static partial class DemoEstate
         return org;
     }
 
-    /// <summary>Records the estate: runs every rule in <paramref name="rulesDirectory"/> on the fake and writes each exchange once.</summary>
+    /// <summary>
+    /// Records the estate: runs every rule in <paramref name="rulesDirectory"/> on the fake twice, on the organisation path
+    /// and on the per-repository path (so a replay answers either), checks both give the expected verdicts, and writes each
+    /// exchange once.
+    /// </summary>
     public static async Task<int> RecordAsync(string rulesDirectory, string outDirectory, string cacheDirectory)
     {
         using var fake = FakeGitHub.Start();
@@ -117,31 +121,14 @@ public static partial class DemoEstate
         fake.Now = clock.GetUtcNow;
         Build(fake);
         var sink = new FileSink();
-        var options = new GitHubSourceOptions
+        foreach (var path in new[] { GitHubApiPath.Org, GitHubApiPath.Repo })
         {
-            BaseUrl = fake.BaseUrl,
-            Token = "ghp_demoRecordingTokenNeverStored000000",
-            Organizations = [Organization],
-            Sink = sink,
-            MaxRetries = 0,
-        };
-        using var session = new GitHubSession(options, clock);
-        var set = RuleSetLoader.Load(new RuleLoadOptions { Contracts = SourceContracts.Of([new GitHubSourceModule()]), RulesDirectory = rulesDirectory, CacheDirectory = cacheDirectory });
-        var engine = new RuleEngine(new EngineOptions(), clock);
-        var services = new Dictionary<Type, object> { [typeof(IGitHubSource)] = session.For(Organization) };
-        var executions = set.Rules.Where(r => r.Manifest.Sources.Contains("github"))
-            .Select(r =>
+            var result = await RunAsync(fake, clock, path, rulesDirectory, cacheDirectory, sink);
+            foreach (var r in result.Rules)
             {
-                var p = new Dictionary<string, System.Text.Json.JsonElement>(r.Manifest.Parameters);
-                if (r.Manifest.Id == "GH-AUDIT-LOG")
-                    p["enterprise"] = System.Text.Json.JsonSerializer.SerializeToElement(Enterprise);
-                return new RuleExecution(r, Organization, p, services);
-            }).ToList();
-        var result = await engine.RunAsync(executions, "demo-recording");
-        foreach (var r in result.Rules)
-        {
-            if (!Expected.TryGetValue(r.RuleId, out var want) || want != r.Verdict)
-                throw new InvalidOperationException($"{r.RuleId}: {r.Verdict} on the demo estate, expected {(Expected.TryGetValue(r.RuleId, out var w) ? w : "(no expectation)")}: {r.Error}");
+                if (!Expected.TryGetValue(r.RuleId, out var want) || want != r.Verdict)
+                    throw new InvalidOperationException($"{r.RuleId}: {r.Verdict} on the demo estate ({path} path), expected {(Expected.TryGetValue(r.RuleId, out var w) ? w : "(no expectation)")}: {r.Error}");
+            }
         }
 
         if (Directory.Exists(outDirectory))
@@ -165,6 +152,36 @@ public static partial class DemoEstate
         return sink.Unique().Count;
     }
 
+    /// <summary>Every built-in GitHub rule on the estate the fake serves, on one path; the GitHub session's counters come back too.</summary>
+    public static async Task<RunResult> RunAsync(FakeGitHub fake, TimeProvider clock, GitHubApiPath path, string rulesDirectory, string cacheDirectory,
+        IExchangeSink? sink = null, Action<GitHubSession>? inspect = null)
+    {
+        var options = new GitHubSourceOptions
+        {
+            BaseUrl = fake.BaseUrl,
+            Token = "ghp_demoRecordingTokenNeverStored000000",
+            Organizations = [Organization],
+            Sink = sink,
+            MaxRetries = 0,
+            Path = path,
+        };
+        using var session = new GitHubSession(options, clock);
+        var set = RuleSetLoader.Load(new RuleLoadOptions { Contracts = SourceContracts.Of([new GitHubSourceModule()]), RulesDirectory = rulesDirectory, CacheDirectory = cacheDirectory });
+        var engine = new RuleEngine(new EngineOptions(), clock);
+        var services = new Dictionary<Type, object> { [typeof(IGitHubSource)] = session.For(Organization) };
+        var executions = set.Rules.Where(r => r.Manifest.Sources.Contains("github"))
+            .Select(r =>
+            {
+                var p = new Dictionary<string, System.Text.Json.JsonElement>(r.Manifest.Parameters);
+                if (r.Manifest.Id == "GH-AUDIT-LOG")
+                    p["enterprise"] = System.Text.Json.JsonSerializer.SerializeToElement(Enterprise);
+                return new RuleExecution(r, Organization, p, services);
+            }).ToList();
+        var result = await engine.RunAsync(executions, "demo-" + path.ToString().ToLowerInvariant());
+        inspect?.Invoke(session);
+        return result;
+    }
+
     private sealed partial class FileSink : IExchangeSink
     {
         private readonly Dictionary<string, HttpExchange> _byName = new(StringComparer.Ordinal);
@@ -172,6 +189,9 @@ public static partial class DemoEstate
         public void Add(HttpExchange exchange)
         {
             var key = ReplayHandler.Key(exchange.Method, new Uri(exchange.Url));
+            // POSTs to one URL (GraphQL pages) differ by body: name them apart by its digest.
+            if (exchange.Method != "GET")
+                key += "_" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(ReplayHandler.CanonicalBody(exchange.RequestBody))))[..12];
             var name = Unsafe().Replace(key.Replace("GET /", "", StringComparison.Ordinal), "_").Trim('_');
             lock (_byName)
                 _byName[(name.Length > 150 ? name[..150] : name) + ".json"] = exchange;

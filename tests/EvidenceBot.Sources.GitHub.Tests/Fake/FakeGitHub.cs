@@ -85,6 +85,32 @@ public sealed class FakeGitHub : IDisposable
 
     private readonly ConcurrentDictionary<string, FakeAnswer> _answers = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// GitHub Enterprise Server's version, named by <c>GET /meta</c> (<c>installed_version</c>) and the
+    /// <c>X-GitHub-Enterprise-Version</c> header; null: GitHub.com, which names none.
+    /// </summary>
+    public string? EnterpriseVersion { get; set; }
+
+    /// <summary>
+    /// Per-token primary rate limits: a request with a listed token counts against it and answers its remaining count;
+    /// at zero it is refused with 403 "API rate limit exceeded" and <c>X-RateLimit-Reset</c>, as GitHub documents.
+    /// </summary>
+    public ConcurrentDictionary<string, FakeTokenLimit> TokenLimits { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>GraphQL queries answered.</summary>
+    public int GraphQLQueries => _graphql;
+
+    /// <summary>
+    /// POST answers (GraphQL) since the last <see cref="ResetLog"/> identical to the answer the same request got before:
+    /// what a second run would have had answered 304 if GraphQL knew ETags.
+    /// </summary>
+    public int UnchangedPosts => _unchangedPosts;
+
+    private int _unchangedPosts;
+    private readonly ConcurrentDictionary<string, string> _postAnswers = new(StringComparer.Ordinal);
+
+    private int _graphql;
+
     /// <summary>Authorization headers seen, to prove which credentials were sent.</summary>
     public ConcurrentQueue<string> Authorizations { get; } = new();
 
@@ -116,6 +142,7 @@ public sealed class FakeGitHub : IDisposable
     {
         _requests.Clear();
         _notModified = 0;
+        _unchangedPosts = 0;
     }
 
     public void Dispose() => _server.Stop();
@@ -127,9 +154,37 @@ public sealed class FakeGitHub : IDisposable
         var query = request.Query ?? new Dictionary<string, WireMockList<string>>();
         var rawQuery = request.RawQuery ?? "";
         var target = path + (rawQuery.Length > 0 ? (rawQuery.StartsWith('?') ? rawQuery : "?" + rawQuery) : "");
-        _requests.Enqueue($"{request.Method} {target}");
+        // A POST is told apart by its body (two GraphQL pages go to one URL).
+        var body = request.Method == "POST" && !string.IsNullOrEmpty(request.Body) ? "#" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(request.Body)))[..12] : "";
+        _requests.Enqueue($"{request.Method} {target}{body}");
         if (Header(request, "Authorization") is { } auth)
             Authorizations.Enqueue(auth);
+
+        Dictionary<string, string>? limitHeaders = null;
+        var bearer = Header(request, "Authorization") is { } a && a.Contains(' ', StringComparison.Ordinal) ? a[(a.IndexOf(' ', StringComparison.Ordinal) + 1)..] : null;
+        if (bearer is not null && TokenLimits.TryGetValue(bearer, out var limit))
+        {
+            int left;
+            lock (limit)
+            {
+                limit.Used++;
+                left = limit.Remaining == 0 ? -1 : --limit.Remaining;
+            }
+
+            var reset = limit.Reset.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+            if (left < 0)
+            {
+                return ToMessage(Error(403, "API rate limit exceeded for this token.", "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+                    new Dictionary<string, string> { ["X-RateLimit-Limit"] = limit.Limit.ToString(CultureInfo.InvariantCulture), ["X-RateLimit-Remaining"] = "0", ["X-RateLimit-Reset"] = reset }), request);
+            }
+
+            limitHeaders = new Dictionary<string, string>
+            {
+                ["X-RateLimit-Limit"] = limit.Limit.ToString(CultureInfo.InvariantCulture),
+                ["X-RateLimit-Remaining"] = left.ToString(CultureInfo.InvariantCulture),
+                ["X-RateLimit-Reset"] = reset,
+            };
+        }
 
         foreach (var (prefix, queue) in _scripted)
         {
@@ -166,6 +221,22 @@ public sealed class FakeGitHub : IDisposable
 
         if (CacheAnswers && request.Method == "GET")
             _answers[request.Method + " " + target] = result;
+        if (request.Method == "POST" && result.Body is { } answered)
+        {
+            // The data, not the rateLimit block (its remaining count and reset time move with every query).
+            var data = JsonNode.Parse(answered)?["data"]?["organization"]?.ToJsonString() ?? answered;
+            var digest = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(data)));
+            if (_postAnswers.TryGetValue(target + body, out var before) && before == digest)
+                Interlocked.Increment(ref _unchangedPosts);
+            _postAnswers[target + body] = digest;
+        }
+        if (limitHeaders is not null)
+        {
+            foreach (var (k, v) in result.Headers ?? new Dictionary<string, string>())
+                limitHeaders.TryAdd(k, v);
+            result = result with { Headers = limitHeaders };
+        }
+
         return ToMessage(result, request);
     }
 
@@ -180,13 +251,53 @@ public sealed class FakeGitHub : IDisposable
     {
         if (method == "POST" && s is ["app", "installations", var installationId, "access_tokens"])
             return MintToken(installationId);
+        if (method == "POST" && s is ["graphql"] or ["api", "graphql"])
+            return GraphQL(request.Body ?? "");
         if (method != "GET")
             return Error(405, "Method not allowed in the fake");
 
         switch (s)
         {
+            case ["meta"]:
+            {
+                var meta = OpenApiExamples.Example("api-overview").AsObject();
+                if (EnterpriseVersion is null)
+                    return Ok(meta);
+                meta["installed_version"] = EnterpriseVersion;
+                return new FakeAnswer(200, meta.ToJsonString(), new Dictionary<string, string> { ["X-GitHub-Enterprise-Version"] = EnterpriseVersion });
+            }
+
             case ["orgs", var o]:
                 return Ok(Organization(OrgOf(o)));
+            case ["orgs", var o, "dependabot", "alerts"]:
+            {
+                var org = OrgOf(o);
+                return Paged(new JsonArray([.. org.Repos.Where(r => r.DependabotAlerts is not null)
+                    .SelectMany(r => r.DependabotAlerts!.Select(a => (JsonNode)WithRepository(DependabotAlert(a, organization: true), org, r)))]), q, request);
+            }
+
+            case ["orgs", var o, "code-scanning", "alerts"]:
+            {
+                var org = OrgOf(o);
+                return Paged(new JsonArray([.. org.Repos.Where(r => r.CodeScanningAlerts is not null)
+                    .SelectMany(r => r.CodeScanningAlerts!.Select(a => (JsonNode)WithRepository(CodeScanningAlert(a, organization: true), org, r)))]), q, request);
+            }
+
+            case ["orgs", var o, "secret-scanning", "alerts"]:
+            {
+                var org = OrgOf(o);
+                return Paged(new JsonArray([.. org.Repos.Where(r => r.SecretAlerts is not null)
+                    .SelectMany(r => r.SecretAlerts!.Select(a => (JsonNode)WithRepository(SecretAlert(a, q, organization: true), org, r)))]), q, request);
+            }
+
+            case ["orgs", var o, "rulesets", var rulesetId]:
+            {
+                var org = OrgOf(o);
+                var rs = org.Repos.SelectMany(r => r.Rulesets).FirstOrDefault(x => x.FromOrganization && x.Id.ToString(CultureInfo.InvariantCulture) == rulesetId)
+                    ?? throw new KeyNotFoundException();
+                var ruleset = Ruleset(o, "", rs, withRules: true, example: "org-ruleset");
+                return Ok(ruleset);
+            }
             case ["orgs", var o, "repos"]:
                 return Paged(new JsonArray([.. OrgOf(o).Repos.Select(r => (JsonNode)Repository(OrgOf(o), r))]), q, request);
             case ["orgs", var o, "members"]:
@@ -391,9 +502,9 @@ public sealed class FakeGitHub : IDisposable
             return (JsonNode)o;
         }))]);
 
-    private static JsonObject Ruleset(string owner, string repo, FakeRuleset rs, bool withRules)
+    private static JsonObject Ruleset(string owner, string repo, FakeRuleset rs, bool withRules, string example = "repository-ruleset")
     {
-        var o = OpenApiExamples.Example("repository-ruleset").AsObject();
+        var o = OpenApiExamples.Example(example).AsObject();
         o["id"] = rs.Id;
         o["name"] = rs.Name;
         o["enforcement"] = rs.Enforcement;
@@ -426,9 +537,9 @@ public sealed class FakeGitHub : IDisposable
         return o;
     }
 
-    private static JsonObject SecretAlert(FakeAlert a, IDictionary<string, WireMockList<string>> q)
+    private static JsonObject SecretAlert(FakeAlert a, IDictionary<string, WireMockList<string>> q, bool organization = false)
     {
-        var o = OpenApiExamples.FirstItem("secret-scanning-alert-list");
+        var o = OpenApiExamples.FirstItem(organization ? "organization-secret-scanning-alert-list" : "secret-scanning-alert-list");
         o["number"] = a.Number;
         o["created_at"] = Iso(a.CreatedAt);
         o["state"] = "open";
@@ -440,9 +551,9 @@ public sealed class FakeGitHub : IDisposable
         return o;
     }
 
-    private static JsonObject DependabotAlert(FakeAlert a)
+    private static JsonObject DependabotAlert(FakeAlert a, bool organization = false)
     {
-        var o = OpenApiExamples.FirstItem("dependabot-alerts-for-repository");
+        var o = OpenApiExamples.FirstItem(organization ? "dependabot-alerts-for-organization" : "dependabot-alerts-for-repository");
         o["number"] = a.Number;
         o["state"] = "open";
         o["created_at"] = Iso(a.CreatedAt);
@@ -455,13 +566,142 @@ public sealed class FakeGitHub : IDisposable
         return o;
     }
 
-    private static JsonObject CodeScanningAlert(FakeAlert a)
+    private static JsonObject CodeScanningAlert(FakeAlert a, bool organization = false)
     {
-        var o = OpenApiExamples.FirstItem("code-scanning-alert-items");
+        var o = OpenApiExamples.FirstItem(organization ? "code-scanning-organization-alert-items" : "code-scanning-alert-items");
         o["number"] = a.Number;
         o["state"] = "open";
         o["created_at"] = Iso(a.CreatedAt);
         o["rule"]!["security_severity_level"] = a.Severity;
+        return o;
+    }
+
+    /// <summary>An organisation-list alert names its repository (a simple repository object).</summary>
+    private static JsonObject WithRepository(JsonObject alert, FakeOrg org, FakeRepo repo)
+    {
+        var r = alert["repository"]?.AsObject() ?? new JsonObject();
+        r["id"] = StableId(org.Login + "/" + repo.Name);
+        r["name"] = repo.Name;
+        r["full_name"] = $"{org.Login}/{repo.Name}";
+        if (r["owner"] is JsonObject owner)
+            owner["login"] = org.Login;
+        r["url"] = $"https://api.github.com/repos/{org.Login}/{repo.Name}";
+        r["html_url"] = $"https://github.com/{org.Login}/{repo.Name}";
+        alert["repository"] = r;
+        return alert;
+    }
+
+    /// <summary>
+    /// GitHub's GraphQL endpoint for the one query the source sends (the organisation's repositories with protection,
+    /// rules, deploy keys and outside collaborators), answered from the model in the shapes GitHub's GraphQL reference
+    /// documents. The cost follows GitHub's documented formula: requested nodes per connection, summed, divided by 100.
+    /// Any other query gets a GraphQL error, as an unknown field would.
+    /// </summary>
+    private FakeAnswer GraphQL(string body)
+    {
+        Interlocked.Increment(ref _graphql);
+        var request = JsonNode.Parse(body)!.AsObject();
+        var query = request["query"]?.GetValue<string>() ?? "";
+        var variables = request["variables"]?.AsObject() ?? new JsonObject();
+        if (!query.Contains("organization(login: $org)", StringComparison.Ordinal) || !query.Contains("repositories(", StringComparison.Ordinal))
+            return Ok(new JsonObject { ["errors"] = new JsonArray(new JsonObject { ["message"] = "the fake answers only the repositories query" }) });
+        var login = variables["org"]!.GetValue<string>();
+        var org = Orgs.FirstOrDefault(o => string.Equals(o.Login, login, StringComparison.OrdinalIgnoreCase));
+        if (org is null)
+        {
+            return Ok(new JsonObject
+            {
+                ["data"] = new JsonObject { ["organization"] = null },
+                ["errors"] = new JsonArray(new JsonObject { ["type"] = "NOT_FOUND", ["message"] = $"Could not resolve to an Organization with the login of '{login}'." }),
+            });
+        }
+
+        var first = variables["first"]?.GetValue<int>() ?? 50;
+        var after = variables["after"]?.GetValue<string>();
+        var start = after is null ? 0 : int.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(after)).Split(':')[1], CultureInfo.InvariantCulture);
+        var repos = org.Repos.OrderBy(r => r.Name, StringComparer.OrdinalIgnoreCase).ToList();
+        var page = repos.Skip(start).Take(first).ToList();
+        var end = start + page.Count;
+        var cursor = Convert.ToBase64String(Encoding.UTF8.GetBytes($"cursor:{end}"));
+        var nodes = new JsonArray([.. page.Select(r => (JsonNode)GraphQLRepository(org, r))]);
+        var cost = Math.Max(1, (int)Math.Round((1 + first * 3) / 100.0));
+        return Ok(new JsonObject
+        {
+            ["data"] = new JsonObject
+            {
+                ["rateLimit"] = new JsonObject { ["cost"] = cost, ["remaining"] = 5000 - cost, ["resetAt"] = Iso(Now() + TimeSpan.FromHours(1)) },
+                ["organization"] = new JsonObject
+                {
+                    ["repositories"] = new JsonObject
+                    {
+                        ["pageInfo"] = new JsonObject { ["hasNextPage"] = end < repos.Count, ["endCursor"] = page.Count > 0 ? cursor : null },
+                        ["nodes"] = nodes,
+                    },
+                },
+            },
+        });
+    }
+
+    private static JsonObject GraphQLRepository(FakeOrg org, FakeRepo repo)
+    {
+        static JsonObject Connection(string items, JsonArray list) => new() { ["pageInfo"] = new JsonObject { ["hasNextPage"] = false }, [items] = list };
+        JsonNode? protection = repo.Protection is { } p
+            ? new JsonObject
+            {
+                ["requiresApprovingReviews"] = p.Approvals > 0,
+                ["requiredApprovingReviewCount"] = p.Approvals,
+                ["requiresCodeOwnerReviews"] = p.CodeOwners,
+                ["dismissesStaleReviews"] = p.DismissStale,
+                ["isAdminEnforced"] = p.EnforceAdmins,
+                ["allowsForcePushes"] = p.AllowForcePushes,
+                ["allowsDeletions"] = p.AllowDeletions,
+                ["requiresCommitSignatures"] = p.RequiredSignatures,
+            }
+            : null;
+        var rules = new JsonArray([.. repo.Rulesets.Where(rs => rs.Enforcement == "active").SelectMany(rs => rs.Rules.Select(rule => (JsonNode)new JsonObject
+        {
+            ["type"] = rule.Type.ToUpperInvariant(),
+            ["parameters"] = rule.Parameters is null ? null : rule.Type == "pull_request" ? CamelCase(JsonNode.Parse(rule.Parameters)!.AsObject()) : new JsonObject(),
+            ["repositoryRuleset"] = new JsonObject
+            {
+                ["databaseId"] = rs.Id,
+                ["source"] = new JsonObject { ["__typename"] = rs.FromOrganization ? "Organization" : "Repository" },
+            },
+        }))]);
+        var keys = new JsonArray([.. repo.DeployKeys.Select(k => (JsonNode)new JsonObject
+        {
+            ["title"] = k.Title, ["readOnly"] = k.ReadOnly, ["createdAt"] = Iso(k.CreatedAt),
+            ["key"] = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQCl" + k.Id.ToString(CultureInfo.InvariantCulture), ["verified"] = true,
+        })]);
+        var collaborators = new JsonArray([.. repo.OutsideAdmins.Select(l => (JsonNode)new JsonObject
+        {
+            ["permission"] = "ADMIN", ["node"] = new JsonObject { ["login"] = l, ["databaseId"] = StableId(l) },
+        })]);
+        return new JsonObject
+        {
+            ["name"] = repo.Name,
+            ["hasVulnerabilityAlertsEnabled"] = repo.DependabotAlerts is not null,
+            ["defaultBranchRef"] = new JsonObject
+            {
+                ["name"] = repo.DefaultBranch,
+                ["branchProtectionRule"] = protection,
+                ["rules"] = Connection("nodes", rules),
+            },
+            ["deployKeys"] = Connection("nodes", keys),
+            ["collaborators"] = Connection("edges", collaborators),
+        };
+    }
+
+    /// <summary>REST's snake_case rule parameters as GraphQL names them (camelCase).</summary>
+    private static JsonObject CamelCase(JsonObject parameters)
+    {
+        var o = new JsonObject();
+        foreach (var (name, value) in parameters)
+        {
+            var parts = name.Split('_');
+            o[parts[0] + string.Concat(parts.Skip(1).Select(p => char.ToUpperInvariant(p[0]) + p[1..]))] = value?.DeepClone();
+        }
+
         return o;
     }
 

@@ -80,3 +80,12 @@ public sealed record FakeRuleset(long Id, string Name, IReadOnlyList<(string Typ
 public sealed record FakeAlert(int Number, string Severity, DateTimeOffset CreatedAt);
 
 public sealed record FakeDeployKey(long Id, string Title, bool ReadOnly, DateTimeOffset CreatedAt);
+
+/// <summary>A token's primary rate limit in the fake: how many requests it may still make, and when it resets.</summary>
+public sealed class FakeTokenLimit
+{
+    public int Limit { get; init; } = 5000;
+    public int Remaining { get; set; } = 5000;
+    public int Used { get; set; }
+    public DateTimeOffset Reset { get; set; } = DateTimeOffset.UtcNow.AddHours(1);
+}

@@ -381,8 +381,8 @@ public sealed class DeployKeysRuleTests
 
         Assert.Equal(Verdict.Fail, result.Verdict);
         var finding = Assert.Single(result.Findings, f => f.Resource == "acme/api");
-        Assert.Contains("'deploy-bot' (11) has write access", finding.Message, StringComparison.Ordinal);
-        Assert.Contains("'legacy' (12) is 500 days old", finding.Message, StringComparison.Ordinal);
+        Assert.Contains($"'deploy-bot' (created {TestSupport.Now.AddDays(-10):yyyy-MM-dd}) has write access", finding.Message, StringComparison.Ordinal);
+        Assert.Contains($"'legacy' (created {TestSupport.Now.AddDays(-500):yyyy-MM-dd}) is 500 days old", finding.Message, StringComparison.Ordinal);
     }
 
     [Fact]
