@@ -81,6 +81,9 @@ public sealed class RuleContext
     public void Report(Finding finding)
     {
         ArgumentNullException.ThrowIfNull(finding);
+        // Only a signed waiver, applied after the run, makes a finding waived; a rule cannot waive itself.
+        if (finding.Status == Verdict.Waived || finding.Waiver is not null)
+            finding = new Finding(finding.Resource, Verdict.Error, "a rule cannot report a waived finding (waivers are applied from signed waivers.yaml entries): " + finding.Message, finding.Observed);
         _findings.Enqueue(finding);
     }
 
