@@ -76,6 +76,10 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
             return new RunOutcome(ExitCodes.UsageOrConfig, null, false);
         }
 
+        // Invalid, unsigned or untrusted waivers stop the run before any rule runs.
+        if (!Waivers.RunWaivers.TryLoad(cfg, set, options.Only.Count == 0, report, out var waivers))
+            return new RunOutcome(ExitCodes.UsageOrConfig, null, false);
+
         using var sources = OpenSources.Open(cfg, modules, RunPlanner.SourcesUsed(set), time);
         var plan = RunPlanner.Plan(set, cfg, sources);
         var executions = plan.Executions;
@@ -113,6 +117,7 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
             result = await engine.RunAsync(executions, runId, observer as IRunObserver, ct).ConfigureAwait(false);
         // What rules wrote themselves may quote a configured secret: masked before results.json, statements and the summary.
         result = RunResultRedaction.Apply(result, sources.Redactor) with { Skipped = plan.Skipped.Count > 0 ? plan.Skipped : null };
+        result = Waivers.RunWaivers.Apply(result, waivers, time, report);
         report.Phase("run rules");
 
         // The bundle writer puts results.json in the output folder last, under its lock, once the bundle is committed:

@@ -14,6 +14,7 @@ internal sealed record EvidenceBotConfig
     [JsonPropertyName("parameters")] public Dictionary<string, Dictionary<string, JsonElement>>? Parameters { get; init; }
     [JsonPropertyName("signing")] public SigningConfig? Signing { get; init; }
     [JsonPropertyName("secrets")] public List<string>? Secrets { get; init; }
+    [JsonPropertyName("waivers")] public WaiversConfig? Waivers { get; init; }
 
     /// <summary>
     /// Every other top-level setting: a source module's section (<c>github</c>, <c>azure</c>, <c>models</c>). The schema,
@@ -41,4 +42,17 @@ internal sealed record SigningConfig
 internal sealed record KeyVaultConfig
 {
     [JsonPropertyName("keyId")] public required string KeyId { get; init; }
+}
+
+/// <summary>The <c>waivers</c> section: the signed waivers file and whose keys may sign (docs/operators/waivers.md).</summary>
+internal sealed record WaiversConfig
+{
+    [JsonPropertyName("file")] public required string File { get; init; }
+    [JsonPropertyName("trustedKeys")] public List<TrustedKeyConfig> TrustedKeys { get; init; } = [];
+}
+
+internal sealed record TrustedKeyConfig
+{
+    [JsonPropertyName("approver")] public required string Approver { get; init; }
+    [JsonPropertyName("key")] public required string Key { get; init; }
 }
