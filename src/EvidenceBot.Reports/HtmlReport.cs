@@ -137,10 +137,10 @@ internal static class HtmlReport
 
     private static void Overview(ReportContext ctx, TextWriter w)
     {
-        w.Write("<section id=\"overview\"><h2>Frameworks in scope</h2><table class=\"overview\"><thead><tr><th scope=\"col\">Framework</th><th scope=\"col\">Controls</th><th scope=\"col\">✗ failing</th><th scope=\"col\">⚠ erroring</th><th scope=\"col\">✓ passing</th><th scope=\"col\">– not applicable</th><th scope=\"col\">✎ manual</th></tr></thead><tbody>");
+        w.Write("<section id=\"overview\"><h2>Frameworks in scope</h2><table class=\"overview\"><thead><tr><th scope=\"col\">Framework</th><th scope=\"col\">Controls</th><th scope=\"col\">✗ failing</th><th scope=\"col\">⚠ erroring</th><th scope=\"col\">⚑ waived</th><th scope=\"col\">✓ passing</th><th scope=\"col\">– not applicable</th><th scope=\"col\">✎ manual</th></tr></thead><tbody>");
         foreach (var f in ctx.Frameworks)
-            w.Write($"<tr><td><a href=\"#fw-{ReportText.Slug(f.Framework.Id)}\">{ReportText.Html(f.Framework.Name)}</a> <code>{ReportText.Html(f.Framework.Id)}</code></td><td>{f.Rows.Count}</td><td>{f.Count("fail")}</td><td>{f.Count("error")}</td><td>{f.Count("pass")}</td><td>{f.Count("not_applicable")}</td><td>{f.Count("manual")}</td></tr>");
-        w.Write("</tbody></table><p class=\"small\">A control's verdict comes only from rules mapped to it directly or through an <em>equivalent</em> crosswalk link; evidence reached through a <em>partial</em> or <em>supports</em> link is shown as related evidence and never decides it. The worst verdict wins: ✗ fail, then ⚠ error, then ✓ pass.</p></section>\n");
+            w.Write($"<tr><td><a href=\"#fw-{ReportText.Slug(f.Framework.Id)}\">{ReportText.Html(f.Framework.Name)}</a> <code>{ReportText.Html(f.Framework.Id)}</code></td><td>{f.Rows.Count}</td><td>{f.Count("fail")}</td><td>{f.Count("error")}</td><td>{f.Count("waived")}</td><td>{f.Count("pass")}</td><td>{f.Count("not_applicable")}</td><td>{f.Count("manual")}</td></tr>");
+        w.Write("</tbody></table><p class=\"small\">A control's verdict comes only from rules mapped to it directly or through an <em>equivalent</em> crosswalk link; evidence reached through a <em>partial</em> or <em>supports</em> link is shown as related evidence and never decides it. The worst verdict wins: ⚠ error, then ✗ fail, then ⚑ waived (failing, risk accepted by a signed waiver), then ✓ pass.</p></section>\n");
     }
 
     private static void ControlTable(TextWriter w, IReadOnlyList<ControlRow> rows)
