@@ -84,6 +84,7 @@ internal static class CliApp
         root.Subcommands.Add(RunCommand.Build(context));
         root.Subcommands.Add(ControlsCommands.Build(context));
         root.Subcommands.Add(KeysCommands.Build(context));
+        root.Subcommands.Add(WaiversCommands.Build(context));
         root.Subcommands.Add(VerifyCommand.Build(context));
         root.Subcommands.Add(RuleTestCommands.Record(context));
         root.Subcommands.Add(ReportCommand.Build(context));

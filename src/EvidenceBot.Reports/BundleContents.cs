@@ -74,20 +74,25 @@ internal sealed class BundleContents
 /// <summary>Verdict helpers shared by the writers.</summary>
 internal static class Verdicts
 {
-    /// <summary>The wire name: <c>pass</c>, <c>fail</c>, <c>error</c>, <c>not_applicable</c>.</summary>
+    /// <summary>The wire name: <c>pass</c>, <c>fail</c>, <c>error</c>, <c>not_applicable</c>, <c>waived</c>.</summary>
     public static string Name(Verdict verdict) => verdict switch
     {
         Verdict.Pass => "pass",
         Verdict.Fail => "fail",
         Verdict.Error => "error",
+        Verdict.Waived => "waived",
         _ => "not_applicable",
     };
 
-    /// <summary>How bad a verdict is, for "the worst of": error and fail outrank pass, which outranks not applicable.</summary>
+    /// <summary>
+    /// How bad a verdict is, for "the worst of": error and fail outrank waived (a failure whose risk was accepted),
+    /// which outranks pass, which outranks not applicable. A waived rule never lets a control read as pass.
+    /// </summary>
     public static int Rank(Verdict verdict) => verdict switch
     {
-        Verdict.Error => 3,
-        Verdict.Fail => 2,
+        Verdict.Error => 4,
+        Verdict.Fail => 3,
+        Verdict.Waived => 2,
         Verdict.Pass => 1,
         _ => 0,
     };

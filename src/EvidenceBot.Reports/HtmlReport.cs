@@ -50,7 +50,7 @@ internal static class HtmlReport
         w.Write("</tbody></table></header>\n");
 
         w.Write("<nav class=\"filter\" aria-label=\"Filter\"><label>Filter <input id=\"q\" type=\"search\" placeholder=\"resource, control, rule or target\" autocomplete=\"off\"></label> ");
-        w.Write("<label>Verdict <select id=\"verdict\"><option value=\"\">any</option><option value=\"pass\">✓ pass</option><option value=\"fail\">✗ fail</option><option value=\"error\">⚠ error</option><option value=\"not_applicable\">– not applicable</option><option value=\"manual\">✎ manual (no automated evidence)</option></select></label> ");
+        w.Write("<label>Verdict <select id=\"verdict\"><option value=\"\">any</option><option value=\"pass\">✓ pass</option><option value=\"fail\">✗ fail</option><option value=\"error\">⚠ error</option><option value=\"not_applicable\">– not applicable</option><option value=\"waived\">⚑ waived (accepted risk)</option><option value=\"manual\">✎ manual (no automated evidence)</option></select></label> ");
         w.Write("<span id=\"shown\" aria-live=\"polite\"></span> <button type=\"button\" id=\"expand\">Expand all</button> <button type=\"button\" id=\"collapse\">Collapse all</button></nav>\n");
 
         w.Write("<main>\n");
@@ -70,7 +70,7 @@ internal static class HtmlReport
     private static string Totals(ReportContext ctx)
     {
         var counts = ctx.Bundle.Statements.GroupBy(s => s.Predicate.Verdict).ToDictionary(g => g.Key, g => g.Count());
-        return string.Join(", ", new[] { Verdict.Pass, Verdict.Fail, Verdict.Error, Verdict.NotApplicable }
+        return string.Join(", ", new[] { Verdict.Pass, Verdict.Fail, Verdict.Error, Verdict.Waived, Verdict.NotApplicable }
             .Select(x => $"{Badge(Verdicts.Name(x))} {counts.GetValueOrDefault(x)}"));
     }
 
@@ -83,8 +83,13 @@ internal static class HtmlReport
         "fail" => "<span class=\"b v-fail\">✗ fail</span>",
         "error" => "<span class=\"b v-error\">⚠ error</span>",
         "not_applicable" => "<span class=\"b v-na\">– n/a</span>",
+        "waived" => "<span class=\"b v-waived\">⚑ waived</span>",
         _ => "<span class=\"b v-manual\">✎ manual</span>",
     };
+
+    /// <summary>Under a waived finding's message: which signed waiver accepted the failure, by whom, until when.</summary>
+    private static string WaiverNote(WaiverReference? waiver) => waiver is null ? ""
+        : $"<br><small class=\"waiver\">Failed; risk accepted by waiver <code>{ReportText.Html(waiver.Id)}</code>, approved by {ReportText.Html(waiver.Approver)}, until {waiver.Expires:yyyy-MM-dd} (signed payload SHA-256 <code>{ReportText.Html(waiver.Digest)}</code>)</small>";
 
     private static string Icon(string verdict) => verdict switch
     {
@@ -92,6 +97,7 @@ internal static class HtmlReport
         "fail" => "✗",
         "error" => "⚠",
         "not_applicable" => "–",
+        "waived" => "⚑",
         _ => "✎",
     };
 
@@ -100,7 +106,7 @@ internal static class HtmlReport
         var id = "fw-" + ReportText.Slug(f.Framework.Id);
         w.Write($"<section class=\"fw\" id=\"{id}\"><h2>{ReportText.Html(f.Framework.Name)} <small>{ReportText.Html(f.Framework.Id)}</small></h2>\n");
         w.Write("<p class=\"counts\">");
-        w.Write($"{Badge("pass")} {f.Count("pass")} passing · {Badge("fail")} {f.Count("fail")} failing · {Badge("error")} {f.Count("error")} erroring · {Badge("not_applicable")} {f.Count("not_applicable")} not applicable · {Badge("manual")} {f.Count("manual")} manual (no automated evidence) — of {f.Rows.Count} controls");
+        w.Write($"{Badge("pass")} {f.Count("pass")} passing · {Badge("fail")} {f.Count("fail")} failing · {Badge("error")} {f.Count("error")} erroring · {Badge("waived")} {f.Count("waived")} waived (failing, risk accepted) · {Badge("not_applicable")} {f.Count("not_applicable")} not applicable · {Badge("manual")} {f.Count("manual")} manual (no automated evidence) — of {f.Rows.Count} controls");
         w.Write("</p>\n");
         w.Write($"<h3>Heat map of controls by verdict</h3><div class=\"heat\" role=\"list\" aria-label=\"Controls of {ReportText.Html(f.Framework.Id)} by verdict\">");
         foreach (var row in f.Rows.OrderBy(r => HeatOrder(r.VerdictName)))
@@ -109,7 +115,7 @@ internal static class HtmlReport
             w.Write($"<a role=\"listitem\" class=\"cell v-{Css(verdict)}\" data-verdict=\"{verdict}\" data-filter=\"{ReportText.Html(Filter(row))}\" href=\"#{ControlAnchor(row.Control.Id)}\" title=\"{ReportText.Html(row.Control.LocalId + " " + row.Control.Title + ": " + verdict)}\">{Icon(verdict)} {ReportText.Html(row.Control.LocalId)}</a>");
         }
 
-        w.Write("</div>\n<p class=\"legend\">Legend: ✓ pass · ✗ fail · ⚠ error (could not tell) · – not applicable · ✎ manual (no automated evidence; an auditor assesses it)</p>\n");
+        w.Write("</div>\n<p class=\"legend\">Legend: ✓ pass · ✗ fail · ⚠ error (could not tell) · ⚑ waived (failing, risk accepted by a signed waiver; not a pass) · – not applicable · ✎ manual (no automated evidence; an auditor assesses it)</p>\n");
         var automated = f.Rows.Where(r => r.Evidence.Count > 0).OrderBy(r => HeatOrder(r.VerdictName)).ToList();
         var manual = f.Rows.Where(r => r.Evidence.Count == 0).ToList();
         w.Write($"<h3>Controls with automated evidence ({automated.Count})</h3>");
@@ -123,17 +129,18 @@ internal static class HtmlReport
     {
         "fail" => 0,
         "error" => 1,
-        "pass" => 2,
-        "not_applicable" => 3,
-        _ => 4,
+        "waived" => 2,
+        "pass" => 3,
+        "not_applicable" => 4,
+        _ => 5,
     };
 
     private static void Overview(ReportContext ctx, TextWriter w)
     {
-        w.Write("<section id=\"overview\"><h2>Frameworks in scope</h2><table class=\"overview\"><thead><tr><th scope=\"col\">Framework</th><th scope=\"col\">Controls</th><th scope=\"col\">✗ failing</th><th scope=\"col\">⚠ erroring</th><th scope=\"col\">✓ passing</th><th scope=\"col\">– not applicable</th><th scope=\"col\">✎ manual</th></tr></thead><tbody>");
+        w.Write("<section id=\"overview\"><h2>Frameworks in scope</h2><table class=\"overview\"><thead><tr><th scope=\"col\">Framework</th><th scope=\"col\">Controls</th><th scope=\"col\">✗ failing</th><th scope=\"col\">⚠ erroring</th><th scope=\"col\">⚑ waived</th><th scope=\"col\">✓ passing</th><th scope=\"col\">– not applicable</th><th scope=\"col\">✎ manual</th></tr></thead><tbody>");
         foreach (var f in ctx.Frameworks)
-            w.Write($"<tr><td><a href=\"#fw-{ReportText.Slug(f.Framework.Id)}\">{ReportText.Html(f.Framework.Name)}</a> <code>{ReportText.Html(f.Framework.Id)}</code></td><td>{f.Rows.Count}</td><td>{f.Count("fail")}</td><td>{f.Count("error")}</td><td>{f.Count("pass")}</td><td>{f.Count("not_applicable")}</td><td>{f.Count("manual")}</td></tr>");
-        w.Write("</tbody></table><p class=\"small\">A control's verdict comes only from rules mapped to it directly or through an <em>equivalent</em> crosswalk link; evidence reached through a <em>partial</em> or <em>supports</em> link is shown as related evidence and never decides it. The worst verdict wins: ✗ fail, then ⚠ error, then ✓ pass.</p></section>\n");
+            w.Write($"<tr><td><a href=\"#fw-{ReportText.Slug(f.Framework.Id)}\">{ReportText.Html(f.Framework.Name)}</a> <code>{ReportText.Html(f.Framework.Id)}</code></td><td>{f.Rows.Count}</td><td>{f.Count("fail")}</td><td>{f.Count("error")}</td><td>{f.Count("waived")}</td><td>{f.Count("pass")}</td><td>{f.Count("not_applicable")}</td><td>{f.Count("manual")}</td></tr>");
+        w.Write("</tbody></table><p class=\"small\">A control's verdict comes only from rules mapped to it directly or through an <em>equivalent</em> crosswalk link; evidence reached through a <em>partial</em> or <em>supports</em> link is shown as related evidence and never decides it. The worst verdict wins: ⚠ error, then ✗ fail, then ⚑ waived (failing, risk accepted by a signed waiver), then ✓ pass.</p></section>\n");
     }
 
     private static void ControlTable(TextWriter w, IReadOnlyList<ControlRow> rows)
@@ -233,7 +240,7 @@ internal static class HtmlReport
             foreach (var f in p.Findings)
             {
                 var status = Verdicts.Name(f.Status);
-                w.Write($"<tr class=\"finding\" data-verdict=\"{status}\" data-filter=\"{ReportText.Html((p.RuleId + " " + p.Target + " " + f.Resource).ToLowerInvariant())}\"><td><code>{ReportText.Html(f.Resource)}</code></td><td>{Badge(status)}</td><td>{ReportText.Html(f.Message)}</td><td>");
+                w.Write($"<tr class=\"finding\" data-verdict=\"{status}\" data-filter=\"{ReportText.Html((p.RuleId + " " + p.Target + " " + f.Resource).ToLowerInvariant())}\"><td><code>{ReportText.Html(f.Resource)}</code></td><td>{Badge(status)}</td><td>{ReportText.Html(f.Message)}{WaiverNote(f.Waiver)}</td><td>");
                 if (f.Observed is { } observed)
                     w.Write($"<pre class=\"obs\">{ReportText.Html(ReportText.Indented(observed))}</pre>");
                 else
@@ -331,11 +338,11 @@ code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-s
 .sub{color:var(--muted);margin:.2rem 0 .6rem}table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid var(--line);padding:.3rem .45rem;text-align:left;vertical-align:top}thead th{background:#f6f8fa}
 table.meta{width:auto}table.meta th{background:#f6f8fa;white-space:nowrap}code{word-break:break-all}
 .b{display:inline-block;padding:0 .4rem;border-radius:.6rem;font-weight:600;font-size:12px;border:1px solid;white-space:nowrap}
-.v-pass{color:var(--pass);border-color:var(--pass)}.v-fail{color:var(--fail);border-color:var(--fail)}.v-error{color:var(--error);border-color:var(--error)}.v-na{color:var(--na);border-color:var(--na)}.v-manual{color:var(--manual);border-color:var(--manual)}
+.v-pass{color:var(--pass);border-color:var(--pass)}.v-fail{color:var(--fail);border-color:var(--fail)}.v-error{color:var(--error);border-color:var(--error)}.v-na{color:var(--na);border-color:var(--na)}.v-manual{color:var(--manual);border-color:var(--manual)}.v-waived{color:#8250df;border-color:#8250df}
 .unverified{background:#fff1f0;border:3px solid var(--fail);color:#82071e;padding:.6rem 1rem;font-size:1.1rem;margin-top:.8rem}
 .filter{position:sticky;top:0;background:#fff;border-bottom:1px solid var(--line);padding:.5rem 0;z-index:2;display:flex;gap:.8rem;align-items:center;flex-wrap:wrap}.filter input{width:22rem;padding:.25rem}
 .heat{display:flex;flex-wrap:wrap;gap:3px;margin:.4rem 0}.cell{display:inline-block;min-width:4.6rem;padding:.15rem .3rem;border:1px solid;border-radius:3px;font-size:11.5px;text-decoration:none;white-space:nowrap}
-.cell.v-pass{background:#dafbe1}.cell.v-fail{background:#ffebe9}.cell.v-error{background:#fff8c5}.cell.v-na{background:#f6f8fa}.cell.v-manual{background:#ddf4ff}
+.cell.v-pass{background:#dafbe1}.cell.v-fail{background:#ffebe9}.cell.v-error{background:#fff8c5}.cell.v-na{background:#f6f8fa}.cell.v-manual{background:#ddf4ff}.cell.v-waived{background:#fbefff}
 .legend,.small,.counts{color:var(--muted)}.small{font-size:12.5px;margin:.2rem 0}.none{color:var(--muted);font-style:italic}.err{color:#82071e}
 ul.maps{margin:0;padding-left:1.1rem}details.rule{border:1px solid var(--line);border-radius:4px;margin:.5rem 0;padding:.3rem .6rem}details>summary{cursor:pointer}
 .exec{border-top:1px dashed var(--line);margin-top:.5rem;padding-top:.3rem}.exec h4{margin:.3rem 0}td pre{margin:0;max-height:14rem}ul.raw{padding-left:1.1rem}

@@ -13,7 +13,7 @@ namespace EvidenceBot.Reports;
 /// </summary>
 internal static class JUnitReport
 {
-    private sealed record Case(string Target, string Resource, Verdict Status, string Message, RuleExecutionPredicate Predicate);
+    private sealed record Case(string Target, string Resource, Verdict Status, string Message, RuleExecutionPredicate Predicate, WaiverReference? Waiver = null);
 
     public static void Write(ReportContext ctx, Stream stream)
     {
@@ -38,7 +38,7 @@ internal static class JUnitReport
             w.WriteAttributeString("tests", X(Count(cases.Count)));
             w.WriteAttributeString("failures", X(Count(cases.Count(c => c.Status == Verdict.Fail))));
             w.WriteAttributeString("errors", X(Count(cases.Count(c => c.Status == Verdict.Error))));
-            w.WriteAttributeString("skipped", X(Count(cases.Count(c => c.Status == Verdict.NotApplicable))));
+            w.WriteAttributeString("skipped", X(Count(cases.Count(c => c.Status is Verdict.NotApplicable or Verdict.Waived))));
             if (first is not null)
             {
                 w.WriteAttributeString("timestamp", X(first.StartedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture)));
@@ -81,6 +81,12 @@ internal static class JUnitReport
                         w.WriteString(X($"{prefix}{rule} could not evaluate {c.Resource} on {c.Target}: {c.Message}"));
                         w.WriteEndElement();
                         break;
+                    case Verdict.Waived:
+                        // Neither a pass nor a build failure: the failure stands, and a signed waiver accepts it.
+                        w.WriteStartElement("skipped");
+                        w.WriteAttributeString("message", X($"{prefix}waived: failed, risk accepted by waiver {c.Waiver?.Id} ({c.Waiver?.Approver}, until {c.Waiver?.Expires:yyyy-MM-dd}, sha256 {c.Waiver?.Digest}): {c.Message}"));
+                        w.WriteEndElement();
+                        break;
                     case Verdict.NotApplicable:
                         w.WriteStartElement("skipped");
                         w.WriteAttributeString("message", X(prefix + "not applicable: " + c.Message));
@@ -116,7 +122,7 @@ internal static class JUnitReport
         if (p.Error is not null && p.Verdict == Verdict.Error && p.Findings.All(f => f.Status != Verdict.Error))
             yield return new Case(p.Target, "(execution)", Verdict.Error, p.Error, p);
         foreach (var f in p.Findings)
-            yield return new Case(p.Target, f.Resource, f.Status, f.Message, p);
+            yield return new Case(p.Target, f.Resource, f.Status, f.Message, p, f.Waiver);
     }
 
     private static void Property(XmlWriter w, string name, string value)

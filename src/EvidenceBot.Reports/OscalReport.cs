@@ -128,7 +128,7 @@ internal static class OscalReport
                 if (p.Findings.Count == 0)
                     Observation(ctx, w, s, 0, p.Target, p.Verdict, p.Error ?? (p.Faults.Count > 0 ? string.Join("; ", p.Faults) : "no findings"));
                 for (var i = 0; i < p.Findings.Count; i++)
-                    Observation(ctx, w, s, i, p.Findings[i].Resource, p.Findings[i].Status, p.Findings[i].Message);
+                    Observation(ctx, w, s, i, p.Findings[i].Resource, p.Findings[i].Status, p.Findings[i].Message, p.Findings[i].Waiver);
                 w.Flush();
             }
 
@@ -162,7 +162,7 @@ internal static class OscalReport
         w.WriteEndObject();
     }
 
-    private static void Observation(ReportContext ctx, Utf8JsonWriter w, StatementEntry s, int index, string resource, Verdict status, string message)
+    private static void Observation(ReportContext ctx, Utf8JsonWriter w, StatementEntry s, int index, string resource, Verdict status, string message, WaiverReference? waiver = null)
     {
         var p = s.Predicate;
         w.WriteStartObject();
@@ -173,6 +173,15 @@ internal static class OscalReport
         Prop(w, "rule-id", p.RuleId);
         Prop(w, "verdict", Verdicts.Name(status));
         Prop(w, "statement", s.Path);
+        if (waiver is not null)
+        {
+            // A waived finding failed: these say which signed waiver accepted the risk, so an assessor can trace it.
+            Prop(w, "waiver-id", waiver.Id);
+            Prop(w, "waiver-digest", waiver.Digest);
+            Prop(w, "waiver-approver", waiver.Approver);
+            Prop(w, "waiver-expires", waiver.Expires.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
         w.WriteEndArray();
         w.WriteStartArray("methods");
         w.WriteStringValue("TEST");
@@ -223,11 +232,14 @@ internal static class OscalReport
         w.WriteStartObject("status");
         w.WriteString("state", verdict == Verdict.Pass ? "satisfied" : "not-satisfied");
         w.WriteString("reason", verdict switch { Verdict.Pass => "pass", Verdict.Fail => "fail", _ => "other" });
-        if (verdict is Verdict.Error or Verdict.NotApplicable)
+        if (verdict is Verdict.Error or Verdict.NotApplicable or Verdict.Waived)
         {
-            w.WriteString("remarks", verdict == Verdict.Error
-                ? "At least one rule could not tell (error): not satisfied until it can."
-                : "Every rule found its check not applicable: no evidence either way.");
+            w.WriteString("remarks", verdict switch
+            {
+                Verdict.Error => "At least one rule could not tell (error): not satisfied until it can.",
+                Verdict.Waived => "Failing, with the risk accepted by signed waiver(s) (see the observations' waiver props): not satisfied.",
+                _ => "Every rule found its check not applicable: no evidence either way.",
+            });
         }
 
         w.WriteEndObject();

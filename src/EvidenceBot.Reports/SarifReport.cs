@@ -117,9 +117,9 @@ internal static class SarifReport
             var wrote = false;
             foreach (var f in p.Findings)
             {
-                if (f.Status is Verdict.Fail or Verdict.Error)
+                if (f.Status is Verdict.Fail or Verdict.Error or Verdict.Waived)
                 {
-                    Result(ctx, w, p, ruleIndex, f.Status, f.Resource, f.Message);
+                    Result(ctx, w, p, ruleIndex, f.Status, f.Resource, f.Message, f.Waiver);
                     wrote = true;
                 }
             }
@@ -136,12 +136,12 @@ internal static class SarifReport
         w.WriteEndObject();
     }
 
-    private static void Result(ReportContext ctx, Utf8JsonWriter w, RuleExecutionPredicate p, int ruleIndex, Verdict status, string resource, string message)
+    private static void Result(ReportContext ctx, Utf8JsonWriter w, RuleExecutionPredicate p, int ruleIndex, Verdict status, string resource, string message, WaiverReference? waiver = null)
     {
         w.WriteStartObject();
         w.WriteString("ruleId", p.RuleId);
         w.WriteNumber("ruleIndex", ruleIndex);
-        w.WriteString("level", status == Verdict.Fail ? Level(p.Severity) : "warning");
+        w.WriteString("level", status is Verdict.Fail or Verdict.Waived ? Level(p.Severity) : "warning");
         w.WriteString("kind", "fail");
         w.WriteStartObject("message");
         var prefix = ctx.Verified ? "" : "UNVERIFIED evidence. ";
@@ -172,6 +172,24 @@ internal static class SarifReport
         w.WriteStartObject("partialFingerprints");
         w.WriteString(FingerprintKey, Fingerprint(p.RuleId, p.Target, resource));
         w.WriteEndObject();
+        if (waiver is not null)
+        {
+            // A waived failure stays a result, suppressed the way SARIF says: accepted outside the tool, with who and why.
+            w.WriteStartArray("suppressions");
+            w.WriteStartObject();
+            w.WriteString("kind", "external");
+            w.WriteString("status", "accepted");
+            w.WriteString("justification", $"waiver {waiver.Id} approved by {waiver.Approver}, until {waiver.Expires:yyyy-MM-dd}; signed payload sha256 {waiver.Digest}");
+            w.WriteStartObject("properties");
+            w.WriteString("waiverId", waiver.Id);
+            w.WriteString("digest", waiver.Digest);
+            w.WriteString("approver", waiver.Approver);
+            w.WriteString("expires", waiver.Expires.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndArray();
+        }
+
         w.WriteStartObject("properties");
         w.WriteString("verdict", Verdicts.Name(status));
         w.WriteString("target", p.Target);

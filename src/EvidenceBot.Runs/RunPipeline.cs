@@ -78,6 +78,10 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
             return new RunOutcome(ExitCodes.UsageOrConfig, null, false);
         }
 
+        // Invalid, unsigned or untrusted waivers stop the run before any rule runs.
+        if (!Waivers.RunWaivers.TryLoad(cfg, set, options.Only.Count == 0, report, out var waivers))
+            return new RunOutcome(ExitCodes.UsageOrConfig, null, false);
+
         using var sources = OpenSources.Open(cfg, modules, RunPlanner.SourcesUsed(set), time, shard: options.Shard);
         var plan = RunPlanner.Plan(set, cfg, sources);
         var executions = plan.Executions;
@@ -127,6 +131,7 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
         };
         // What each statement needs for 'verify --replay' to open its sources again.
         result = Replay.ReplaySettings.Attach(result, set, cfg, sources.Redactor);
+        result = Waivers.RunWaivers.Apply(result, waivers, time, report);
         report.Phase("run rules");
 
         // The bundle writer puts results.json in the output folder last, under its lock, once the bundle is committed:

@@ -35,6 +35,30 @@ public class VerdictAggregatorTests
     public void Aggregate_ErrorFindingWithFail_IsFail() =>
         Assert.Equal(Verdict.Fail, VerdictAggregator.Aggregate([F(Verdict.Error), F(Verdict.Fail)], null, []));
 
+    [Fact]
+    public void Aggregate_OnlyFailuresWaivedWithPasses_IsWaivedNeverPass() =>
+        Assert.Equal(Verdict.Waived, VerdictAggregator.Aggregate([F(Verdict.Pass), F(Verdict.Waived)], null, []));
+
+    [Fact]
+    public void Aggregate_WaivedAndUnwaivedFailure_IsFail() =>
+        Assert.Equal(Verdict.Fail, VerdictAggregator.Aggregate([F(Verdict.Waived), F(Verdict.Fail)], null, []));
+
+    [Fact]
+    public void Aggregate_WaivedWithErrorFinding_IsError() =>
+        Assert.Equal(Verdict.Error, VerdictAggregator.Aggregate([F(Verdict.Waived), F(Verdict.Error)], null, []));
+
+    [Fact]
+    public void Aggregate_WaivedButSourceFaulted_IsError() =>
+        Assert.Equal(Verdict.Error, VerdictAggregator.Aggregate([F(Verdict.Waived)], null, ["github: 403"]));
+
+    [Fact]
+    public void ExitCode_WaivedAndPass_IsOkNotControlsFailed() =>
+        Assert.Equal(ExitCodes.Ok, VerdictAggregator.ExitCode([Verdict.Pass, Verdict.Waived]));
+
+    [Fact]
+    public void ExitCode_WaivedAndFail_IsControlsFailed() =>
+        Assert.Equal(ExitCodes.ControlsFailed, VerdictAggregator.ExitCode([Verdict.Waived, Verdict.Fail]));
+
     [Theory]
     [InlineData(new[] { Verdict.Pass, Verdict.NotApplicable }, 0)]
     [InlineData(new[] { Verdict.Pass, Verdict.Fail }, 1)]

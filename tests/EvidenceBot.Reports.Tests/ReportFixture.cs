@@ -57,6 +57,9 @@ internal static class ReportFixture
 
     public static GeneratedKey Key => SharedKey.Value;
 
+    /// <summary>The waiver the fixture's waived finding carries.</summary>
+    public static readonly WaiverReference Waiver = new("W-7", new string('d', 64), "alice@example.com", new DateOnly(2027, 1, 31));
+
     public static EvidencePublicKey PublicKey => EvidencePublicKey.FromPem(Key.PublicKeyPem);
 
     public static HttpExchange Exchange(string url, string body, int status = 200) => new()
@@ -90,7 +93,7 @@ internal static class ReportFixture
     };
 
     /// <summary>Writes the bundle; returns its folder.</summary>
-    public static async Task<string> WriteBundleAsync(TempDir dir, bool archive = false)
+    public static async Task<string> WriteBundleAsync(TempDir dir, bool archive = false, bool withWaived = false)
     {
         var rulesDir = dir.Sub("rules");
         var sources = new Dictionary<string, byte[]>();
@@ -129,6 +132,17 @@ internal static class ReportFixture
                 [new Finding("octo-org/archived", Verdict.NotApplicable, "archived repository", null)],
                 []),
         };
+        if (withWaived)
+        {
+            // A rule whose only failure a signed waiver accepted: waived, never pass.
+            var waived = Source("gh-waived.csx");
+            results.Add(Rule("GH-WAIVED", waived, sources[waived], Verdict.Waived,
+                [new ControlMapping("ISO27001:2022/A.8.8", ControlRelation.Satisfies)],
+                [new Finding("octo-org/legacy", Verdict.Waived, "no Dependabot alerts enabled", null, Waiver),
+                 new Finding("octo-org/api", Verdict.Pass, "enabled", null)],
+                []));
+        }
+
         var run = new RunResult { RunId = "0123456789abcdef0123456789abcdef", StartedAt = Start, EndedAt = Start.AddSeconds(2), EngineVersion = "0.1.0", Rules = results };
         var catalog = ControlCatalog.LoadDefault();
         using var signer = LocalKeySigner.FromPem(Key.PrivateKeyPem);

@@ -118,13 +118,60 @@ public sealed class ReportFormatTests
     }
 
     [Fact]
+    public async Task Sarif_WaivedFinding_IsAResultSuppressedExternallyWithTheWaiver()
+    {
+        using var dir = new TempDir();
+        var bundle = await ReportFixture.WriteBundleAsync(dir, withWaived: true);
+        var outDir = dir.Sub("reports");
+
+        ReportFixture.Report(bundle, outDir, ReportFormats.Sarif);
+
+        using var doc = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, ReportWriter.SarifFile)));
+        var result = doc.RootElement.GetProperty("runs")[0].GetProperty("results").EnumerateArray().Single(r => r.GetProperty("ruleId").GetString() == "GH-WAIVED");
+        Assert.Equal("waived", result.GetProperty("properties").GetProperty("verdict").GetString());
+        var suppression = Assert.Single(result.GetProperty("suppressions").EnumerateArray());
+        Assert.Equal("external", suppression.GetProperty("kind").GetString());
+        Assert.Equal("accepted", suppression.GetProperty("status").GetString());
+        Assert.Contains("waiver W-7 approved by alice@example.com, until 2027-01-31", suppression.GetProperty("justification").GetString(), StringComparison.Ordinal);
+        Assert.Equal(ReportFixture.Waiver.Digest, suppression.GetProperty("properties").GetProperty("digest").GetString());
+    }
+
+    [Fact]
+    public async Task AllFormats_WaivedRule_ShowWaivedNeverPass()
+    {
+        using var dir = new TempDir();
+        var bundle = await ReportFixture.WriteBundleAsync(dir, withWaived: true);
+        var outDir = dir.Sub("reports");
+
+        ReportFixture.Report(bundle, outDir, All);
+
+        var html = await File.ReadAllTextAsync(Path.Combine(outDir, ReportWriter.HtmlFile));
+        Assert.Contains("⚑ waived", html, StringComparison.Ordinal);
+        Assert.Contains("risk accepted by waiver <code>W-7</code>", html, StringComparison.Ordinal);
+        var junit = XDocument.Load(Path.Combine(outDir, ReportWriter.JUnitFile));
+        var waived = junit.Root!.Elements("testsuite").Single(s => (string)s.Attribute("name")! == "GH-WAIVED").Elements("testcase").Single(c => (string)c.Attribute("name")! == "octo-org/legacy");
+        Assert.StartsWith("waived: failed, risk accepted by waiver W-7", (string)waived.Element("skipped")!.Attribute("message")!, StringComparison.Ordinal);
+        using var oscal = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, ReportWriter.OscalFile)));
+        var result = oscal.RootElement.GetProperty("assessment-results").GetProperty("results")[0];
+        var finding = result.GetProperty("findings").EnumerateArray().Single(f => f.GetProperty("target").GetProperty("target-id").GetString() == "iso27001-2022_a.8.8");
+        Assert.Equal("not-satisfied", finding.GetProperty("target").GetProperty("status").GetProperty("state").GetString());
+        var observation = result.GetProperty("observations").EnumerateArray().Single(o => o.GetProperty("props").EnumerateArray().Any(p => p.GetProperty("name").GetString() == "waiver-id"));
+        Assert.Contains(observation.GetProperty("props").EnumerateArray(), p => p.GetProperty("name").GetString() == "verdict" && p.GetProperty("value").GetString() == "waived");
+        var schema = await JsonSchema.FromJsonAsync(NistSchema());
+        Assert.Empty(schema.Validate(oscal.RootElement.GetRawText()));
+        var (exit, stdout, stderr) = ReportFixture.Exec("xmllint", ["--noout", "--schema", ReportFixture.Data("junit-10.xsd"), Path.Combine(outDir, ReportWriter.JUnitFile)]);
+        Assert.True(exit == 0, stdout + stderr);
+    }
+
+    [Fact]
     public async Task Sarif_MicrosoftMultitoolValidate_ReportsNoError()
     {
         var root = ReportFixture.RepoRoot();
         var tool = Path.Combine(root, "tests", "sarif", "node_modules", ".bin", "sarif-multitool");
         Assert.True(File.Exists(tool), $"{tool} is missing: run ./test.sh (it runs 'npm ci --prefix tests/sarif' first), or that npm command yourself.");
         using var dir = new TempDir();
-        var bundle = await ReportFixture.WriteBundleAsync(dir);
+        // With a waived finding: its suppression must be valid SARIF too.
+        var bundle = await ReportFixture.WriteBundleAsync(dir, withWaived: true);
         var outDir = dir.Sub("reports");
         ReportFixture.Report(bundle, outDir, ReportFormats.Sarif);
         var log = Path.Combine(dir.Path, "validation.sarif");

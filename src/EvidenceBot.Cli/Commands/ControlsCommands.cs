@@ -261,14 +261,15 @@ internal static class ControlsCommands
                 $"({t.Direct} direct, {t.DerivedOnly} through an equivalent control only; {t.PartialOnly} of them partial only), {t.Manual} left to manual evidence" +
                 (report.Rows.Any(r => !r.Control.Assessable) ? "; * = not counted in totals" : ""));
             if (report.Verdicts is { } vt)
-                cli.Out.WriteLine($"  latest verdicts of covered controls: {vt.Pass} pass, {vt.Fail} fail, {vt.Error} error, {vt.NotApplicable} not applicable, {vt.NoResult} without a result" +
-                    (ledger is null ? "" : $" ({report.Rows.Count(r => r.Control.Assessable && r.Verdict is null && r.Counting.Any(e => ledger.IsStale(e.RuleId)))} of them stale: evidence older than its freshness is not counted)"));
+                cli.Out.WriteLine($"  latest verdicts of covered controls: {vt.Pass} pass, {vt.Fail} fail, {vt.Error} error, {vt.NotApplicable} not applicable, {vt.NoResult} without a result"
+                    + (vt.Waived > 0 ? $", {vt.Waived} waived (accepted risk, not pass)" : "")
+                    + (ledger is null ? "" : $" ({report.Rows.Count(r => r.Control.Assessable && r.Verdict is null && r.Counting.Any(e => ledger.IsStale(e.RuleId)))} of them stale: evidence older than its freshness is not counted)"));
         }
     }
 
     /// <summary>
     /// Reads <c>{ rules: [ { id, verdict, … } ] }</c> as written by <c>evidencebot run</c>. A rule run against several
-    /// targets keeps its worst verdict: fail, then error, then pass, then not_applicable.
+    /// targets keeps its worst verdict: fail, then error, then waived, then pass, then not_applicable.
     /// </summary>
     internal static Dictionary<string, Verdict> ReadLatestVerdicts(string path)
     {
@@ -309,8 +310,9 @@ internal static class ControlsCommands
 
     private static int Severity(Verdict v) => v switch
     {
-        Verdict.Fail => 3,
-        Verdict.Error => 2,
+        Verdict.Fail => 4,
+        Verdict.Error => 3,
+        Verdict.Waived => 2,
         Verdict.Pass => 1,
         _ => 0,
     };

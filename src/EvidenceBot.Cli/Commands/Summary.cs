@@ -13,6 +13,7 @@ internal static class Summary
         "pass" => "green",
         "fail" => "red",
         "error" => "yellow",
+        "waived" => "blue",
         "not_applicable" or "manual" => "grey",
         _ => null,
     };
@@ -21,8 +22,9 @@ internal static class Summary
     {
         Verdict.Error => 0,
         Verdict.Fail => 1,
-        Verdict.Pass => 2,
-        _ => 3,
+        Verdict.Waived => 2,
+        Verdict.Pass => 3,
+        _ => 4,
     };
 
     public static void Write(CliContext cli, RunResult result)
@@ -35,7 +37,7 @@ internal static class Summary
             : string.CompareOrdinal(a.Target, b.Target));
         foreach (var r in rows)
         {
-            int pass = 0, fail = 0;
+            int pass = 0, fail = 0, waived = 0;
             string? firstFailure = null;
             foreach (var f in r.Findings)
             {
@@ -43,16 +45,19 @@ internal static class Summary
                     pass++;
                 else if (f.Status == Verdict.Fail && fail++ == 0)
                     firstFailure = f.Message;
+                else if (f.Status == Verdict.Waived && waived++ == 0 && fail == 0)
+                    firstFailure = $"waived by {f.Waiver?.Id} until {f.Waiver?.Expires:yyyy-MM-dd}: {f.Message}";
             }
 
             var note = r.Error ?? firstFailure ?? "";
             if (note.Length > 90)
                 note = note[..87] + "...";
-            table.AddRow(r.RuleId, r.Target, WireNames.Of(r.Verdict), $"{pass} pass / {fail} fail", r.DurationMs.ToString(System.Globalization.CultureInfo.InvariantCulture), note);
+            table.AddRow(r.RuleId, r.Target, WireNames.Of(r.Verdict), waived > 0 ? $"{pass} pass / {fail} fail / {waived} waived" : $"{pass} pass / {fail} fail", r.DurationMs.ToString(System.Globalization.CultureInfo.InvariantCulture), note);
         }
 
         table.Write(cli);
         var t = result.Totals();
-        cli.Out.WriteLine($"{result.Rules.Count} rule execution(s): {t[Verdict.Pass]} pass, {t[Verdict.Fail]} fail, {t[Verdict.Error]} error, {t[Verdict.NotApplicable]} not applicable");
+        cli.Out.WriteLine($"{result.Rules.Count} rule execution(s): {t[Verdict.Pass]} pass, {t[Verdict.Fail]} fail, {t[Verdict.Error]} error, {t[Verdict.NotApplicable]} not applicable"
+            + (t[Verdict.Waived] > 0 ? $", {t[Verdict.Waived]} waived (failures accepted by a signed waiver, not passes)" : ""));
     }
 }

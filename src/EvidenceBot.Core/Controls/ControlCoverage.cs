@@ -78,7 +78,10 @@ public sealed record CoverageTotals(int Controls, int Direct, int DerivedOnly, i
 /// <param name="Error">Controls whose evidence could not be collected.</param>
 /// <param name="NotApplicable">Controls whose rules did not apply.</param>
 /// <param name="NoResult">Covered controls with at least one rule missing from the results (and none failed or errored).</param>
-public sealed record CoverageVerdictTotals(int Pass, int Fail, int Error, int NotApplicable, int NoResult);
+/// <param name="Waived">
+/// Controls whose rules failed only where a signed waiver accepts the risk: counted apart, never as pass.
+/// </param>
+public sealed record CoverageVerdictTotals(int Pass, int Fail, int Error, int NotApplicable, int NoResult, int Waived = 0);
 
 /// <summary>A framework's coverage by rules.</summary>
 /// <param name="Framework">The framework.</param>
@@ -135,7 +138,8 @@ public static class ControlCoverage
             covered.Count(r => r.Verdict == Verdict.Fail),
             covered.Count(r => r.Verdict == Verdict.Error),
             covered.Count(r => r.Verdict == Verdict.NotApplicable),
-            covered.Count(r => r.Verdict is null));
+            covered.Count(r => r.Verdict is null),
+            covered.Count(r => r.Verdict == Verdict.Waived));
         return new ControlCoverageReport(fw!, rows, totals, verdicts);
     }
 
@@ -150,6 +154,9 @@ public static class ControlCoverage
             return Verdict.Error;
         if (evidence.Any(e => e.Verdict is null))
             return null;
+        // Accepted risk is not a pass: one waived rule makes the control waived, shown apart.
+        if (evidence.Any(e => e.Verdict == Verdict.Waived))
+            return Verdict.Waived;
         return evidence.Any(e => e.Verdict == Verdict.Pass) ? Verdict.Pass : Verdict.NotApplicable;
     }
 }

@@ -103,6 +103,13 @@ public sealed record RunResult
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<MergedShard>? Shards { get; init; }
 
+    /// <summary>
+    /// The waivers this run was given that had expired: not applied, listed so a reader sees them lapse.
+    /// </summary>
+    /// <remarks>Null when there were none: results.json then reads as it always has.</remarks>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<ExpiredWaiver>? ExpiredWaivers { get; init; }
+
     /// <summary>Count per verdict.</summary>
     public IReadOnlyDictionary<Verdict, int> Totals() =>
         Enum.GetValues<Verdict>().ToDictionary(v => v, v => Rules.Count(r => r.Verdict == v));
@@ -138,3 +145,10 @@ public sealed record MergedShard(
     [property: JsonPropertyName("runId")] string RunId,
     [property: JsonPropertyName("manifestSha256")] string ManifestSha256,
     [property: JsonPropertyName("bundle")] string Bundle);
+
+/// <summary>A waiver that was not applied because its last day has passed.</summary>
+/// <param name="Id">The waiver id.</param>
+/// <param name="RuleId">The rule it waived.</param>
+/// <param name="Digest">Hex SHA-256 of its signed payload.</param>
+/// <param name="Expires">Its last day (UTC).</param>
+public sealed record ExpiredWaiver(string Id, [property: JsonPropertyName("rule")] string RuleId, string Digest, DateOnly Expires);

@@ -70,6 +70,22 @@ public static class RunResultJson
                     w.WriteEndArray();
                 }
 
+                if (run.ExpiredWaivers is { Count: > 0 })
+                {
+                    w.WriteStartArray("expiredWaivers");
+                    foreach (var e in run.ExpiredWaivers)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("id", e.Id);
+                        w.WriteString("rule", e.RuleId);
+                        w.WriteString("digest", e.Digest);
+                        w.WriteString("expires", e.Expires.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndArray();
+                }
+
                 w.WriteEndObject();
             },
             indented: true,
@@ -133,6 +149,21 @@ public static class RunResultJson
             observed.WriteTo(w);
         }
 
+        if (f.Waiver is { } waiver)
+            WriteWaiver(w, waiver);
+        w.WriteEndObject();
+    }
+
+    /// <summary>A waived finding's <c>waiver</c> object, the same in results.json and in statements.</summary>
+    public static void WriteWaiver(Utf8JsonWriter w, WaiverReference waiver)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(waiver);
+        w.WriteStartObject("waiver");
+        w.WriteString("id", waiver.Id);
+        w.WriteString("digest", waiver.Digest);
+        w.WriteString("approver", waiver.Approver);
+        w.WriteString("expires", waiver.Expires.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
         w.WriteEndObject();
     }
 }

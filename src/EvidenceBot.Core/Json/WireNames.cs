@@ -20,6 +20,7 @@ public static class WireNames
         Verdict.Fail => "fail",
         Verdict.Error => "error",
         Verdict.NotApplicable => "not_applicable",
+        Verdict.Waived => "waived",
         _ => Attributed(value),
     };
 

@@ -85,6 +85,9 @@ public sealed class RuleContext
     public void Report(Finding finding)
     {
         ArgumentNullException.ThrowIfNull(finding);
+        // Only a signed waiver, applied after the run, makes a finding waived; a rule cannot waive itself.
+        if (finding.Status == Verdict.Waived || finding.Waiver is not null)
+            finding = new Finding(finding.Resource, Verdict.Error, "a rule cannot report a waived finding (waivers are applied from signed waivers.yaml entries): " + finding.Message, finding.Observed);
         if (finding.Message.Length > RuleLimits.MaxMessageLength)
             Exceed($"a finding's message for '{Shorten(finding.Resource)}' is {finding.Message.Length:N0} characters; the limit is {RuleLimits.MaxMessageLength:N0}: say why in a sentence and put the data in 'observed'");
         if (finding.Resource.Length > RuleLimits.MaxResourceLength)

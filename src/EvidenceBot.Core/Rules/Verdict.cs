@@ -17,6 +17,12 @@ public enum Verdict
 
     /// <summary>The rule does not apply to what it looked at.</summary>
     [JsonStringEnumMemberName("not_applicable")] NotApplicable,
+
+    /// <summary>
+    /// The control was observed not to be in place, and a signed, unexpired waiver accepts that risk. Never a pass: a
+    /// waived finding is a failure someone answered for (the finding carries the waiver's digest).
+    /// </summary>
+    [JsonStringEnumMemberName("waived")] Waived,
 }
 
 /// <summary>How much a rule's failure matters.</summary>

@@ -590,8 +590,55 @@ public static partial class BundleVerifier
                 $"the statement belongs to run '{statementRun}', the bundle to run '{runId}': swapped in from another run", "predicate.runId");
 
             CheckSubjects(path, root, predicate, listed, c);
+            CheckWaivedFindings(path, predicate, c);
             _ = formatOk;
         }
+    }
+
+    /// <summary>
+    /// A waived finding must name its waiver and a waiver may sit only on a waived finding; a rule verdict with waived
+    /// findings is never <c>pass</c>, and a <c>waived</c> verdict needs at least one waived finding and no failure left.
+    /// Checked only where waivers appear, so a statement without them reads as before.
+    /// </summary>
+    private static void CheckWaivedFindings(string path, JsonElement predicate, CheckCollector c)
+    {
+        if (!predicate.TryGetProperty("findings", out var findings) || findings.ValueKind != JsonValueKind.Array)
+            return;
+        var verdict = String(predicate, "verdict");
+        int waived = 0, failed = 0, i = 0;
+        var problems = new List<(string Field, string Why)>();
+        foreach (var f in findings.EnumerateArray())
+        {
+            var field = $"predicate.findings[{i++}]";
+            if (f.ValueKind != JsonValueKind.Object)
+                continue;
+            var status = String(f, "status");
+            var hasWaiver = f.TryGetProperty("waiver", out var w) && w.ValueKind == JsonValueKind.Object;
+            if (status == "waived")
+            {
+                waived++;
+                if (!hasWaiver)
+                    problems.Add((field, "the finding is waived but names no waiver"));
+            }
+            else if (hasWaiver)
+            {
+                problems.Add((field, $"the finding carries a waiver but its status is '{status}', not waived"));
+            }
+
+            if (status == "fail")
+                failed++;
+        }
+
+        if (waived == 0 && verdict != "waived" && problems.Count == 0)
+            return;
+        if (verdict == "pass" && waived > 0)
+            problems.Add(("predicate.verdict", $"the verdict is pass but {waived} finding(s) are waived failures: a waiver never makes a pass"));
+        if (verdict == "waived" && (waived == 0 || failed > 0))
+            problems.Add(("predicate.verdict", waived == 0 ? "the verdict is waived but no finding is" : $"the verdict is waived but {failed} finding(s) still fail"));
+        if (problems.Count == 0)
+            c.Pass("statement.waivers", path, $"{waived} waived finding(s), each naming its signed waiver; verdict '{verdict}'");
+        foreach (var (field, why) in problems)
+            c.Fail("statement.waivers", path, why, field);
     }
 
     private static void CheckSubjects(string path, JsonElement root, JsonElement predicate, Dictionary<string, ManifestFile> listed, CheckCollector c)

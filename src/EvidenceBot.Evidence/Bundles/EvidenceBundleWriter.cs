@@ -506,7 +506,7 @@ public static class EvidenceBundleWriter
                 Parameters = rule.Parameters,
                 Verdict = rule.Verdict,
                 Error = rule.Error,
-                Findings = [.. rule.Findings.Select(f => new PredicateFinding(f.Resource, f.Status, f.Message, f.Observed))],
+                Findings = [.. rule.Findings.Select(f => new PredicateFinding(f.Resource, f.Status, f.Message, f.Observed, f.Waiver))],
                 Faults = rule.Faults,
                 Controls = [.. controls.Where(c => !c.Related)],
                 RelatedControls = [.. controls.Where(c => c.Related)],

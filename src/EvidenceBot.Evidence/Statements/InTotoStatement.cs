@@ -173,11 +173,16 @@ public sealed record PredicateRuleSource(
 /// <param name="Status">The rule's conclusion about it.</param>
 /// <param name="Message">A sentence a reviewer can read.</param>
 /// <param name="Observed">The values the conclusion rests on; null when none were given.</param>
+/// <param name="Waiver">
+/// For a <c>waived</c> finding, the signed waiver that accepted the failure (id, digest of its signed payload, approver,
+/// last day); left out of the statement otherwise.
+/// </param>
 public sealed record PredicateFinding(
     [property: JsonPropertyName("resource")] string Resource,
     [property: JsonPropertyName("status")] Verdict Status,
     [property: JsonPropertyName("message")] string Message,
-    [property: JsonPropertyName("observed")] JsonElement? Observed);
+    [property: JsonPropertyName("observed")] JsonElement? Observed,
+    [property: JsonPropertyName("waiver"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] WaiverReference? Waiver = null);
 
 /// <summary>A control the verdict maps to.</summary>
 /// <param name="Id">Control id, <c>FRAMEWORK:VERSION/ID</c>.</param>

@@ -144,6 +144,8 @@ internal static class StatementWriter
                 observed.WriteTo(w);
             else
                 w.WriteNullValue();
+            if (f.Waiver is { } waiver)
+                Core.Engine.RunResultJson.WriteWaiver(w, waiver);
             w.WriteEndObject();
         }
 

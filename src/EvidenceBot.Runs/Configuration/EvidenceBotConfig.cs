@@ -16,6 +16,7 @@ internal sealed record EvidenceBotConfig
     [JsonPropertyName("secrets")] public List<string>? Secrets { get; init; }
     [JsonPropertyName("ledger")] public LedgerConfig? Ledger { get; init; }
     [JsonPropertyName("store")] public EvidenceBot.Store.StoreSettings? Store { get; init; }
+    [JsonPropertyName("waivers")] public WaiversConfig? Waivers { get; init; }
 
     /// <summary>
     /// Every other top-level setting: a source module's section (<c>github</c>, <c>azure</c>, <c>models</c>). The schema,
@@ -51,4 +52,17 @@ internal sealed record LedgerConfig
     [JsonPropertyName("enabled")] public bool? Enabled { get; init; }
     [JsonPropertyName("path")] public string? Path { get; init; }
     [JsonPropertyName("freshness")] public string? Freshness { get; init; }
+}
+
+/// <summary>The <c>waivers</c> section: the signed waivers file and whose keys may sign (docs/operators/waivers.md).</summary>
+internal sealed record WaiversConfig
+{
+    [JsonPropertyName("file")] public required string File { get; init; }
+    [JsonPropertyName("trustedKeys")] public List<TrustedKeyConfig> TrustedKeys { get; init; } = [];
+}
+
+internal sealed record TrustedKeyConfig
+{
+    [JsonPropertyName("approver")] public required string Approver { get; init; }
+    [JsonPropertyName("key")] public required string Key { get; init; }
 }

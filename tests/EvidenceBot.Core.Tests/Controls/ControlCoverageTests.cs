@@ -116,6 +116,9 @@ public sealed class ControlCoverageTests : IDisposable
     [InlineData(Verdict.Error, Verdict.Fail, Verdict.Fail)]
     [InlineData(Verdict.NotApplicable, Verdict.NotApplicable, Verdict.NotApplicable)]
     [InlineData(Verdict.NotApplicable, Verdict.Pass, Verdict.Pass)]
+    [InlineData(Verdict.Pass, Verdict.Waived, Verdict.Waived)]
+    [InlineData(Verdict.Waived, Verdict.Fail, Verdict.Fail)]
+    [InlineData(Verdict.Waived, Verdict.Error, Verdict.Error)]
     public void Compute_VerdictOfAControl_CombinesItsRules(Verdict r1, Verdict r2, Verdict expected)
     {
         var verdicts = new Dictionary<string, Verdict> { ["R1"] = r1, ["R2"] = r2 };
@@ -123,6 +126,18 @@ public sealed class ControlCoverageTests : IDisposable
         var report = ControlCoverage.Compute(_catalog, "BBB:1", Direct, verdicts);
 
         Assert.Equal(expected, report.Rows.Single(r => r.Control.Id == "BBB:1/X").Verdict);
+    }
+
+    [Fact]
+    public void Compute_WaivedRule_CountsTheControlAsWaivedNeverPass()
+    {
+        var verdicts = new Dictionary<string, Verdict> { ["R1"] = Verdict.Pass, ["R2"] = Verdict.Waived, ["R3"] = Verdict.Pass };
+
+        var report = ControlCoverage.Compute(_catalog, "BBB:1", Direct, verdicts);
+
+        Assert.Equal(Verdict.Waived, report.Rows.Single(r => r.Control.Id == "BBB:1/X").Verdict);
+        Assert.Equal(1, report.Verdicts!.Waived);
+        Assert.Equal(1, report.Verdicts.Pass); // Y, through R3 alone
     }
 
     [Fact]

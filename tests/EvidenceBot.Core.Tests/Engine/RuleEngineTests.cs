@@ -37,6 +37,22 @@ public class RuleEngineTests
     }
 
     [Fact]
+    public async Task Run_RuleReportsWaivedItself_IsRecordedAsErrorNeverWaived()
+    {
+        var waiver = new WaiverReference("W-1", new string('a', 64), "me", new DateOnly(2030, 1, 1));
+        var rule = Rule("SELF", c => { c.Report(new Finding("x", Verdict.Waived, "trust me", null, waiver)); return Task.CompletedTask; });
+
+        var result = await Engine().RunAsync([new RuleExecution(rule, "t", NoParams)], "run-1");
+
+        var execution = Assert.Single(result.Rules);
+        Assert.Equal(Verdict.Error, execution.Verdict);
+        var finding = Assert.Single(execution.Findings);
+        Assert.Equal(Verdict.Error, finding.Status);
+        Assert.Null(finding.Waiver);
+        Assert.Contains("a rule cannot report a waived finding", finding.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Execute_RuleBlocksAndIgnoresCancellation_IsAbandonedAsTimeoutError()
     {
         using var release = new ManualResetEventSlim();

@@ -74,6 +74,7 @@ public class RunResultJsonTests
             EndedAt = at.AddSeconds(3),
             EngineVersion = "0.1.0",
             Skipped = [new SkippedRule("AZ-1", "rules/azure/a.csx", "source 'azure' not configured for this run")],
+            ExpiredWaivers = [new ExpiredWaiver("W-0", "GH-1", new string('b', 64), new DateOnly(2026, 11, 1))],
             Rules =
             [
                 new RuleExecutionResult
@@ -92,6 +93,7 @@ public class RunResultJsonTests
                     [
                         new Finding("repo-a", Verdict.Pass, "fine", observed.RootElement.Clone()),
                         new Finding("repo-b\n", Verdict.Fail, "not protected: 'main'"),
+                        new Finding("repo-c", Verdict.Waived, "not protected", null, new WaiverReference("W-1", new string('a', 64), "alice@example.com", new DateOnly(2027, 1, 15))),
                     ],
                     Faults = ["github: 403 forbidden"],
                     Log = ["line 1", "line\t2"],

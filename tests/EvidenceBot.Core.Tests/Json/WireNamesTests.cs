@@ -15,6 +15,7 @@ public class WireNamesTests
         AssertSameAsSerializer<ControlRelation>();
         AssertSameAsSerializer<CrosswalkRelation>();
         Assert.Equal("not_applicable", WireNames.Of(Verdict.NotApplicable));
+        Assert.Equal("waived", WireNames.Of(Verdict.Waived));
     }
 
     [Fact]

@@ -21,7 +21,7 @@ public class StatementWriterTests
             Predicate = fromFixture.Predicate with
             {
                 Error = "timed out: 'slow' \"source\"",
-                Findings = [new PredicateFinding("repo-ü", Verdict.Fail, "line\nbreak", observed.RootElement.Clone()), new PredicateFinding("r", Verdict.Pass, "m", null)],
+                Findings = [new PredicateFinding("repo-ü", Verdict.Fail, "line\nbreak", observed.RootElement.Clone()), new PredicateFinding("r", Verdict.Pass, "m", null), new PredicateFinding("w", Verdict.Waived, "m", null, new WaiverReference("W-1", new string('f', 64), "alice@example.com", new DateOnly(2027, 1, 31)))],
                 Faults = ["github: 403"],
                 Controls = [new PredicateControl("ISO27001:2022/A.8.16", "satisfies", false, null), new PredicateControl("ISO42001:2023/A.6.2.6", "supports", true, "ISO27001:2022/A.8.16")],
                 Evidence = [new PredicateEvidence("raw/ab.json", "github", "GET", "https://api.github.com/repos/o/r?x=1&y=2", 200)],
