@@ -72,14 +72,16 @@ internal sealed record LedgerFinding(string Resource, string Status);
 
 /// <summary>
 /// A control's status in one run, over the executions whose statements map to it (directly or through an equivalent
-/// crosswalk link; never related evidence): <c>fail</c> if any failed, else <c>error</c> if any errored, else <c>pass</c>
-/// if any passed, else <c>not_applicable</c>. <paramref name="FreshnessSeconds"/> is the shortest freshness of those rules.
+/// crosswalk link; never related evidence): <c>fail</c> if any failed, else <c>error</c> if any errored, else <c>waived</c>
+/// if any rule's failures were all accepted by signed waivers (accepted risk is never a pass), else <c>pass</c> if any
+/// passed, else <c>not_applicable</c>. <paramref name="FreshnessSeconds"/> is the shortest freshness of those rules.
 /// </summary>
 internal sealed record LedgerControl(string ControlId, string Status, long? FreshnessSeconds)
 {
     public static string Combine(IEnumerable<string> verdicts)
     {
         var set = verdicts.ToHashSet(StringComparer.Ordinal);
-        return set.Contains("fail") ? "fail" : set.Contains("error") ? "error" : set.Contains("pass") ? "pass" : "not_applicable";
+        return set.Contains("fail") ? "fail" : set.Contains("error") ? "error" : set.Contains("waived") ? "waived"
+            : set.Contains("pass") ? "pass" : "not_applicable";
     }
 }

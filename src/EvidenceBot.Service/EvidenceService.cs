@@ -33,6 +33,7 @@ internal sealed partial class EvidenceService(
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _runs = new();
     private readonly List<Task> _running = [];
+    private readonly HashSet<string> _waiversAnnounced = new(StringComparer.Ordinal);
     private int _runNumber;
     private volatile bool _reloadWanted;
     private volatile bool _stopping;
@@ -297,7 +298,10 @@ internal sealed partial class EvidenceService(
         }
         else if (outcome?.Result is { } result && written is not null)
         {
-            var notices = Notices.For(result, state.LastVerdicts);
+            IReadOnlyList<Notice> waiverNotices;
+            lock (_waiversAnnounced)
+                waiverNotices = Notices.ExpiringWaivers(context.Config, time, _waiversAnnounced);
+            var notices = Notices.For(result, state.LastVerdicts).Concat(waiverNotices).ToList();
             foreach (var d in due)
             {
                 var verdicts = result.Rules.Where(r => string.Equals(r.RuleId, d.RuleId, StringComparison.OrdinalIgnoreCase))

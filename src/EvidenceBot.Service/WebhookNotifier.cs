@@ -41,19 +41,17 @@ internal sealed partial class WebhookNotifier(HttpClient http, IReadOnlyList<Web
     public WebhookMessage Message(string runId, IReadOnlyList<Notice> notices)
     {
         var text = new StringBuilder();
-        var regressions = notices.Count(n => n.Kind == "regression");
-        var errors = notices.Count - regressions;
-        text.Append("EvidenceBot: ");
-        if (regressions > 0)
-            text.Append(regressions).Append(" regression(s)");
-        if (regressions > 0 && errors > 0)
-            text.Append(", ");
-        if (errors > 0)
-            text.Append(errors).Append(" new error(s)");
+        var counts = new[]
+        {
+            (Count: notices.Count(n => n.Kind == "regression"), Name: "regression(s)"),
+            (Count: notices.Count(n => n.Kind == "new-error"), Name: "new error(s)"),
+            (Count: notices.Count(n => n.Kind == "waiver-expiring"), Name: "waiver(s) expiring within 30 days"),
+        };
+        text.Append("EvidenceBot: ").AppendJoin(", ", counts.Where(c => c.Count > 0).Select(c => $"{c.Count} {c.Name}"));
         text.Append(" in run ").Append(runId);
         foreach (var n in notices)
         {
-            text.Append('\n').Append("- ").Append(n.Kind == "regression" ? "REGRESSION " : "ERROR ")
+            text.Append('\n').Append("- ").Append(n.Kind switch { "regression" => "REGRESSION ", "waiver-expiring" => "WAIVER EXPIRING ", _ => "ERROR " })
                 .Append(n.RuleId).Append(" on ").Append(n.Target).Append(": ").Append(n.Message);
         }
 

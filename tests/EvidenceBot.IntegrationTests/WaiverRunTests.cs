@@ -271,6 +271,30 @@ public class WaiverRunTests
     }
 
     [Fact]
+    public async Task Status_WaivedControlAndWaiverEndingWithin30Days_ShowsWaivedNeverPassAndListsTheWaiver()
+    {
+        using var cli = new CliRunner(); // 2026-11-28
+        TwoFailures(cli);
+        var config = await Setup(cli, Entry(expires: "2026-12-20") + Entry(id: "W-2", resource: "octo/other", expires: "2027-06-30"));
+        await Sign(cli);
+        var run = await cli.RunRules("--config", config);
+        Assert.True(run.Exit == 0, run.Out + run.Err);
+
+        var (exit, stdout, stderr) = await cli.Run("status", "--config", config, "--out", cli.Out);
+        var json = await cli.Run("status", "--config", config, "--out", cli.Out, "--json");
+
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("waiver W-1 (A-1 octo/legacy-*, " + Control + ", approved by alice@example.com) expires on 2026-12-20", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("waiver W-2", stdout, StringComparison.Ordinal);
+        Assert.Contains("1 waiver(s) expire within 30 days", stdout, StringComparison.Ordinal);
+        var doc = JsonDocument.Parse(json.Out).RootElement;
+        var control = doc.GetProperty("frameworks").EnumerateArray().SelectMany(f => f.GetProperty("controls").EnumerateArray())
+            .Single(c => c.GetProperty("id").GetString() == Control);
+        Assert.Equal("waived", control.GetProperty("status").GetString());
+        Assert.Equal(["W-1"], doc.GetProperty("expiringWaivers").EnumerateArray().Select(w => w.GetProperty("id").GetString()).ToList());
+    }
+
+    [Fact]
     public async Task WaiversCheck_AllSignedAndMatching_ExitsZero_EditedExitsTwo()
     {
         using var cli = new CliRunner();

@@ -169,6 +169,9 @@ public sealed class RunLedgerTests
     [InlineData(new[] { "pass", "error" }, "error")]
     [InlineData(new[] { "pass", "not_applicable" }, "pass")]
     [InlineData(new[] { "not_applicable" }, "not_applicable")]
+    [InlineData(new[] { "pass", "waived" }, "waived")]
+    [InlineData(new[] { "waived" }, "waived")]
+    [InlineData(new[] { "waived", "error" }, "error")]
     public void Combine_Verdicts_FailThenErrorThenPass(string[] verdicts, string expected)
     {
         Assert.Equal(expected, LedgerControl.Combine(verdicts));

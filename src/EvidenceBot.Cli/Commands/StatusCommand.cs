@@ -1,3 +1,4 @@
+using EvidenceBot.Runs.Waivers;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
@@ -36,6 +37,8 @@ internal static class StatusCommand
             }
 
             var frameworks = controls.GroupBy(c => c.Framework, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
+            // Accepted risk with an end date: the waivers that stop applying within 30 days, so someone renews or fixes.
+            var expiring = ExpiringWaivers(CommonOptions.LoadConfig(parse.GetValue(where.Config)), cli.Time);
             if (parse.GetValue(json))
             {
                 cli.Out.WriteLine(JsonSerializer.Serialize(new
@@ -58,6 +61,16 @@ internal static class StatusCommand
                             stale = c.Stale,
                         }),
                     }),
+                    expiringWaivers = expiring.Select(w => new
+                    {
+                        id = w.Waiver.Id,
+                        rule = w.Waiver.RuleId,
+                        resource = w.Waiver.Resource,
+                        control = w.Waiver.Control,
+                        approver = w.Waiver.Approver,
+                        expires = Waiver.Day(w.Waiver.Expires),
+                        digest = w.Digest,
+                    }),
                 }, JsonOutput.Options));
                 return ExitCodes.Ok;
             }
@@ -75,21 +88,38 @@ internal static class StatusCommand
                     table.AddRow(c.ControlId, c.Stale ? $"stale (last {c.Status})" : c.Status, Age(c.Age), c.Freshness is { } fr ? Age(fr) : "-", c.RunId);
                 table.Write(cli);
                 var t = Totals(g);
-                cli.Out.WriteLine($"{g.Key}: {t.Controls} control(s) with evidence: {t.Pass} pass, {t.Fail} fail, {t.Error} error, {t.NotApplicable} not applicable, " +
+                cli.Out.WriteLine($"{g.Key}: {t.Controls} control(s) with evidence: {t.Pass} pass, {t.Fail} fail, {t.Error} error, {t.Waived} waived (accepted risk, not pass), {t.NotApplicable} not applicable, " +
                     $"{t.Stale} stale (older than their freshness: not counted as covered)");
             }
 
+            foreach (var w in expiring)
+                cli.Out.WriteLine($"waiver {w.Waiver.Id} ({w.Waiver.RuleId}{(w.Waiver.Resource is { } r ? " " + r : "")}, {w.Waiver.Control}, approved by {w.Waiver.Approver}) expires on {Waiver.Day(w.Waiver.Expires)}: renew it or fix the finding");
+            if (expiring.Count > 0)
+                cli.Out.WriteLine($"{expiring.Count} waiver(s) expire within 30 days");
             return ExitCodes.Ok;
         }));
         return command;
     }
 
-    private static (int Controls, int Pass, int Fail, int Error, int NotApplicable, int Stale) Totals(IEnumerable<ControlPosture> controls)
+    private static (int Controls, int Pass, int Fail, int Error, int Waived, int NotApplicable, int Stale) Totals(IEnumerable<ControlPosture> controls)
     {
         var list = controls.ToList();
         var fresh = list.Where(c => !c.Stale).ToList();
         return (list.Count, fresh.Count(c => c.Status == "pass"), fresh.Count(c => c.Status == "fail"), fresh.Count(c => c.Status == "error"),
-            fresh.Count(c => c.Status == "not_applicable"), list.Count - fresh.Count);
+            fresh.Count(c => c.Status == "waived"), fresh.Count(c => c.Status == "not_applicable"), list.Count - fresh.Count);
+    }
+
+    /// <summary>The configuration's signed waivers that still apply and end within 30 days; none without a <c>waivers</c> section.</summary>
+    private static IReadOnlyList<SignedWaiver> ExpiringWaivers(EvidenceBot.Runs.EvidenceBotConfig cfg, TimeProvider time)
+    {
+        try
+        {
+            return RunWaivers.Load(cfg)?.Expiring(WaiverApplication.Today(time), TimeSpan.FromDays(30)) ?? [];
+        }
+        catch (WaiverException ex)
+        {
+            throw new ConfigException(ex.Message + Environment.NewLine + "status lists the waivers that expire soon and could not read them: fix or re-sign them (docs/operators/waivers.md)");
+        }
     }
 
     /// <summary>A short age: 45s, 12m, 5h, 3d.</summary>
