@@ -84,6 +84,10 @@ public sealed class ServeProcessTests : IDisposable
         var state = JsonDocument.Parse(File.ReadAllText(Path.Combine(Out, ScheduleState.FileName))).RootElement.GetProperty("rules").GetProperty("T-QUICK");
         Assert.Equal("pass", state.GetProperty("verdicts").GetProperty("default").GetString());
         Assert.Empty(Directory.EnumerateDirectories(Out, ".partial-*"));
+        // Every scheduled run went through the run pipeline, so the ledger holds each committed bundle, chained, and verifies.
+        var ledger = EvidenceBot.Ledger.LedgerVerifier.Verify(Path.Combine(Out, "ledger.db"), Out);
+        Assert.True(ledger.Ok, string.Join(Environment.NewLine, ledger.Problems));
+        Assert.Equal(completed, ledger.Runs);
     }
 
     [Fact]
