@@ -41,6 +41,11 @@ public sealed class ToolPackageTests : IDisposable
         Assert.Contains("AZ-PRIVILEGED-ROLES", rules.Out);
         Assert.Contains("MODEL-DRIFT", rules.Out);
 
+        // The built-in rules' recorded test cases travel too (an empty exchanges/ folder keeps its .gitkeep).
+        var ruleTests = await Run(exe, work, "rules", "test", "--cache-dir", Path.Combine(_dir, "cache"));
+        Assert.True(ruleTests.Exit == 0, "rules test failed:\n" + ruleTests.Out + ruleTests.Err);
+        Assert.Matches(@"\d+ case\(s\) of 29 rule\(s\): \d+ passed, 0 failed", ruleTests.Out);
+
         var controls = await Run(exe, work, "controls", "list", "--framework", "ISO42001:2023");
         Assert.Equal(0, controls.Exit);
         Assert.Contains("ISO42001:2023/A.6.2.6", controls.Out);

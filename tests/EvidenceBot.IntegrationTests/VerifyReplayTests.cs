@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Security.Cryptography;
 using System.Text;
 using EvidenceBot.Evidence.Bundles;
@@ -140,6 +141,14 @@ public class VerifyReplayTests
             File.WriteAllBytes(manifestPath, manifestBytes);
             var manifestSigned = await DsseSigning.SignAsync(signer, InTotoStatement.PayloadType, manifestBytes);
             File.WriteAllBytes(Path.Combine(bundle, BundleLayout.ManifestSignature), manifestSigned.ToJsonBytes());
+            // A thorough insider also moves the output folder's chain head to the forged manifest, so that verify's
+            // chain-membership check passes and only replay is left to notice.
+            var head = Path.Combine(Path.GetDirectoryName(bundle)!, "chain-head.json");
+            if (File.Exists(head))
+            {
+                var oldSha = JsonDocument.Parse(File.ReadAllText(head)).RootElement.GetProperty("manifestSha256").GetString()!;
+                File.WriteAllText(head, File.ReadAllText(head).Replace(oldSha, Convert.ToHexStringLower(SHA256.HashData(manifestBytes)), StringComparison.Ordinal));
+            }
         }
     }
 }
