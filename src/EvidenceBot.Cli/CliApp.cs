@@ -66,6 +66,7 @@ internal static class CliApp
         root.Subcommands.Add(ReportCommand.Build(context));
         root.Subcommands.Add(ConfigCommands.Build(context));
         root.Subcommands.Add(ConfigCommands.Sources(context));
+        root.Subcommands.Add(WorkerCommand.Build(context));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -2,6 +2,7 @@ using EvidenceBot.Core.Controls;
 using EvidenceBot.Core.Engine;
 using EvidenceBot.Core.IO;
 using EvidenceBot.Core.Sources;
+using EvidenceBot.Runs.Isolation;
 using EvidenceBot.Scripting;
 
 namespace EvidenceBot.Runs;
@@ -20,6 +21,10 @@ internal sealed record RunOptions
     public bool Archive { get; init; }
     /// <summary>Reports written beside the bundle at the end (<c>run --report</c>); none by default.</summary>
     public EvidenceBot.Reports.ReportFormats Reports { get; init; }
+    /// <summary>The configuration file, which a worker process reads again; null when the run has none.</summary>
+    public string? ConfigPath { get; init; }
+    /// <summary>Run rules in a worker process (<c>--isolate process</c>); null runs them in this process.</summary>
+    public IsolationOptions? Isolation { get; init; }
 }
 
 /// <summary>What a run ended with.</summary>
@@ -105,12 +110,15 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
         var signer = await RunEvidence.CreateSignerAsync(report, cfg, options.SigningKey, options.PassphraseEnv, ct).ConfigureAwait(false);
         using var signerLifetime = signer as IDisposable;
         report.Phase("plan and signer");
-        var engine = new RuleEngine(new EngineOptions { DefaultRuleTimeout = options.RuleTimeout, MaxParallelism = options.Parallel }, time);
+        var engineOptions = new EngineOptions { DefaultRuleTimeout = options.RuleTimeout, MaxParallelism = options.Parallel };
+        var engine = new RuleEngine(engineOptions, time);
         var runId = Guid.NewGuid().ToString("N");
         report.Message($"Running {executions.Count} rule execution(s) from {options.RulesDirectory} ({set.Stats.CacheHits} cached, {set.Stats.Compiled} compiled in {set.Stats.ElapsedMs} ms)");
         RunResult result;
         using (var observer = report.Progress(executions.Count) as IDisposable)
-            result = await engine.RunAsync(executions, runId, observer as IRunObserver, ct).ConfigureAwait(false);
+            result = options.Isolation is { } isolation
+                ? await IsolatedRunner.For(isolation, options, engineOptions, time).RunAsync(executions, runId, observer as IRunObserver, ct).ConfigureAwait(false)
+                : await engine.RunAsync(executions, runId, observer as IRunObserver, ct).ConfigureAwait(false);
         // What rules wrote themselves may quote a configured secret: masked before results.json, statements and the summary.
         result = RunResultRedaction.Apply(result, sources.Redactor) with { Skipped = plan.Skipped.Count > 0 ? plan.Skipped : null };
         report.Phase("run rules");

@@ -33,9 +33,11 @@ internal static class RunCommand
         var passphraseEnv = new Option<string?>("--passphrase-env") { Description = "Environment variable holding the signing key's passphrase." };
         var archive = new Option<bool>("--archive") { Description = "Also write the evidence bundle as <bundle>.tar.gz." };
         var reports = new Option<string[]>("--report") { Description = "Also write these reports of the bundle into OUT/reports/<bundle>/: html, oscal, sarif, junit, soa (comma-separated), as 'evidencebot report' does.", AllowMultipleArgumentsPerToken = true };
+        var isolate = new Option<string?>("--isolate") { Description = "Where rules run: 'none' (this process, the default) or 'process' (a worker process the run kills if it hangs or grows past isolate.memoryLimitMiB)." };
+        isolate.AcceptOnlyFromAmong("none", "process");
         var command = new Command("run", "Run rules and write results.")
         {
-            rulesDir, config, cacheDir, outDir, only, parallel, timeout, key, passphraseEnv, archive, reports,
+            rulesDir, config, cacheDir, outDir, only, parallel, timeout, key, passphraseEnv, archive, reports, isolate,
         };
         command.SetAction((parse, ct) => RulesCommands.GuardAsync(cli, async () =>
         {
@@ -52,6 +54,8 @@ internal static class RunCommand
                 PassphraseEnv = parse.GetValue(passphraseEnv),
                 Archive = parse.GetValue(archive),
                 Reports = ParseReports(parse.GetValue(reports)),
+                ConfigPath = parse.GetValue(config) is { } path ? Path.GetFullPath(path) : null,
+                Isolation = WorkerCommand.Options(parse.GetValue(isolate), cfg),
             };
             return await ExecuteAsync(cli, cfg, options, ct).ConfigureAwait(false);
         }));

@@ -14,6 +14,7 @@ internal sealed record EvidenceBotConfig
     [JsonPropertyName("parameters")] public Dictionary<string, Dictionary<string, JsonElement>>? Parameters { get; init; }
     [JsonPropertyName("signing")] public SigningConfig? Signing { get; init; }
     [JsonPropertyName("secrets")] public List<string>? Secrets { get; init; }
+    [JsonPropertyName("isolate")] public IsolateConfig? Isolate { get; init; }
 
     /// <summary>
     /// Every other top-level setting: a source module's section (<c>github</c>, <c>azure</c>, <c>models</c>). The schema,
@@ -41,4 +42,11 @@ internal sealed record SigningConfig
 internal sealed record KeyVaultConfig
 {
     [JsonPropertyName("keyId")] public required string KeyId { get; init; }
+}
+
+/// <summary>Where rules run (<c>run --isolate</c>): <c>none</c> (this process) or <c>process</c> (a worker the host can kill).</summary>
+internal sealed record IsolateConfig
+{
+    [JsonPropertyName("mode")] public string? Mode { get; init; }
+    [JsonPropertyName("memoryLimitMiB")] public int? MemoryLimitMiB { get; init; }
 }

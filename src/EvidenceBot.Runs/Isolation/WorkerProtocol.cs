@@ -1,0 +1,69 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using EvidenceBot.Core.Engine;
+using EvidenceBot.Core.Evidence;
+
+namespace EvidenceBot.Runs.Isolation;
+
+/// <summary>One execution the worker is asked to run, named as the planner names it.</summary>
+internal sealed record WorkerExecution(string SourcePath, string RuleId, string Target);
+
+/// <summary>
+/// What the host sends a worker, as the one line on its stdin: enough to load the same rules and open the same sources,
+/// and which executions of the plan to run. Never the signing key: the host signs.
+/// </summary>
+internal sealed record WorkerRequest
+{
+    public string? ConfigPath { get; init; }
+    public required string RulesDirectory { get; init; }
+    public required string CacheDirectory { get; init; }
+    public IReadOnlyList<string> Only { get; init; } = [];
+    public long RuleTimeoutMs { get; init; }
+    public int Parallel { get; init; } = 1;
+
+    /// <summary>The in-process heap check's limit (<c>EvidenceBot.RuleMemoryLimitBytes</c>) inside the worker.</summary>
+    public long RuleHeapLimitBytes { get; init; }
+    public IReadOnlyList<WorkerExecution> Executions { get; init; } = [];
+}
+
+/// <summary>
+/// One line a worker writes on its stdout: <c>started</c> (the execution at <see cref="Index"/> began), <c>result</c>
+/// (it ended; <see cref="Result"/> and its raw <see cref="Evidence"/>), <c>missing</c> (the worker's plan has no such
+/// execution), <c>failed</c> (the worker could not start the run; <see cref="Error"/> says why) or <c>done</c>.
+/// </summary>
+internal sealed record WorkerMessage
+{
+    public required string Kind { get; init; }
+    public int Index { get; init; }
+    public RuleExecutionResult? Result { get; init; }
+
+    /// <summary><see cref="RuleExecutionResult.Evidence"/>, which results.json leaves out but the bundle needs.</summary>
+    public IReadOnlyList<HttpExchange>? Evidence { get; init; }
+    public string? Error { get; init; }
+}
+
+/// <summary>JSON lines both ways: one object per line, UTF-8 (JSON escapes every newline inside a string).</summary>
+internal static class WorkerProtocol
+{
+    /// <summary>The hidden command a worker process runs.</summary>
+    public const string Command = "__worker";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public static string Encode<T>(T value) => JsonSerializer.Serialize(value, Json);
+
+    public static T Decode<T>(string line) =>
+        JsonSerializer.Deserialize<T>(line, Json) ?? throw new InvalidDataException("worker protocol: an empty message");
+
+    /// <summary>Writes one message as one line and flushes it: the other side acts on each line as it arrives.</summary>
+    public static void WriteLine<T>(Stream stream, T value)
+    {
+        var bytes = Encoding.UTF8.GetBytes(Encode(value) + "\n");
+        stream.Write(bytes);
+        stream.Flush();
+    }
+}
