@@ -31,6 +31,8 @@ internal static class RuleWorker
         try
         {
             request = WorkerProtocol.Decode<WorkerRequest>(line);
+            if (request.HostNow != default)
+                time = new HostClock(request.HostNow);
             cfg = request.ConfigPath is null ? new EvidenceBotConfig() : ConfigLoader.Load(request.ConfigPath, modules);
             if (request.RuleHeapLimitBytes > 0)
                 AppContext.SetData(EvidenceBot.Rules.RuleCheckpoint.MemoryLimitKey, request.RuleHeapLimitBytes);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -25,6 +26,22 @@ internal sealed record WorkerRequest
     /// <summary>The in-process heap check's limit (<c>EvidenceBot.RuleMemoryLimitBytes</c>) inside the worker.</summary>
     public long RuleHeapLimitBytes { get; init; }
     public IReadOnlyList<WorkerExecution> Executions { get; init; } = [];
+
+    /// <summary>The host's clock when it sent the request: rules in the worker see the time the host's rules would.</summary>
+    public DateTimeOffset HostNow { get; init; }
+}
+
+/// <summary>
+/// The worker's clock: the system's, unless the host's clock reads differently (a test's fake clock, a host told to
+/// run "as of" another time); then the host's reading plus the time elapsed since.
+/// </summary>
+internal sealed class HostClock(DateTimeOffset hostNow) : TimeProvider
+{
+    private readonly long _received = Stopwatch.GetTimestamp();
+    private readonly bool _shifted = (hostNow - System.GetUtcNow()).Duration() > TimeSpan.FromSeconds(1);
+
+    public override DateTimeOffset GetUtcNow() =>
+        _shifted ? hostNow + Stopwatch.GetElapsedTime(_received) : System.GetUtcNow();
 }
 
 /// <summary>
