@@ -24,8 +24,10 @@ public static class Program
                 return await AzureBench.RunAsync(rest);
             case "models":
                 return await ModelsBench.RunAsync(rest);
+            case "isolate":
+                return await IsolateBench.RunAsync(rest);
             default:
-                Console.Error.WriteLine("usage: EvidenceBot.Bench rules | verify [N] | report [N] | github [record-demo] | azure [subs] [resources] [concurrency] | azure record-demo | models [concurrency]");
+                Console.Error.WriteLine("usage: EvidenceBot.Bench rules | verify [N] | report [N] | github [record-demo] | azure [subs] [resources] [concurrency] | azure record-demo | models [concurrency] | isolate [--rounds N] [--rules N]");
                 return 2;
         }
     }
