@@ -44,6 +44,9 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
     {
         // The control catalogs check the rules' control ids and expand the bundle's crosswalk. Their answers are kept
         // beside the rules cache; when none are (a new cache folder or build), read the catalogs while the rules load.
+        var engineOptions = new EngineOptions { DefaultRuleTimeout = options.RuleTimeout, MaxParallelism = options.Parallel };
+        // The worker's runtime starts while this process loads the rules.
+        using var isolated = options.Isolation is { } isolation ? IsolatedRunner.For(isolation, options, engineOptions, time).Prestart() : null;
         var controls = ControlAnswers.Open(options.CacheDirectory);
         if (controls.IsEmpty)
             _ = Task.Run(ControlCatalog.LoadDefault, ct);
@@ -110,14 +113,13 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
         var signer = await RunEvidence.CreateSignerAsync(report, cfg, options.SigningKey, options.PassphraseEnv, ct).ConfigureAwait(false);
         using var signerLifetime = signer as IDisposable;
         report.Phase("plan and signer");
-        var engineOptions = new EngineOptions { DefaultRuleTimeout = options.RuleTimeout, MaxParallelism = options.Parallel };
         var engine = new RuleEngine(engineOptions, time);
         var runId = Guid.NewGuid().ToString("N");
         report.Message($"Running {executions.Count} rule execution(s) from {options.RulesDirectory} ({set.Stats.CacheHits} cached, {set.Stats.Compiled} compiled in {set.Stats.ElapsedMs} ms)");
         RunResult result;
         using (var observer = report.Progress(executions.Count) as IDisposable)
-            result = options.Isolation is { } isolation
-                ? await IsolatedRunner.For(isolation, options, engineOptions, time).RunAsync(executions, runId, observer as IRunObserver, ct).ConfigureAwait(false)
+            result = isolated is not null
+                ? await isolated.RunAsync(executions, runId, observer as IRunObserver, ct).ConfigureAwait(false)
                 : await engine.RunAsync(executions, runId, observer as IRunObserver, ct).ConfigureAwait(false);
         // What rules wrote themselves may quote a configured secret: masked before results.json, statements and the summary.
         result = RunResultRedaction.Apply(result, sources.Redactor) with { Skipped = plan.Skipped.Count > 0 ? plan.Skipped : null };

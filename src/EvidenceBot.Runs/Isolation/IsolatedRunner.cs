@@ -40,7 +40,7 @@ internal sealed record IsolationOptions
 /// worker that ends (killed, crashed, exited) leaves the executions it had started as <c>error</c>, and a fresh worker
 /// runs the ones it had not started. Nothing a rule does in the worker can end or stall the host.
 /// </summary>
-internal sealed class IsolatedRunner(IsolationOptions isolation, WorkerRequest request, EngineOptions engine, TimeProvider time)
+internal sealed class IsolatedRunner(IsolationOptions isolation, WorkerRequest request, EngineOptions engine, TimeProvider time) : IDisposable
 {
     /// <summary>A runner for one run of the pipeline: the worker loads what the host loaded.</summary>
     public static IsolatedRunner For(IsolationOptions isolation, RunOptions options, EngineOptions engine, TimeProvider time) =>
@@ -105,52 +105,21 @@ internal sealed class IsolatedRunner(IsolationOptions isolation, WorkerRequest r
 
     private async Task RunWorkerAsync(IReadOnlyList<RuleExecution> executions, List<int> pending, RuleExecutionResult?[] results, IRunObserver? observer, CancellationToken ct)
     {
-        var psi = new ProcessStartInfo(isolation.WorkerFileName)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = new UTF8Encoding(false),
-            StandardInputEncoding = new UTF8Encoding(false),
-        };
-        foreach (var a in isolation.WorkerArguments)
-            psi.ArgumentList.Add(a);
-        // The GC refuses to grow past this, so a rule that allocates without bound gets OutOfMemoryException in the
-        // worker (an error) before the working-set watch has to kill it.
-        psi.Environment["DOTNET_GCHeapHardLimit"] = "0x" + (isolation.MemoryLimitBytes / 4 * 3).ToString("X", CultureInfo.InvariantCulture);
-
         var sent = pending.ToList();
         var anyMessage = false;
         var running = new Dictionary<int, long>();
         var gate = new Lock();
         string? killedBecause = null;
-        var stderr = new Queue<string>();
-        using var process = new Process { StartInfo = psi };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-                return;
-            lock (stderr)
-            {
-                stderr.Enqueue(e.Data);
-                if (stderr.Count > 5)
-                    stderr.Dequeue();
-            }
-        };
-        try
-        {
-            process.Start();
-        }
-        catch (System.ComponentModel.Win32Exception ex)
+        using var worker = Interlocked.Exchange(ref _next, null) ?? StartWorker();
+        if (worker.StartError is { } startError)
         {
             foreach (var i in pending)
-                Record(i, Failed(executions[i], $"worker process could not be started ({isolation.WorkerFileName}): {ex.Message}"));
+                Record(i, Failed(executions[i], $"worker process could not be started ({isolation.WorkerFileName}): {startError}"));
             return;
         }
 
-        WorkersStarted++;
-        process.BeginErrorReadLine();
+        var process = worker.Process;
+        var stderr = worker.Stderr;
         var launched = Stopwatch.GetTimestamp();
 
         void Kill(string why)
@@ -318,6 +287,89 @@ internal sealed class IsolatedRunner(IsolationOptions isolation, WorkerRequest r
         {
             results[index] = result;
             observer?.Completed(result);
+        }
+    }
+
+    private StartedWorker? _next;
+
+    /// <summary>
+    /// Starts the first worker now, so that its runtime starts while this process loads and plans the rules, and warms
+    /// this process's reading of worker messages meanwhile. Returns this runner.
+    /// </summary>
+    public IsolatedRunner Prestart()
+    {
+        _next ??= StartWorker();
+        _ = Task.Run(() => WorkerProtocol.Decode<WorkerMessage>(WorkerProtocol.WarmUpMessage));
+        return this;
+    }
+
+    /// <summary>Ends a worker started by <see cref="Prestart"/> that no run used (the run stopped before its rules ran).</summary>
+    public void Dispose() => Interlocked.Exchange(ref _next, null)?.Dispose();
+
+    private StartedWorker StartWorker()
+    {
+        var psi = new ProcessStartInfo(isolation.WorkerFileName)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = new UTF8Encoding(false),
+            StandardInputEncoding = new UTF8Encoding(false),
+        };
+        foreach (var a in isolation.WorkerArguments)
+            psi.ArgumentList.Add(a);
+        // The GC refuses to grow past this, so a rule that allocates without bound gets OutOfMemoryException in the
+        // worker (an error) before the working-set watch has to kill it.
+        psi.Environment["DOTNET_GCHeapHardLimit"] = "0x" + (isolation.MemoryLimitBytes / 4 * 3).ToString("X", CultureInfo.InvariantCulture);
+
+        var worker = new StartedWorker(new Process { StartInfo = psi });
+        worker.Process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+                return;
+            lock (worker.Stderr)
+            {
+                worker.Stderr.Enqueue(e.Data);
+                if (worker.Stderr.Count > 5)
+                    worker.Stderr.Dequeue();
+            }
+        };
+        try
+        {
+            worker.Process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            worker.StartError = ex.Message;
+            return worker;
+        }
+
+        WorkersStarted++;
+        worker.Process.BeginErrorReadLine();
+        return worker;
+    }
+
+    /// <summary>A worker process and the last lines it wrote to stderr (for the error of a worker that ended).</summary>
+    private sealed class StartedWorker(Process process) : IDisposable
+    {
+        public Process Process { get; } = process;
+        public Queue<string> Stderr { get; } = new();
+        public string? StartError { get; set; }
+
+        public void Dispose()
+        {
+            try
+            {
+                if (StartError is null && !Process.HasExited)
+                    Process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+                // It had already ended.
+            }
+
+            Process.Dispose();
         }
     }
 

@@ -14,6 +14,8 @@ internal static class RuleWorker
 {
     public static async Task<int> RunAsync(Stream input, Stream output, IReadOnlyList<ISourceModule> modules, TimeProvider time, CancellationToken ct)
     {
+        // While the host loads and plans, this worker readies its serializer for the results it will write.
+        _ = Task.Run(() => WorkerProtocol.Encode(WorkerProtocol.Decode<WorkerMessage>(WorkerProtocol.WarmUpMessage)), ct);
         using var reader = new StreamReader(input, Encoding.UTF8);
         var line = await reader.ReadLineAsync(ct).ConfigureAwait(false);
         if (line is null)

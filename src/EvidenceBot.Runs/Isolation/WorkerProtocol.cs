@@ -71,6 +71,9 @@ internal static class WorkerProtocol
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
+    /// <summary>A message with every part filled: decoding and encoding it early moves the serializer's start-up off the run.</summary>
+    public const string WarmUpMessage = """{"kind":"result","index":0,"result":{"id":"w","title":"w","target":"t","verdict":"pass","parameters":{"p":1},"controls":[{"id":"c","relation":"supports"}],"findings":[{"resource":"r","status":"pass","message":"m","observed":{"a":1}}]},"evidence":[{"source":"s","method":"GET","url":"u","status":200,"requestHeaders":{"a":"b"},"responseHeaders":{},"body":"x","at":"2026-01-01T00:00:00Z"}]}""";
+
     public static string Encode<T>(T value) => JsonSerializer.Serialize(value, Json);
 
     public static T Decode<T>(string line) =>
