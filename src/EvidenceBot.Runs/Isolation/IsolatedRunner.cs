@@ -195,7 +195,7 @@ internal sealed class IsolatedRunner(IsolationOptions isolation, WorkerRequest r
             await process.StandardInput.WriteLineAsync(WorkerProtocol.Encode(request with
             {
                 HostNow = time.GetUtcNow(),
-                Executions = [.. sent.Select(i => new WorkerExecution(executions[i].Rule.Manifest.SourcePath, executions[i].Rule.Manifest.Id, executions[i].Target))],
+                Executions = [.. sent.Select(i => new WorkerExecution(executions[i].Rule.Manifest.SourcePath, executions[i].Rule.Manifest.SourceSha256, executions[i].Rule.Manifest.Id, executions[i].Target))],
             })).ConfigureAwait(false);
             await process.StandardInput.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         }

@@ -58,7 +58,7 @@ internal static class RuleWorker
         var plan = RunPlanner.Plan(set, cfg, sources);
         var byKey = new Dictionary<WorkerExecution, RuleExecution>();
         foreach (var e in plan.Executions)
-            byKey.TryAdd(new WorkerExecution(e.Rule.Manifest.SourcePath, e.Rule.Manifest.Id, e.Target), e);
+            byKey.TryAdd(new WorkerExecution(e.Rule.Manifest.SourcePath, e.Rule.Manifest.SourceSha256, e.Rule.Manifest.Id, e.Target), e);
 
         var engine = new RuleEngine(new EngineOptions
         {

@@ -8,7 +8,8 @@ using EvidenceBot.Core.Evidence;
 namespace EvidenceBot.Runs.Isolation;
 
 /// <summary>One execution the worker is asked to run, named as the planner names it.</summary>
-internal sealed record WorkerExecution(string SourcePath, string RuleId, string Target);
+/// <remarks>The source digest is part of the name: a rule file edited between the host's plan and the worker's is not run.</remarks>
+internal sealed record WorkerExecution(string SourcePath, string SourceSha256, string RuleId, string Target);
 
 /// <summary>
 /// What the host sends a worker, as the one line on its stdin: enough to load the same rules and open the same sources,
