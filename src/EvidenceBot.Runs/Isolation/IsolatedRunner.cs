@@ -192,11 +192,10 @@ internal sealed class IsolatedRunner(IsolationOptions isolation, WorkerRequest r
         string? failed = null;
         try
         {
-            await process.StandardInput.WriteLineAsync(WorkerProtocol.Encode(request with
-            {
-                HostNow = time.GetUtcNow(),
-                Executions = [.. sent.Select(i => new WorkerExecution(executions[i].Rule.Manifest.SourcePath, executions[i].Rule.Manifest.SourceSha256, executions[i].Rule.Manifest.Id, executions[i].Target))],
-            })).ConfigureAwait(false);
+            if (!worker.RequestSent)
+                SendRequest(worker);
+            await process.StandardInput.WriteLineAsync(WorkerProtocol.Encode(new WorkerBatch(
+                [.. sent.Select(i => new WorkerExecution(executions[i].Rule.Manifest.SourcePath, executions[i].Rule.Manifest.SourceSha256, executions[i].Rule.Manifest.Id, executions[i].Target))]))).ConfigureAwait(false);
             await process.StandardInput.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         }
         catch (IOException)
@@ -299,12 +298,32 @@ internal sealed class IsolatedRunner(IsolationOptions isolation, WorkerRequest r
     public IsolatedRunner Prestart()
     {
         _next ??= StartWorker();
+        // With a compile cache already there, the worker loads and plans alongside the host. With none (a first run),
+        // it waits for the host to fill the cache: both would compile every rule.
+        if (_next.StartError is null && Directory.Exists(request.CacheDirectory) && Directory.EnumerateFileSystemEntries(request.CacheDirectory).Any())
+        {
+            try
+            {
+                SendRequest(_next);
+            }
+            catch (IOException)
+            {
+                // The worker has already ended: the run finds out and says why.
+            }
+        }
         _ = Task.Run(() => WorkerProtocol.Decode<WorkerMessage>(WorkerProtocol.WarmUpMessage));
         return this;
     }
 
     /// <summary>Ends a worker started by <see cref="Prestart"/> that no run used (the run stopped before its rules ran).</summary>
     public void Dispose() => Interlocked.Exchange(ref _next, null)?.Dispose();
+
+    private void SendRequest(StartedWorker worker)
+    {
+        worker.RequestSent = true;
+        worker.Process.StandardInput.WriteLine(WorkerProtocol.Encode(request with { HostNow = time.GetUtcNow() }));
+        worker.Process.StandardInput.Flush();
+    }
 
     private StartedWorker StartWorker()
     {
@@ -356,6 +375,7 @@ internal sealed class IsolatedRunner(IsolationOptions isolation, WorkerRequest r
         public Process Process { get; } = process;
         public Queue<string> Stderr { get; } = new();
         public string? StartError { get; set; }
+        public bool RequestSent { get; set; }
 
         public void Dispose()
         {

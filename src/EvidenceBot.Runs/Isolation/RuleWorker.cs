@@ -60,17 +60,21 @@ internal static class RuleWorker
         foreach (var e in plan.Executions)
             byKey.TryAdd(new WorkerExecution(e.Rule.Manifest.SourcePath, e.Rule.Manifest.SourceSha256, e.Rule.Manifest.Id, e.Target), e);
 
+        var next = await reader.ReadLineAsync(ct).ConfigureAwait(false);
+        if (next is null)
+            return 2;
+        var batch = WorkerProtocol.Decode<WorkerBatch>(next);
         var engine = new RuleEngine(new EngineOptions
         {
             DefaultRuleTimeout = TimeSpan.FromMilliseconds(request.RuleTimeoutMs),
             MaxParallelism = request.Parallel,
         }, time);
         await Parallel.ForEachAsync(
-            Enumerable.Range(0, request.Executions.Count),
+            Enumerable.Range(0, batch.Executions.Count),
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, request.Parallel), CancellationToken = CancellationToken.None },
             async (i, _) =>
             {
-                if (!byKey.TryGetValue(request.Executions[i], out var execution))
+                if (!byKey.TryGetValue(batch.Executions[i], out var execution))
                 {
                     Send(new WorkerMessage { Kind = "missing", Index = i });
                     return;

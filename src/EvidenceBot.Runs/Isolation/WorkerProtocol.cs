@@ -12,8 +12,8 @@ namespace EvidenceBot.Runs.Isolation;
 internal sealed record WorkerExecution(string SourcePath, string SourceSha256, string RuleId, string Target);
 
 /// <summary>
-/// What the host sends a worker, as the one line on its stdin: enough to load the same rules and open the same sources,
-/// and which executions of the plan to run. Never the signing key: the host signs.
+/// What the host sends a worker, as the first line on its stdin: enough to load the same rules and open the same
+/// sources. Never the signing key: the host signs.
 /// </summary>
 internal sealed record WorkerRequest
 {
@@ -26,7 +26,6 @@ internal sealed record WorkerRequest
 
     /// <summary>The in-process heap check's limit (<c>EvidenceBot.RuleMemoryLimitBytes</c>) inside the worker.</summary>
     public long RuleHeapLimitBytes { get; init; }
-    public IReadOnlyList<WorkerExecution> Executions { get; init; } = [];
 
     /// <summary>The host's clock when it sent the request: rules in the worker see the time the host's rules would.</summary>
     public DateTimeOffset HostNow { get; init; }
@@ -44,6 +43,12 @@ internal sealed class HostClock(DateTimeOffset hostNow) : TimeProvider
     public override DateTimeOffset GetUtcNow() =>
         _shifted ? hostNow + Stopwatch.GetElapsedTime(_received) : System.GetUtcNow();
 }
+
+/// <summary>
+/// The second line the host sends: which executions of the plan to run. Apart from the request, so that a worker
+/// started early can load and plan while the host does.
+/// </summary>
+internal sealed record WorkerBatch(IReadOnlyList<WorkerExecution> Executions);
 
 /// <summary>
 /// One line a worker writes on its stdout: <c>started</c> (the execution at <see cref="Index"/> began), <c>result</c>
