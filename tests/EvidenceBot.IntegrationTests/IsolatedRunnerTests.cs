@@ -106,6 +106,19 @@ public sealed class IsolatedRunnerTests
         Assert.Contains("worker process could not be started", result.Rules[0].Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task RunAsync_RunCancelledWhileWorkerRuns_WorkerKilledEveryExecutionCancelledError()
+    {
+        var runner = Runner("""read line; echo '{"kind":"started","index":0}'; exec sleep 60""");
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+
+        var result = await runner.RunAsync([Execution("A"), Execution("B")], "run", null, cts.Token);
+
+        Assert.All(result.Rules, r => Assert.Equal(Verdict.Error, r.Verdict));
+        Assert.All(result.Rules, r => Assert.Equal("cancelled: the run was stopped", r.Error));
+        Assert.Equal(1, runner.WorkersStarted);
+    }
+
     private static Task<RunResult> Run(IsolatedRunner runner, params string[] ids) =>
         runner.RunAsync([.. ids.Select(Execution)], "run");
 }

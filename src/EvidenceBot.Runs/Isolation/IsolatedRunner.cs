@@ -88,7 +88,18 @@ internal sealed class IsolatedRunner(IsolationOptions isolation, WorkerRequest r
 
         while (pending.Count > 0)
         {
-            cancellationToken.ThrowIfCancellationRequested();
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // As the in-process engine does: a stopped run records what did not run, it does not throw.
+                foreach (var i in pending.Where(i => results[i] is null))
+                {
+                    results[i] = Failed(executions[i], "cancelled: the run was stopped");
+                    observer?.Completed(results[i]!);
+                }
+
+                break;
+            }
+
             await RunWorkerAsync(executions, pending, results, observer, cancellationToken).ConfigureAwait(false);
             pending.RemoveAll(i => results[i] is not null);
         }
