@@ -59,19 +59,19 @@ public static class RulesBench
 
     private static string Each(List<double> runs) => string.Join(" ", runs.Select(r => r.ToString("0", CultureInfo.InvariantCulture)));
 
-    private static string? Arg(string[] args, string name)
+    internal static string? Arg(string[] args, string name)
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
-    private static double Median(List<double> xs)
+    internal static double Median(List<double> xs)
     {
         var s = xs.Order().ToList();
         return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
     }
 
-    private static string Generate(string dir, int count)
+    internal static string Generate(string dir, int count)
     {
         Directory.CreateDirectory(dir);
         for (var i = 0; i < count; i++)
@@ -98,7 +98,7 @@ public static class RulesBench
         return dir;
     }
 
-    private static async Task<(double Ms, long PeakRssKb)> Run(string cli, string rules, string cache, string root, bool measureRss = false)
+    internal static async Task<(double Ms, long PeakRssKb)> Run(string cli, string rules, string cache, string root, bool measureRss = false, params string[] extra)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -106,7 +106,7 @@ public static class RulesBench
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { cli, "run", "--rules", rules, "--cache-dir", cache, "--out", Path.Combine(root, "out") })
+        foreach (var a in new[] { cli, "run", "--rules", rules, "--cache-dir", cache, "--out", Path.Combine(root, "out") }.Concat(extra))
             psi.ArgumentList.Add(a);
         // The previous run's files still being written back to disk would otherwise be timed as part of this run.
         Sync();

@@ -98,6 +98,7 @@ internal static class CliApp
         root.Subcommands.Add(DiffCommand.Build(context));
         root.Subcommands.Add(StatusCommand.Build(context));
         root.Subcommands.Add(ServeCommand.Build(context));
+        root.Subcommands.Add(WorkerCommand.Build(context));
         return root;
     }
 }

@@ -2,6 +2,7 @@ using EvidenceBot.Core.Controls;
 using EvidenceBot.Core.Engine;
 using EvidenceBot.Core.IO;
 using EvidenceBot.Core.Sources;
+using EvidenceBot.Runs.Isolation;
 using EvidenceBot.Scripting;
 
 namespace EvidenceBot.Runs;
@@ -22,6 +23,10 @@ internal sealed record RunOptions
     public ShardFilter? Shard { get; init; }
     /// <summary>Reports written beside the bundle at the end (<c>run --report</c>); none by default.</summary>
     public EvidenceBot.Reports.ReportFormats Reports { get; init; }
+    /// <summary>The configuration file, which a worker process reads again; null when the run has none.</summary>
+    public string? ConfigPath { get; init; }
+    /// <summary>Run rules in a worker process (<c>--isolate process</c>); null runs them in this process.</summary>
+    public IsolationOptions? Isolation { get; init; }
 }
 
 /// <summary>What a run ended with.</summary>
@@ -41,6 +46,9 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
     {
         // The control catalogs check the rules' control ids and expand the bundle's crosswalk. Their answers are kept
         // beside the rules cache; when none are (a new cache folder or build), read the catalogs while the rules load.
+        var engineOptions = new EngineOptions { DefaultRuleTimeout = options.RuleTimeout, MaxParallelism = options.Parallel };
+        // The worker's runtime starts while this process loads the rules.
+        using var isolated = options.Isolation is { } isolation ? IsolatedRunner.For(isolation, options, engineOptions, time).Prestart() : null;
         var controls = ControlAnswers.Open(options.CacheDirectory);
         if (controls.IsEmpty)
             _ = Task.Run(ControlCatalog.LoadDefault, ct);
@@ -117,12 +125,14 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
         using var signerLifetime = signer as IDisposable;
         var store = RunStore.Open(cfg, time);
         report.Phase("plan and signer");
-        var engine = new RuleEngine(new EngineOptions { DefaultRuleTimeout = options.RuleTimeout, MaxParallelism = options.Parallel }, time);
+        var engine = new RuleEngine(engineOptions, time);
         var runId = Guid.NewGuid().ToString("N");
         report.Message($"Running {executions.Count} rule execution(s) from {options.RulesDirectory} ({set.Stats.CacheHits} cached, {set.Stats.Compiled} compiled in {set.Stats.ElapsedMs} ms)");
         RunResult result;
         using (var observer = report.Progress(executions.Count) as IDisposable)
-            result = await engine.RunAsync(executions, runId, observer as IRunObserver, ct).ConfigureAwait(false);
+            result = isolated is not null
+                ? await isolated.RunAsync(executions, runId, observer as IRunObserver, ct).ConfigureAwait(false)
+                : await engine.RunAsync(executions, runId, observer as IRunObserver, ct).ConfigureAwait(false);
         // What rules wrote themselves may quote a configured secret: masked before results.json, statements and the summary.
         result = RunResultRedaction.Apply(result, sources.Redactor) with
         {

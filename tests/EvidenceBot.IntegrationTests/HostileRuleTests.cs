@@ -13,7 +13,8 @@ public sealed class HostileCollection
 /// <summary>
 /// Every rule in <c>Hostile/</c> is tagged <c>refused</c> (must not compile), <c>error</c> (compiles, must end as error)
 /// or <c>good</c> (must pass). All of them run in one run, with a FIFO named like a rule beside them: the run finishes,
-/// the good rules pass, nothing hostile passes, and the bundle verifies.
+/// the good rules pass, nothing hostile passes, and the bundle verifies — with the rules in this process and in a
+/// worker process (<c>--isolate process</c>) alike.
 /// </summary>
 [Collection(HostileCollection.Name)]
 public sealed partial class HostileRuleTests
@@ -28,8 +29,10 @@ public sealed partial class HostileRuleTests
         Assert.True(hostile >= 20, $"{hostile} hostile rules");
     }
 
-    [Fact]
-    public async Task Run_HostileRulesBesideGoodOnes_EachRefusedOrErrorGoodOnesPassBundleVerifies()
+    [Theory]
+    [InlineData("none")]
+    [InlineData("process")]
+    public async Task Run_HostileRulesBesideGoodOnes_EachRefusedOrErrorGoodOnesPassBundleVerifies(string isolate)
     {
         using var cli = new CliRunner();
         foreach (var file in Directory.GetFiles(Fixtures, "*.csx"))
@@ -42,7 +45,7 @@ public sealed partial class HostileRuleTests
         (int Exit, string Out, string Err) run;
         try
         {
-            run = await cli.RunRules("--key", Path.Combine(keys, "signing-key.pem"));
+            run = await cli.RunRules("--key", Path.Combine(keys, "signing-key.pem"), "--isolate", isolate);
         }
         finally
         {

@@ -34,9 +34,11 @@ internal static class RunCommand
         var archive = new Option<bool>("--archive") { Description = "Also write the evidence bundle as <bundle>.tar.gz." };
         var reports = new Option<string[]>("--report") { Description = "Also write these reports of the bundle into OUT/reports/<bundle>/: html, oscal, sarif, junit, soa (comma-separated), as 'evidencebot report' does.", AllowMultipleArgumentsPerToken = true };
         var shard = new Option<string?>("--shard") { Description = "Run only shard I of N (0 to N-1, e.g. 0/4): whole targets by a stable hash, GitHub repositories by a stable hash of org/name. Merge the N bundles with 'evidencebot bundle merge'." };
+        var isolate = new Option<string?>("--isolate") { Description = "Where rules run: 'none' (this process, the default) or 'process' (a worker process the run kills if it hangs or grows past isolate.memoryLimitMiB)." };
+        isolate.AcceptOnlyFromAmong("none", "process");
         var command = new Command("run", "Run rules and write results.")
         {
-            rulesDir, config, cacheDir, outDir, only, parallel, timeout, key, passphraseEnv, archive, reports, shard,
+            rulesDir, config, cacheDir, outDir, only, parallel, timeout, key, passphraseEnv, archive, reports, shard, isolate,
         };
         command.SetAction((parse, ct) => RulesCommands.GuardAsync(cli, async () =>
         {
@@ -54,6 +56,8 @@ internal static class RunCommand
                 Archive = parse.GetValue(archive),
                 Reports = ParseReports(parse.GetValue(reports)),
                 Shard = ParseShard(parse.GetValue(shard)),
+                ConfigPath = parse.GetValue(config) is { } path ? Path.GetFullPath(path) : null,
+                Isolation = WorkerCommand.Options(parse.GetValue(isolate), cfg),
             };
             return await ExecuteAsync(cli, cfg, options, ct).ConfigureAwait(false);
         }));

@@ -17,6 +17,7 @@ internal sealed record EvidenceBotConfig
     [JsonPropertyName("ledger")] public LedgerConfig? Ledger { get; init; }
     [JsonPropertyName("store")] public EvidenceBot.Store.StoreSettings? Store { get; init; }
     [JsonPropertyName("waivers")] public WaiversConfig? Waivers { get; init; }
+    [JsonPropertyName("isolate")] public IsolateConfig? Isolate { get; init; }
 
     /// <summary>
     /// Every other top-level setting: a source module's section (<c>github</c>, <c>azure</c>, <c>models</c>). The schema,
@@ -65,4 +66,11 @@ internal sealed record TrustedKeyConfig
 {
     [JsonPropertyName("approver")] public required string Approver { get; init; }
     [JsonPropertyName("key")] public required string Key { get; init; }
+}
+
+/// <summary>Where rules run (<c>run --isolate</c>): <c>none</c> (this process) or <c>process</c> (a worker the host can kill).</summary>
+internal sealed record IsolateConfig
+{
+    [JsonPropertyName("mode")] public string? Mode { get; init; }
+    [JsonPropertyName("memoryLimitMiB")] public int? MemoryLimitMiB { get; init; }
 }
