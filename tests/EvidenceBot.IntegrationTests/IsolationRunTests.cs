@@ -10,19 +10,33 @@ public sealed class IsolationRunTests
     [Fact]
     public async Task Run_DemoInBothModes_SameVerdictsFindingsAndRawEvidence()
     {
-        using var cli = new CliRunner();
-        var config = Path.Combine(RepositoryRoot.Path, "examples", "demo", "evidencebot.json");
-
-        var none = await cli.Run("run", "--config", config, "--cache-dir", cli.Cache, "--out", Path.Combine(cli.Root, "none"), "--isolate", "none");
-        var process = await cli.Run("run", "--config", config, "--cache-dir", cli.Cache, "--out", Path.Combine(cli.Root, "process"), "--isolate", "process");
-
-        Assert.True(none.Exit == 1, none.Err);
-        Assert.True(process.Exit == 1, process.Err);
-        var expected = Comparable(Path.Combine(cli.Root, "none"));
-        var actual = Comparable(Path.Combine(cli.Root, "process"));
+        var (expected, actual) = await BothModes();
         Assert.Equal(58, expected.Rules.Count);
         Assert.Equal(expected.Rules, actual.Rules);
         Assert.Equal(expected.Raw, actual.Raw);
+    }
+
+    [Fact]
+    public async Task Run_ShardOfTheDemoInBothModes_WorkerListsTheSameRepositories()
+    {
+        // The worker opens the sources itself: it must take the run's shard, or it would look at every repository.
+        var (expected, actual) = await BothModes("--shard", "1/2");
+        Assert.InRange(expected.Rules.Count, 1, 57);
+        Assert.Equal(expected.Rules, actual.Rules);
+        Assert.Equal(expected.Raw, actual.Raw);
+    }
+
+    private static async Task<((List<string> Rules, List<string> Raw) Expected, (List<string> Rules, List<string> Raw) Actual)> BothModes(params string[] extra)
+    {
+        using var cli = new CliRunner();
+        var config = Path.Combine(RepositoryRoot.Path, "examples", "demo", "evidencebot.json");
+
+        var none = await cli.Run(["run", "--config", config, "--cache-dir", cli.Cache, "--out", Path.Combine(cli.Root, "none"), "--isolate", "none", .. extra]);
+        var process = await cli.Run(["run", "--config", config, "--cache-dir", cli.Cache, "--out", Path.Combine(cli.Root, "process"), "--isolate", "process", .. extra]);
+
+        Assert.True(none.Exit == 1, none.Err);
+        Assert.True(process.Exit == 1, process.Err);
+        return (Comparable(Path.Combine(cli.Root, "none")), Comparable(Path.Combine(cli.Root, "process")));
     }
 
     [Fact]

@@ -118,7 +118,7 @@ public sealed class LedgerCommandsTests
         Assert.Equal(0, exit);
         // R-ONE allows 24h and is 2 days old; R-TWO has no freshness and falls back to 7 days.
         Assert.Contains("stale (last pass)", output, StringComparison.Ordinal);
-        Assert.Contains("2 control(s) with evidence: 1 pass, 0 fail, 0 error, 0 not applicable, 1 stale", output, StringComparison.Ordinal);
+        Assert.Contains("2 control(s) with evidence: 1 pass, 0 fail, 0 error, 0 waived (accepted risk, not pass), 0 not applicable, 1 stale", output, StringComparison.Ordinal);
         var controls = JsonDocument.Parse(json).RootElement.GetProperty("frameworks")[0].GetProperty("controls").EnumerateArray().ToList();
         Assert.Equal("pass", controls.Single(c => c.GetProperty("id").GetString() == "ISO27001:2022/A.5.15").GetProperty("status").GetString());
         Assert.Equal("stale", controls.Single(c => c.GetProperty("id").GetString() == "ISO27001:2022/A.8.32").GetProperty("status").GetString());

@@ -52,6 +52,7 @@ internal sealed class IsolatedRunner(IsolationOptions isolation, WorkerRequest r
             Only = [.. options.Only],
             RuleTimeoutMs = (long)engine.DefaultRuleTimeout.TotalMilliseconds,
             Parallel = engine.MaxParallelism,
+            Shard = options.Shard?.ToString(),
             // A limit the host set for its own rules holds for the worker's too.
             RuleHeapLimitBytes = AppContext.GetData(EvidenceBot.Rules.RuleCheckpoint.MemoryLimitKey) switch
             {

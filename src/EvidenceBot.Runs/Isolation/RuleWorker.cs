@@ -54,7 +54,8 @@ internal static class RuleWorker
             return 2;
         }
 
-        using var sources = OpenSources.Open(cfg, modules, RunPlanner.SourcesUsed(set), time);
+        using var sources = OpenSources.Open(cfg, modules, RunPlanner.SourcesUsed(set), time,
+            shard: request.Shard is { } shard ? EvidenceBot.Core.Sources.ShardFilter.Parse(shard) : null);
         var plan = RunPlanner.Plan(set, cfg, sources);
         var byKey = new Dictionary<WorkerExecution, RuleExecution>();
         foreach (var e in plan.Executions)

@@ -24,6 +24,9 @@ internal sealed record WorkerRequest
     public long RuleTimeoutMs { get; init; }
     public int Parallel { get; init; } = 1;
 
+    /// <summary>The run's shard (<c>I/N</c>), so the worker's sources list the same repositories as the host's.</summary>
+    public string? Shard { get; init; }
+
     /// <summary>The in-process heap check's limit (<c>EvidenceBot.RuleMemoryLimitBytes</c>) inside the worker.</summary>
     public long RuleHeapLimitBytes { get; init; }
 
