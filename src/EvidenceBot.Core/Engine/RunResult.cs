@@ -144,7 +144,31 @@ public sealed record MergedShard(
     [property: JsonPropertyName("count")] int Count,
     [property: JsonPropertyName("runId")] string RunId,
     [property: JsonPropertyName("manifestSha256")] string ManifestSha256,
-    [property: JsonPropertyName("bundle")] string Bundle);
+    [property: JsonPropertyName("bundle")] string Bundle)
+{
+    /// <summary>
+    /// Writes <paramref name="shards"/> as the array <c>shards</c>, in the one form results.json and the merged bundle's
+    /// manifest both hold (the verifier compares them byte for byte).
+    /// </summary>
+    public static void WriteArray(System.Text.Json.Utf8JsonWriter w, IEnumerable<MergedShard> shards)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(shards);
+        w.WriteStartArray("shards");
+        foreach (var s in shards)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("index", s.Index);
+            w.WriteNumber("count", s.Count);
+            w.WriteString("runId", s.RunId);
+            w.WriteString("manifestSha256", s.ManifestSha256);
+            w.WriteString("bundle", s.Bundle);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+    }
+}
 
 /// <summary>A waiver that was not applied because its last day has passed.</summary>
 /// <param name="Id">The waiver id.</param>

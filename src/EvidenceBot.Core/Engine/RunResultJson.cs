@@ -54,21 +54,7 @@ public static class RunResultJson
                 }
 
                 if (run.Shards is { } shards)
-                {
-                    w.WriteStartArray("shards");
-                    foreach (var s in shards)
-                    {
-                        w.WriteStartObject();
-                        w.WriteNumber("index", s.Index);
-                        w.WriteNumber("count", s.Count);
-                        w.WriteString("runId", s.RunId);
-                        w.WriteString("manifestSha256", s.ManifestSha256);
-                        w.WriteString("bundle", s.Bundle);
-                        w.WriteEndObject();
-                    }
-
-                    w.WriteEndArray();
-                }
+                    MergedShard.WriteArray(w, shards);
 
                 if (run.ExpiredWaivers is { Count: > 0 })
                 {

@@ -193,21 +193,7 @@ internal static class StatementWriter
 
         w.WriteEndArray();
         if (p.Shards is { } shards)
-        {
-            w.WriteStartArray("shards");
-            foreach (var s in shards)
-            {
-                w.WriteStartObject();
-                w.WriteNumber("index", s.Index);
-                w.WriteNumber("count", s.Count);
-                w.WriteString("runId", s.RunId);
-                w.WriteString("manifestSha256", s.ManifestSha256);
-                w.WriteString("bundle", s.Bundle);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-        }
+            Core.Engine.MergedShard.WriteArray(w, shards);
 
         w.WriteEndObject();
     }
