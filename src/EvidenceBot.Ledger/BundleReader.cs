@@ -35,20 +35,26 @@ internal static class BundleReader
         return new BundleLink(bundle, Sha256(bytes), manifest.Predicate.PreviousManifestSha256, manifest.Predicate.CreatedAt);
     }
 
-    public static LedgerRun Read(string outputRoot, string bundle)
+    /// <summary>
+    /// Reads a bundle's ledger facts. <paramref name="written"/>: the bytes the bundle writer of this process has just
+    /// written, by bundle path (see <see cref="BundleWriteResult.Files"/>); what it holds is not read back from disk, and
+    /// is checked against the manifest's digests all the same.
+    /// </summary>
+    public static LedgerRun Read(string outputRoot, string bundle, IReadOnlyDictionary<string, byte[]>? written = null)
     {
         var dir = Path.Combine(outputRoot, bundle);
-        var (manifestBytes, manifest) = ReadManifest(dir);
+        var (manifestBytes, manifest) = ReadManifest(dir, written);
         var listed = manifest.Predicate.Files.ToDictionary(f => f.Path, StringComparer.Ordinal);
         byte[] Covered(string relative)
         {
             var path = Path.Combine(dir, relative.Replace('/', Path.DirectorySeparatorChar));
             if (!listed.TryGetValue(relative, out var entry))
                 throw new LedgerBundleException($"{path}: not listed in the bundle's manifest.json");
-            byte[] bytes;
+            byte[]? bytes = null;
             try
             {
-                bytes = File.ReadAllBytes(path);
+                if (written is null || !written.TryGetValue(relative, out bytes))
+                    bytes = File.ReadAllBytes(path);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -80,7 +86,7 @@ internal static class BundleReader
                 throw new LedgerBundleException($"{where}: not a rule-execution statement EvidenceBot wrote ({ex.Message})", ex);
             }
 
-            var freshness = Freshness(dir, p.RuleSourcePath, listed);
+            var freshness = Freshness(dir, p.RuleSourcePath, listed, written);
             var verdict = p.Verdict;
             executions.Add(new LedgerExecution(i, p.RuleId, p.Target, verdict, freshness) { Findings = p.Findings });
             foreach (var id in p.Controls.Distinct(StringComparer.Ordinal))
@@ -112,12 +118,12 @@ internal static class BundleReader
 
     private static long? Min(long? a, long? b) => a is null ? b : b is null ? a : Math.Min(a.Value, b.Value);
 
-    private static (byte[] Bytes, InTotoStatement<ManifestPredicate> Manifest) ReadManifest(string dir)
+    private static (byte[] Bytes, InTotoStatement<ManifestPredicate> Manifest) ReadManifest(string dir, IReadOnlyDictionary<string, byte[]>? written = null)
     {
         var path = Path.Combine(dir, BundleLayout.Manifest);
         try
         {
-            var bytes = File.ReadAllBytes(path);
+            var bytes = written is not null && written.TryGetValue(BundleLayout.Manifest, out var kept) ? kept : File.ReadAllBytes(path);
             return (bytes, InTotoStatement.Deserialize<ManifestPredicate>(bytes, path));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
@@ -130,8 +136,24 @@ internal static class BundleReader
     {
         try
         {
-            using var doc = JsonDocument.Parse(results);
-            return (doc.RootElement.GetProperty("startedAt").GetDateTimeOffset(), doc.RootElement.GetProperty("endedAt").GetDateTimeOffset());
+            // Two top-level fields of a file that lists every execution: read them without building the whole document.
+            var reader = new Utf8JsonReader(results);
+            DateTimeOffset? started = null, ended = null;
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+                throw new InvalidOperationException("not a JSON object");
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName && (started is null || ended is null))
+            {
+                var name = reader.ValueTextEquals("startedAt") ? 1 : reader.ValueTextEquals("endedAt") ? 2 : 0;
+                reader.Read();
+                if (name == 1)
+                    started = reader.GetDateTimeOffset();
+                else if (name == 2)
+                    ended = reader.GetDateTimeOffset();
+                else
+                    reader.Skip();
+            }
+
+            return (started ?? throw new KeyNotFoundException("no startedAt"), ended ?? throw new KeyNotFoundException("no endedAt"));
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
@@ -143,17 +165,18 @@ internal static class BundleReader
     private static readonly ConcurrentDictionary<string, long?> FreshnessBySource = new(StringComparer.Ordinal);
 
     /// <summary>The freshness the rule that ran declared, read from its source as the bundle holds it (the evidence), not from today's rules folder.</summary>
-    private static long? Freshness(string dir, string sourcePath, Dictionary<string, ManifestFile> listed)
+    private static long? Freshness(string dir, string sourcePath, Dictionary<string, ManifestFile> listed, IReadOnlyDictionary<string, byte[]>? written)
     {
         if (sourcePath.Length == 0 || !listed.TryGetValue(sourcePath, out var file))
             return null;
         return FreshnessBySource.GetOrAdd(file.Sha256, _ =>
         {
             var path = Path.Combine(dir, sourcePath.Replace('/', Path.DirectorySeparatorChar));
-            byte[] bytes;
+            byte[]? bytes = null;
             try
             {
-                bytes = File.ReadAllBytes(path);
+                if (written is null || !written.TryGetValue(sourcePath, out bytes))
+                    bytes = File.ReadAllBytes(path);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

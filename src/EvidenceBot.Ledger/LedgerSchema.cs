@@ -99,8 +99,14 @@ internal static class LedgerSchema
         try
         {
             // WAL: readers (history, status) never block a run appending, and a killed writer leaves the last commit intact.
-            Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=60000; PRAGMA foreign_keys=ON;");
-            Migrate(connection, upTo < 0 ? Current : upTo, path);
+            Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=60000; PRAGMA foreign_keys=ON; PRAGMA journal_size_limit=8388608;");
+            // Closing the last connection would copy the log into the file and sync both on every run, a third of an
+            // append's time. Instead the log is kept, and CheckpointWhenLarge empties it every few runs.
+            SQLitePCL.raw.sqlite3_db_config(connection.Handle, SQLitePCL.raw.SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, out _);
+            var target = upTo < 0 ? Current : upTo;
+            // The common case, a ledger already at this version, needs no write lock; an older one is migrated under it.
+            if (Version(connection) != target)
+                Migrate(connection, target, path);
             return connection;
         }
         catch
@@ -116,6 +122,24 @@ internal static class LedgerSchema
         if (!File.Exists(path))
             throw new LedgerException($"{path}: no ledger here; a run with the ledger enabled writes one, or 'evidencebot ledger rebuild --out DIR' builds it from the bundles");
         return Open(path);
+    }
+
+    /// <summary>The size of the write-ahead log past which a writer empties it into the file (about five runs of 200 executions).</summary>
+    internal const long CheckpointAtBytes = 4L * 1024 * 1024;
+
+    /// <summary>
+    /// Copies the write-ahead log into the file and empties it once it is over <see cref="CheckpointAtBytes"/>. Called by
+    /// a writer after its commit, on its own connection: a later connection cannot do it, as every first connection of a
+    /// process rebuilds its index of the log and starts its checkpoint accounting from zero, so SQLite's own automatic
+    /// checkpoint would never empty a log that no connection closes with a checkpoint. A reader holding the log back
+    /// (a long query) only postpones it: the wait is short and the next run tries again.
+    /// </summary>
+    public static void CheckpointWhenLarge(SqliteConnection connection, string path, long atBytes = CheckpointAtBytes)
+    {
+        var wal = new FileInfo(path + "-wal");
+        if (!wal.Exists || wal.Length < atBytes)
+            return;
+        Execute(connection, "PRAGMA busy_timeout=200; PRAGMA wal_checkpoint(TRUNCATE); PRAGMA busy_timeout=60000;");
     }
 
     public static int Version(SqliteConnection connection)

@@ -22,7 +22,11 @@ internal static class RunLedger
     /// killed, and bundles written before the ledger existed. The common case, one new bundle linked to the ledger's last
     /// row, reads only that bundle.
     /// </summary>
-    public static LedgerAppendResult CatchUp(string ledgerPath, string outputRoot, string? newBundle = null)
+    /// <param name="ledgerPath">The ledger file (created when missing).</param>
+    /// <param name="outputRoot">The output folder whose bundles it indexes.</param>
+    /// <param name="newBundle">The bundle the calling run has just committed, if any.</param>
+    /// <param name="written">What the calling run's bundle writer wrote for <paramref name="newBundle"/> (see <see cref="BundleReader.Read"/>).</param>
+    public static LedgerAppendResult CatchUp(string ledgerPath, string outputRoot, string? newBundle = null, IReadOnlyDictionary<string, byte[]>? written = null)
     {
         using var connection = LedgerSchema.Open(ledgerPath);
         using var store = new LedgerStore(connection);
@@ -31,22 +35,21 @@ internal static class RunLedger
         var problems = new List<string>();
         var appended = new List<string>();
 
-        List<BundleLink> todo;
-        var fast = newBundle is not null ? TryLink(outputRoot, newBundle, problems) : null;
+        // The common case: the run's own bundle, linked to the ledger's last row. It is read once, and nothing else is.
+        var fast = newBundle is not null ? TryRead(outputRoot, newBundle, written, problems) : null;
         if (fast is not null && fast.PreviousSha256 == tail?.ManifestSha256 && (tail is not null || !BundleReader.BundleNames(outputRoot).Any(n => n != newBundle)))
         {
-            todo = [fast];
-        }
-        else
-        {
-            problems.Clear();
-            var known = store.Bundles();
-            var links = BundleReader.BundleNames(outputRoot).Where(n => !known.Contains(n))
-                .Select(n => TryLink(outputRoot, n, problems)).OfType<BundleLink>().ToList();
-            todo = ChainOrder(links, tail?.ManifestSha256);
+            store.Append(fast, tail, transaction);
+            transaction.Commit();
+            LedgerSchema.CheckpointWhenLarge(connection, ledgerPath);
+            return new LedgerAppendResult([fast.Bundle], problems);
         }
 
-        foreach (var link in todo)
+        problems.Clear();
+        var known = store.Bundles();
+        var links = BundleReader.BundleNames(outputRoot).Where(n => !known.Contains(n))
+            .Select(n => TryLink(outputRoot, n, problems)).OfType<BundleLink>().ToList();
+        foreach (var link in ChainOrder(links, tail?.ManifestSha256))
         {
             if (tail?.Bundle == link.Bundle)
                 continue;
@@ -62,6 +65,7 @@ internal static class RunLedger
         }
 
         transaction.Commit();
+        LedgerSchema.CheckpointWhenLarge(connection, ledgerPath);
         return new LedgerAppendResult(appended, problems);
     }
 
@@ -119,6 +123,19 @@ internal static class RunLedger
         }
 
         return ordered;
+    }
+
+    private static LedgerRun? TryRead(string outputRoot, string bundle, IReadOnlyDictionary<string, byte[]>? written, List<string> problems)
+    {
+        try
+        {
+            return BundleReader.Read(outputRoot, bundle, written);
+        }
+        catch (LedgerBundleException ex)
+        {
+            problems.Add(ex.Message);
+            return null;
+        }
     }
 
     private static BundleLink? TryLink(string outputRoot, string bundle, List<string> problems)

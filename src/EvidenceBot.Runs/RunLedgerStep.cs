@@ -41,13 +41,14 @@ internal sealed record LedgerLocation(string Path, string OutDirectory, bool Ena
 /// </summary>
 internal static class RunLedgerStep
 {
-    public static bool Append(LedgerLocation ledger, string bundlePath, IRunReporter report)
+    public static bool Append(LedgerLocation ledger, EvidenceBot.Evidence.Bundles.BundleWriteResult written, IRunReporter report)
     {
         if (!ledger.Enabled)
             return true;
+        var bundlePath = written.BundlePath;
         try
         {
-            var result = RunLedger.CatchUp(ledger.Path, ledger.OutDirectory, System.IO.Path.GetFileName(bundlePath));
+            var result = RunLedger.CatchUp(ledger.Path, ledger.OutDirectory, System.IO.Path.GetFileName(bundlePath), written.Files);
             var caughtUp = result.Appended.Where(b => b != System.IO.Path.GetFileName(bundlePath)).ToList();
             if (caughtUp.Count > 0)
                 report.Message($"ledger {ledger.Path}: also appended {caughtUp.Count} earlier bundle(s) it did not hold ({string.Join(", ", caughtUp.Take(5))}{(caughtUp.Count > 5 ? ", …" : "")})");

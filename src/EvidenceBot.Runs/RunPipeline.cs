@@ -158,7 +158,7 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
         report.Phase("summary");
         report.Bundle(outcome);
         // The ledger indexes committed bundles only; a ledger failure is reported (exit 3) and caught up by the next run.
-        var indexed = outcome.Written is null || RunLedgerStep.Append(ledger, outcome.Written.BundlePath, report);
+        var indexed = outcome.Written is null || RunLedgerStep.Append(ledger, outcome.Written, report);
         if (outcome.Written is null || outcome.Written.ArchiveError is not null || outcome.Written.RootResultsError is not null || !indexed)
             return new RunOutcome(ExitCodes.CouldNotCollect, result, false);
         var reportsWritten = options.Reports == EvidenceBot.Reports.ReportFormats.None || RunReports.Write(outcome.Written, options.Reports, options.OutDirectory, time, report);

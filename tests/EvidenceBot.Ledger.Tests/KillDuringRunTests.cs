@@ -24,8 +24,9 @@ public sealed class KillDuringRunTests(ITestOutputHelper output)
 
         // 1. Killed while the bundle is being built (its .partial- folder exists).
         var killedInBundle = await RunAndKillWhenAsync(t, () => Directory.EnumerateDirectories(t.Out, ".partial-*").Any());
-        // 2. Killed while the ledger is being written (its write-ahead log exists).
-        var killedInLedger = await RunAndKillWhenAsync(t, () => File.Exists(t.LedgerPath + "-wal"));
+        // 2. Killed while the ledger is being written (its write-ahead log grows; it stays between runs).
+        var walBefore = WalLength(t);
+        var killedInLedger = await RunAndKillWhenAsync(t, () => WalLength(t) > walBefore);
         Assert.True(killedInBundle || killedInLedger, "neither process was killed before it finished: the test proved nothing");
         output.WriteLine($"killed while writing the bundle: {killedInBundle}; killed while writing the ledger: {killedInLedger}; " +
             $"rows after the kills: {(File.Exists(t.LedgerPath) ? LedgerVerifier.Verify(t.LedgerPath, t.Out).Runs : 0)} of {t.Bundles().Count} bundles");
@@ -47,6 +48,12 @@ public sealed class KillDuringRunTests(ITestOutputHelper output)
         Assert.Empty(RunLedger.Rebuild(rebuilt, t.Out).Problems);
         Assert.Equal(t.Dump(), t.Dump(rebuilt));
         Assert.Equal(t.Bundles().Count, LedgerVerifier.Verify(t.LedgerPath, t.Out).Runs);
+    }
+
+    private static long WalLength(LedgerTestFolder t)
+    {
+        var wal = new FileInfo(t.LedgerPath + "-wal");
+        return wal.Exists ? wal.Length : 0;
     }
 
     /// <summary>Starts a run and kills it (SIGKILL) as soon as <paramref name="when"/> holds; true when it was killed before it ended.</summary>

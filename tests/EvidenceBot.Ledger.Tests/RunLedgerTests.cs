@@ -98,6 +98,103 @@ public sealed class RunLedgerTests
     }
 
     [Fact]
+    public async Task CatchUp_WithWhatTheWriterWrote_DoesNotReadTheFilesBack()
+    {
+        using var t = new LedgerTestFolder();
+        t.Rule("R-ONE", "pass");
+        t.Rule("R-TWO", "fail");
+        var off = t.Cli.Write("off.json", """{ "ledger": { "enabled": false } }""");
+        await t.RunAsync("--config", off);
+        var bundle = Assert.Single(t.Bundles());
+        var folder = Path.Combine(t.Out, bundle);
+        var written = Directory.GetFiles(folder, "*", SearchOption.AllDirectories)
+            .ToDictionary(f => Path.GetRelativePath(folder, f).Replace(Path.DirectorySeparatorChar, '/'), File.ReadAllBytes);
+        // Gone from the disk, still in hand: an append that read them back could not index this bundle.
+        Directory.Delete(Path.Combine(folder, "statements"), recursive: true);
+
+        var result = RunLedger.CatchUp(t.LedgerPath, t.Out, bundle, written);
+
+        Assert.Empty(result.Problems);
+        Assert.Equal([bundle], result.Appended);
+        using var connection = LedgerSchema.OpenExisting(t.LedgerPath);
+        using var store = new LedgerStore(connection);
+        Assert.Equal(["pass", "fail"], store.Runs().Single().Run.Executions.OrderBy(e => e.RuleId, StringComparer.Ordinal).Select(e => e.Verdict));
+    }
+
+    [Fact]
+    public async Task CatchUp_WrittenBytesTheManifestDoesNotCover_AreNotIndexed()
+    {
+        using var t = new LedgerTestFolder();
+        t.Rule("R-ONE", "fail");
+        var off = t.Cli.Write("off.json", """{ "ledger": { "enabled": false } }""");
+        await t.RunAsync("--config", off);
+        var bundle = Assert.Single(t.Bundles());
+        var statement = Directory.GetFiles(Path.Combine(t.Out, bundle, "statements")).Single();
+        // What a writer bug would hand over: a statement saying pass where the signed one on disk says fail.
+        var forged = File.ReadAllText(statement).Replace("\"fail\"", "\"pass\"", StringComparison.Ordinal);
+
+        var result = RunLedger.CatchUp(t.LedgerPath, t.Out, bundle,
+            new Dictionary<string, byte[]> { ["statements/" + Path.GetFileName(statement)] = System.Text.Encoding.UTF8.GetBytes(forged) });
+
+        // The forged bytes fail the manifest's digest; the ledger then indexes the bundle as it is on disk.
+        Assert.Equal([bundle], result.Appended);
+        Assert.Equal(t.Dump(), DumpOfRebuild(t));
+        Assert.Contains("\tfail\t", t.Dump(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Append_ClosingTheConnection_KeepsTheLogAndALargeLogIsEmptiedIntoTheFile()
+    {
+        using var t = new LedgerTestFolder();
+        t.Rule("R-ONE", "pass");
+        await t.RunAsync();
+        await t.RunAsync();
+        var wal = new FileInfo(t.LedgerPath + "-wal");
+        // No checkpoint on close: the runs' pages are still in the log after their connections closed.
+        Assert.True(wal.Exists && wal.Length > 0, "the ledger's connections checkpointed on close");
+        var before = t.Dump();
+
+        using (var connection = LedgerSchema.Open(t.LedgerPath))
+            LedgerSchema.CheckpointWhenLarge(connection, t.LedgerPath, atBytes: 1);
+
+        wal.Refresh();
+        Assert.Equal(0, wal.Exists ? wal.Length : 0);
+        Assert.Equal(before, t.Dump());
+        Assert.True(LedgerVerifier.Verify(t.LedgerPath, t.Out).Ok);
+    }
+
+    [Fact]
+    public void CheckpointWhenLarge_LogUnderTheThreshold_LeavesIt()
+    {
+        var dir = Directory.CreateTempSubdirectory("eb-ledger-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "l.db");
+            using (var connection = LedgerSchema.Open(path))
+                LedgerSchema.Execute(connection, "INSERT INTO latest_controls VALUES('C', 1, 'pass', NULL)");
+            var length = new FileInfo(path + "-wal").Length;
+            Assert.True(length > 0);
+
+            using (var connection = LedgerSchema.Open(path))
+                LedgerSchema.CheckpointWhenLarge(connection, path);
+
+            Assert.Equal(length, new FileInfo(path + "-wal").Length);
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            dir.Delete(recursive: true);
+        }
+    }
+
+    private static string DumpOfRebuild(LedgerTestFolder t)
+    {
+        var rebuilt = Path.Combine(t.Cli.Root, "rebuilt-" + Guid.NewGuid().ToString("N")[..6] + ".db");
+        Assert.Empty(RunLedger.Rebuild(rebuilt, t.Out).Problems);
+        return t.Dump(rebuilt);
+    }
+
+    [Fact]
     public void Migrate_FromVersion1_BackfillsTheNewestStatusTables()
     {
         var dir = Directory.CreateTempSubdirectory("eb-ledger-");

@@ -76,6 +76,14 @@ public sealed record BundleWriteResult(
 
     /// <summary>Why the output root's <c>results.json</c> could not be written (the bundle holds its own copy).</summary>
     public string? RootResultsError { get; init; }
+
+    /// <summary>
+    /// The bytes this writer wrote for <c>manifest.json</c>, <c>results.json</c>, the statements and the rule sources, by
+    /// bundle path (raw evidence is left out: it can be large, and what indexes a bundle does not read it). A reader in
+    /// the same process, the run ledger, takes them from here instead of reading back 200 files it has just written; it
+    /// still checks each against the manifest's digest.
+    /// </summary>
+    public IReadOnlyDictionary<string, byte[]> Files { get; init; } = new Dictionary<string, byte[]>();
 }
 
 /// <summary>
@@ -112,6 +120,7 @@ public static class EvidenceBundleWriter
         try
         {
             var files = new ConcurrentDictionary<string, ManifestFile>(StringComparer.Ordinal);
+            var kept = new ConcurrentDictionary<string, byte[]>(StringComparer.Ordinal);
             void Write(string relative, byte[] bytes)
             {
                 var full = Path.Combine(temp, relative.Replace('/', Path.DirectorySeparatorChar));
@@ -132,7 +141,11 @@ public static class EvidenceBundleWriter
             var sourcePaths = RuleSourcePaths(request.RuleSources.Keys);
             var sources = request.RuleSources.Select(s => (Path: sourcePaths[s.Key], Bytes: s.Value)).ToList();
             foreach (var (path, bytes) in sources)
+            {
                 List(path, bytes);
+                kept[path] = bytes;
+            }
+
             sourcesWritten = Task.Run(
                 () =>
                 {
@@ -141,7 +154,9 @@ public static class EvidenceBundleWriter
                 },
                 ct);
 
-            Put(BundleLayout.Results, RunResultJson.Serialize(run));
+            var results = RunResultJson.Serialize(run);
+            Put(BundleLayout.Results, results);
+            kept[BundleLayout.Results] = results;
             var signer = request.Signer;
             if (signer is not null)
                 Put(BundleLayout.PublicKey, Encoding.ASCII.GetBytes(signer.PublicKey.ToPem()));
@@ -178,7 +193,9 @@ public static class EvidenceBundleWriter
                         ? payload
                         : (await DsseSigning.SignAsync(signer, InTotoStatement.PayloadType, payload, token).ConfigureAwait(false)).ToJsonBytes();
                     var index = i.ToString("D" + width, System.Globalization.CultureInfo.InvariantCulture);
-                    Put($"{BundleLayout.Statements}/{index}-{Safe(rule.RuleId, 60)}-{Safe(rule.Target, 40)}{suffix}", bytes);
+                    var path = $"{BundleLayout.Statements}/{index}-{Safe(rule.RuleId, 60)}-{Safe(rule.Target, 40)}{suffix}";
+                    Put(path, bytes);
+                    kept[path] = bytes;
                 }).ConfigureAwait(false);
 
             await sourcesWritten.ConfigureAwait(false);
@@ -199,8 +216,10 @@ public static class EvidenceBundleWriter
                 },
             };
             var manifestBytes = InTotoStatement.Serialize(manifest);
-            return await pending.CommitAsync(manifestBytes, signer, request.Archive, request.RootResults, request.BeforeCommit,
+            kept[BundleLayout.Manifest] = manifestBytes;
+            var result = await pending.CommitAsync(manifestBytes, signer, request.Archive, request.RootResults, request.BeforeCommit,
                 run.Rules.Count, written.Count, ct).ConfigureAwait(false);
+            return result with { Files = kept };
         }
         catch
         {

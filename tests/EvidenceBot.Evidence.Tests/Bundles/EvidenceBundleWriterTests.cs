@@ -54,6 +54,24 @@ public sealed class EvidenceBundleWriterTests
     }
 
     [Fact]
+    public async Task WriteAsync_Files_HoldTheBytesOnDiskOfWhatIndexesTheBundleButNoRawEvidence()
+    {
+        using var dir = new TempDir();
+        using var signer = Fixtures.Signer();
+
+        var written = await Fixtures.WriteAsync(dir, signer, rules: 3);
+        var onDisk = Fixtures.Files(written.BundlePath);
+
+        // Exactly the manifest, the run summary, the statements and the rule sources: what the run ledger reads.
+        var expected = onDisk.Where(f => f is "manifest.json" or "results.json" || f.StartsWith("statements/", StringComparison.Ordinal) || f.StartsWith("rules/", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(expected, written.Files.Keys.Order(StringComparer.Ordinal).ToList());
+        Assert.Contains(onDisk, f => f.StartsWith("raw/", StringComparison.Ordinal));
+        foreach (var (path, bytes) in written.Files)
+            Assert.Equal(File.ReadAllBytes(Path.Combine(written.BundlePath, path)), bytes);
+    }
+
+    [Fact]
     public async Task WriteAsync_SameExchangeSeenByTwoRules_IsStoredOnceAndNamedByBoth()
     {
         using var dir = new TempDir();
