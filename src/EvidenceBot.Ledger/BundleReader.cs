@@ -185,9 +185,47 @@ internal static class BundleReader
 
             if (Sha256(bytes) != file.Sha256)
                 throw new LedgerBundleException($"{path}: content changed after the manifest was written");
-            var manifest = RuleHeaderParser.Parse(sourcePath, Encoding.UTF8.GetString(bytes), []);
-            return manifest?.Freshness is { } f ? (long)f.TotalSeconds : null;
+            return HeaderFreshness(sourcePath, bytes) is { } f ? (long)f.TotalSeconds : null;
         });
+    }
+
+    private static TimeSpan? HeaderFreshness(string sourcePath, byte[] source) =>
+        RuleHeaderParser.Parse(sourcePath, Encoding.UTF8.GetString(source), [])?.Freshness;
+
+    /// <summary>
+    /// The <c>freshness</c> each rule source of a bundle declares in its header, by its path in the bundle
+    /// (<c>rules/…</c>); sources that declare none are left out. Read from the bundle, as the rules ran, not from today's
+    /// rules folder. For reports, which count evidence older than this as stale. A source that cannot be read is left out
+    /// (the default freshness applies); <c>verify</c> is what reports a damaged bundle.
+    /// </summary>
+    public static IReadOnlyDictionary<string, TimeSpan> RuleFreshness(string bundleFolder)
+    {
+        var result = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
+        InTotoStatement<ManifestPredicate> manifest;
+        try
+        {
+            manifest = ReadManifest(bundleFolder).Manifest;
+        }
+        catch (LedgerBundleException)
+        {
+            return result;
+        }
+
+        foreach (var file in manifest.Predicate.Files.Where(f => f.Path.StartsWith(BundleLayout.Rules + "/", StringComparison.Ordinal)))
+        {
+            try
+            {
+                var bytes = File.ReadAllBytes(Path.Combine(bundleFolder, file.Path.Replace('/', Path.DirectorySeparatorChar)));
+                if (Sha256(bytes) == file.Sha256 && HeaderFreshness(file.Path, bytes) is { } f)
+                    result[file.Path] = f;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Left out: the default applies.
+            }
+        }
+
+        return result;
     }
 }
 

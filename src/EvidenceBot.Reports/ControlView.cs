@@ -16,12 +16,28 @@ internal sealed record ControlEvidence(StatementEntry Statement, PredicateContro
 /// </summary>
 internal sealed record ControlRow(Control Control, IReadOnlyList<ControlEvidence> Evidence, IReadOnlyList<ControlEvidence> Related)
 {
-    /// <summary>The worst verdict of the evidence; null for a control with no automated evidence (manual).</summary>
-    public Verdict? Verdict => Evidence.Count == 0 ? null
-        : Evidence.Aggregate((Verdict?)null, (worst, e) => Verdicts.Worst(worst, e.Statement.Predicate.Verdict));
+    /// <summary>The evidence older than its rule's freshness as of the report's time: shown, never counted.</summary>
+    public IReadOnlyList<ControlEvidence> StaleEvidence { get; init; } = [];
 
-    /// <summary><c>pass</c>, <c>fail</c>, <c>error</c>, <c>not_applicable</c>, or <c>manual</c> when no automated evidence bears on it.</summary>
-    public string VerdictName => Verdict is { } v ? Verdicts.Name(v) : "manual";
+    /// <summary>
+    /// The worst verdict of the fresh evidence; null for a control with no automated evidence (manual) or none still
+    /// fresh. See <see cref="VerdictName"/> for what a control with stale evidence reads as.
+    /// </summary>
+    public Verdict? Verdict => Evidence.Where(e => !StaleEvidence.Contains(e))
+        .Aggregate((Verdict?)null, (worst, e) => Verdicts.Worst(worst, e.Statement.Predicate.Verdict));
+
+    /// <summary>
+    /// <c>pass</c>, <c>fail</c>, <c>error</c>, <c>waived</c>, <c>not_applicable</c>; <c>stale</c> when part of its evidence is
+    /// older than its freshness and the fresh part shows no failure or error (old evidence can neither cover a control
+    /// nor clear it); <c>manual</c> when no automated evidence bears on it.
+    /// </summary>
+    public string VerdictName => Evidence.Count == 0 ? "manual"
+        : Verdict is Core.Rules.Verdict.Fail or Core.Rules.Verdict.Error ? Verdicts.Name(Verdict.Value)
+        : StaleEvidence.Count > 0 ? "stale"
+        : Verdicts.Name(Verdict!.Value);
+
+    /// <summary>True when the control reads as <c>stale</c>.</summary>
+    public bool Stale => VerdictName == "stale";
 
     /// <summary>The rule ids giving automated evidence, in order.</summary>
     public IReadOnlyList<string> Rules => [.. Evidence.Select(e => e.Statement.Predicate.RuleId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
@@ -37,8 +53,9 @@ internal sealed record FrameworkView(Framework Framework, IReadOnlyList<ControlR
     public int Count(string verdictName) => Rows.Count(r => r.VerdictName == verdictName);
 
     /// <summary>Builds the views of the frameworks asked for, or of every framework the statements map to.</summary>
-    public static IReadOnlyList<FrameworkView> Build(ControlCatalog catalog, IReadOnlyList<StatementEntry> statements, IReadOnlyList<string> frameworks)
+    public static IReadOnlyList<FrameworkView> Build(ControlCatalog catalog, IReadOnlyList<StatementEntry> statements, IReadOnlyList<string> frameworks, Func<StatementEntry, bool>? isStale = null)
     {
+        isStale ??= static _ => false;
         var evidence = new Dictionary<string, List<ControlEvidence>>(StringComparer.Ordinal);
         var related = new Dictionary<string, List<ControlEvidence>>(StringComparer.Ordinal);
         foreach (var s in statements)
@@ -60,7 +77,10 @@ internal sealed record FrameworkView(Framework Framework, IReadOnlyList<ControlR
             var rows = catalog.Controls(framework.Id)
                 .Select(c => new ControlRow(c,
                     evidence.TryGetValue(c.Id, out var e) ? e : [],
-                    related.TryGetValue(c.Id, out var r) ? r : []))
+                    related.TryGetValue(c.Id, out var r) ? r : [])
+                {
+                    StaleEvidence = e is null ? [] : [.. e.Where(x => isStale(x.Statement))],
+                })
                 .ToList();
             views.Add(new FrameworkView(framework, rows));
         }

@@ -47,10 +47,14 @@ internal static class HtmlReport
             ? $"<span class=\"b v-pass\">✓ verified</span> with key <code>{ReportText.Html(v.KeyId)}</code>: {v.Checks.Count} check(s) passed, {v.Statements} statement(s), {v.Files} file(s)"
             : $"<span class=\"b v-fail\">✗ NOT verified</span>: {v.Failures.Count} of {v.Checks.Count} check(s) failed (see <a href=\"#verification\">Verification</a>)");
         Meta(w, "Statements", $"{ctx.Bundle.Statements.Count} rule execution(s): {Totals(ctx)}");
+        var stale = ctx.StaleCount;
+        Meta(w, "Evidence age", $"as of {ReportText.Html(ctx.Now.ToString("u", CultureInfo.InvariantCulture))}: " + (stale == 0
+            ? "every execution's evidence is within its rule's freshness"
+            : $"{Badge("stale")} {stale} of {ctx.Bundle.Statements.Count} execution(s) older than their rule's freshness: shown, not counted as covering their controls; run the rules again"));
         w.Write("</tbody></table></header>\n");
 
         w.Write("<nav class=\"filter\" aria-label=\"Filter\"><label>Filter <input id=\"q\" type=\"search\" placeholder=\"resource, control, rule or target\" autocomplete=\"off\"></label> ");
-        w.Write("<label>Verdict <select id=\"verdict\"><option value=\"\">any</option><option value=\"pass\">✓ pass</option><option value=\"fail\">✗ fail</option><option value=\"error\">⚠ error</option><option value=\"not_applicable\">– not applicable</option><option value=\"waived\">⚑ waived (accepted risk)</option><option value=\"manual\">✎ manual (no automated evidence)</option></select></label> ");
+        w.Write("<label>Verdict <select id=\"verdict\"><option value=\"\">any</option><option value=\"pass\">✓ pass</option><option value=\"fail\">✗ fail</option><option value=\"error\">⚠ error</option><option value=\"not_applicable\">– not applicable</option><option value=\"waived\">⚑ waived (accepted risk)</option><option value=\"stale\">◔ stale (older than its freshness)</option><option value=\"manual\">✎ manual (no automated evidence)</option></select></label> ");
         w.Write("<span id=\"shown\" aria-live=\"polite\"></span> <button type=\"button\" id=\"expand\">Expand all</button> <button type=\"button\" id=\"collapse\">Collapse all</button></nav>\n");
 
         w.Write("<main>\n");
@@ -84,6 +88,7 @@ internal static class HtmlReport
         "error" => "<span class=\"b v-error\">⚠ error</span>",
         "not_applicable" => "<span class=\"b v-na\">– n/a</span>",
         "waived" => "<span class=\"b v-waived\">⚑ waived</span>",
+        "stale" => "<span class=\"b v-stale\">◔ stale</span>",
         _ => "<span class=\"b v-manual\">✎ manual</span>",
     };
 
@@ -98,6 +103,7 @@ internal static class HtmlReport
         "error" => "⚠",
         "not_applicable" => "–",
         "waived" => "⚑",
+        "stale" => "◔",
         _ => "✎",
     };
 
@@ -106,7 +112,7 @@ internal static class HtmlReport
         var id = "fw-" + ReportText.Slug(f.Framework.Id);
         w.Write($"<section class=\"fw\" id=\"{id}\"><h2>{ReportText.Html(f.Framework.Name)} <small>{ReportText.Html(f.Framework.Id)}</small></h2>\n");
         w.Write("<p class=\"counts\">");
-        w.Write($"{Badge("pass")} {f.Count("pass")} passing · {Badge("fail")} {f.Count("fail")} failing · {Badge("error")} {f.Count("error")} erroring · {Badge("waived")} {f.Count("waived")} waived (failing, risk accepted) · {Badge("not_applicable")} {f.Count("not_applicable")} not applicable · {Badge("manual")} {f.Count("manual")} manual (no automated evidence) — of {f.Rows.Count} controls");
+        w.Write($"{Badge("pass")} {f.Count("pass")} passing · {Badge("fail")} {f.Count("fail")} failing · {Badge("error")} {f.Count("error")} erroring · {Badge("waived")} {f.Count("waived")} waived (failing, risk accepted) · {Badge("stale")} {f.Count("stale")} stale (evidence older than its freshness: not covered) · {Badge("not_applicable")} {f.Count("not_applicable")} not applicable · {Badge("manual")} {f.Count("manual")} manual (no automated evidence) — of {f.Rows.Count} controls");
         w.Write("</p>\n");
         w.Write($"<h3>Heat map of controls by verdict</h3><div class=\"heat\" role=\"list\" aria-label=\"Controls of {ReportText.Html(f.Framework.Id)} by verdict\">");
         foreach (var row in f.Rows.OrderBy(r => HeatOrder(r.VerdictName)))
@@ -115,7 +121,7 @@ internal static class HtmlReport
             w.Write($"<a role=\"listitem\" class=\"cell v-{Css(verdict)}\" data-verdict=\"{verdict}\" data-filter=\"{ReportText.Html(Filter(row))}\" href=\"#{ControlAnchor(row.Control.Id)}\" title=\"{ReportText.Html(row.Control.LocalId + " " + row.Control.Title + ": " + verdict)}\">{Icon(verdict)} {ReportText.Html(row.Control.LocalId)}</a>");
         }
 
-        w.Write("</div>\n<p class=\"legend\">Legend: ✓ pass · ✗ fail · ⚠ error (could not tell) · ⚑ waived (failing, risk accepted by a signed waiver; not a pass) · – not applicable · ✎ manual (no automated evidence; an auditor assesses it)</p>\n");
+        w.Write("</div>\n<p class=\"legend\">Legend: ✓ pass · ✗ fail · ⚠ error (could not tell) · ⚑ waived (failing, risk accepted by a signed waiver; not a pass) · ◔ stale (evidence older than its rule's freshness: not covered until the rule runs again) · – not applicable · ✎ manual (no automated evidence; an auditor assesses it)</p>\n");
         var automated = f.Rows.Where(r => r.Evidence.Count > 0).OrderBy(r => HeatOrder(r.VerdictName)).ToList();
         var manual = f.Rows.Where(r => r.Evidence.Count == 0).ToList();
         w.Write($"<h3>Controls with automated evidence ({automated.Count})</h3>");
@@ -129,18 +135,19 @@ internal static class HtmlReport
     {
         "fail" => 0,
         "error" => 1,
-        "waived" => 2,
-        "pass" => 3,
-        "not_applicable" => 4,
-        _ => 5,
+        "stale" => 2,
+        "waived" => 3,
+        "pass" => 4,
+        "not_applicable" => 5,
+        _ => 6,
     };
 
     private static void Overview(ReportContext ctx, TextWriter w)
     {
-        w.Write("<section id=\"overview\"><h2>Frameworks in scope</h2><table class=\"overview\"><thead><tr><th scope=\"col\">Framework</th><th scope=\"col\">Controls</th><th scope=\"col\">✗ failing</th><th scope=\"col\">⚠ erroring</th><th scope=\"col\">⚑ waived</th><th scope=\"col\">✓ passing</th><th scope=\"col\">– not applicable</th><th scope=\"col\">✎ manual</th></tr></thead><tbody>");
+        w.Write("<section id=\"overview\"><h2>Frameworks in scope</h2><table class=\"overview\"><thead><tr><th scope=\"col\">Framework</th><th scope=\"col\">Controls</th><th scope=\"col\">✗ failing</th><th scope=\"col\">⚠ erroring</th><th scope=\"col\">◔ stale</th><th scope=\"col\">⚑ waived</th><th scope=\"col\">✓ passing</th><th scope=\"col\">– not applicable</th><th scope=\"col\">✎ manual</th></tr></thead><tbody>");
         foreach (var f in ctx.Frameworks)
-            w.Write($"<tr><td><a href=\"#fw-{ReportText.Slug(f.Framework.Id)}\">{ReportText.Html(f.Framework.Name)}</a> <code>{ReportText.Html(f.Framework.Id)}</code></td><td>{f.Rows.Count}</td><td>{f.Count("fail")}</td><td>{f.Count("error")}</td><td>{f.Count("waived")}</td><td>{f.Count("pass")}</td><td>{f.Count("not_applicable")}</td><td>{f.Count("manual")}</td></tr>");
-        w.Write("</tbody></table><p class=\"small\">A control's verdict comes only from rules mapped to it directly or through an <em>equivalent</em> crosswalk link; evidence reached through a <em>partial</em> or <em>supports</em> link is shown as related evidence and never decides it. The worst verdict wins: ⚠ error, then ✗ fail, then ⚑ waived (failing, risk accepted by a signed waiver), then ✓ pass.</p></section>\n");
+            w.Write($"<tr><td><a href=\"#fw-{ReportText.Slug(f.Framework.Id)}\">{ReportText.Html(f.Framework.Name)}</a> <code>{ReportText.Html(f.Framework.Id)}</code></td><td>{f.Rows.Count}</td><td>{f.Count("fail")}</td><td>{f.Count("error")}</td><td>{f.Count("stale")}</td><td>{f.Count("waived")}</td><td>{f.Count("pass")}</td><td>{f.Count("not_applicable")}</td><td>{f.Count("manual")}</td></tr>");
+        w.Write("</tbody></table><p class=\"small\">A control's verdict comes only from rules mapped to it directly or through an <em>equivalent</em> crosswalk link; evidence reached through a <em>partial</em> or <em>supports</em> link is shown as related evidence and never decides it. The worst verdict wins: ⚠ error, then ✗ fail, then ◔ stale (part of the evidence is older than its rule's freshness: old evidence neither covers a control nor clears it), then ⚑ waived (failing, risk accepted by a signed waiver), then ✓ pass.</p></section>\n");
     }
 
     private static void ControlTable(TextWriter w, IReadOnlyList<ControlRow> rows)
@@ -156,7 +163,7 @@ internal static class HtmlReport
         {
             var verdict = row.VerdictName;
             w.Write($"<tr class=\"ctl\" id=\"{ControlAnchor(row.Control.Id)}\" data-verdict=\"{verdict}\" data-filter=\"{ReportText.Html(Filter(row))}\"><td><code>{ReportText.Html(row.Control.LocalId)}</code></td><td>{ReportText.Html(row.Control.Title)}</td><td>{Badge(verdict)}</td><td>");
-            Mappings(w, row.Evidence);
+            Mappings(w, row.Evidence, row.StaleEvidence);
             w.Write("</td><td>");
             Mappings(w, row.Related);
             w.Write("</td></tr>\n");
@@ -168,7 +175,7 @@ internal static class HtmlReport
     private static string Filter(ControlRow row) =>
         string.Join(' ', new[] { row.Control.Id, row.Control.Title }.Concat(row.Evidence.Concat(row.Related).Select(e => e.Statement.Predicate.RuleId).Distinct(StringComparer.Ordinal))).ToLowerInvariant();
 
-    private static void Mappings(TextWriter w, IReadOnlyList<ControlEvidence> list)
+    private static void Mappings(TextWriter w, IReadOnlyList<ControlEvidence> list, IReadOnlyList<ControlEvidence>? stale = null)
     {
         if (list.Count == 0)
         {
@@ -183,7 +190,8 @@ internal static class HtmlReport
             foreach (var e in g)
                 worst = Verdicts.Worst(worst, e.Statement.Predicate.Verdict);
             var how = g.Key.Derived ? $"derived via <code>{ReportText.Html(g.Key.Via)}</code>" : "direct";
-            w.Write($"<li><a href=\"#{RuleAnchor(g.Key.RuleId)}\"><code>{ReportText.Html(g.Key.RuleId)}</code></a> · {ReportText.Html(g.Key.Relation)} · {how} · {Badge(Verdicts.Name(worst!.Value))} <small>({g.Count()} execution(s))</small></li>");
+            var old = stale is null ? 0 : g.Count(stale.Contains);
+            w.Write($"<li><a href=\"#{RuleAnchor(g.Key.RuleId)}\"><code>{ReportText.Html(g.Key.RuleId)}</code></a> · {ReportText.Html(g.Key.Relation)} · {how} · {Badge(Verdicts.Name(worst!.Value))}{(old > 0 ? " " + Badge("stale") : "")} <small>({g.Count()} execution(s){(old > 0 ? $", {old} stale" : "")})</small></li>");
         }
 
         w.Write("</ul>");
@@ -221,6 +229,8 @@ internal static class HtmlReport
         w.Write($"<div class=\"exec\" data-verdict=\"{verdicts}\" data-filter=\"{ReportText.Html(filter)}\"><h4>{Badge(verdict)} target <code>{ReportText.Html(p.Target)}</code></h4>");
         var sha = ctx.Bundle.Files.TryGetValue(s.Path, out var file) ? file.Sha256 : "";
         w.Write($"<p class=\"small\">Statement <code>{ReportText.Html(s.Path)}</code> SHA-256 <code>{ReportText.Html(sha)}</code> · ran {ReportText.Html(p.StartedAt.ToString("u", CultureInfo.InvariantCulture))} – {ReportText.Html(p.EndedAt.ToString("u", CultureInfo.InvariantCulture))}</p>");
+        if (ctx.IsStale(s))
+            w.Write($"<p class=\"stale\">{Badge("stale")} This evidence is {ReportText.Age(ctx.AgeOf(s))} old; its rule's freshness is {ReportText.Age(ctx.FreshnessOf(s))}. It is shown, and not counted as covering its controls.</p>");
         w.Write("<p class=\"small\">Evidence for: ");
         w.Write(p.Controls.Count == 0 ? "no control" : string.Join(", ", p.Controls.Select(c => $"<code>{ReportText.Html(c.Id)}</code> ({ReportText.Html(c.Relation)}, {(c.Derived ? "derived via " + ReportText.Html(c.Via) : "direct")})")));
         w.Write("</p>");
@@ -338,11 +348,11 @@ code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-s
 .sub{color:var(--muted);margin:.2rem 0 .6rem}table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid var(--line);padding:.3rem .45rem;text-align:left;vertical-align:top}thead th{background:#f6f8fa}
 table.meta{width:auto}table.meta th{background:#f6f8fa;white-space:nowrap}code{word-break:break-all}
 .b{display:inline-block;padding:0 .4rem;border-radius:.6rem;font-weight:600;font-size:12px;border:1px solid;white-space:nowrap}
-.v-pass{color:var(--pass);border-color:var(--pass)}.v-fail{color:var(--fail);border-color:var(--fail)}.v-error{color:var(--error);border-color:var(--error)}.v-na{color:var(--na);border-color:var(--na)}.v-manual{color:var(--manual);border-color:var(--manual)}.v-waived{color:#8250df;border-color:#8250df}
+.v-pass{color:var(--pass);border-color:var(--pass)}.v-fail{color:var(--fail);border-color:var(--fail)}.v-error{color:var(--error);border-color:var(--error)}.v-na{color:var(--na);border-color:var(--na)}.v-manual{color:var(--manual);border-color:var(--manual)}.v-waived{color:#8250df;border-color:#8250df}.v-stale{color:#9a6700;border-color:#9a6700}p.stale{background:#fff8c5;padding:.3em .5em}
 .unverified{background:#fff1f0;border:3px solid var(--fail);color:#82071e;padding:.6rem 1rem;font-size:1.1rem;margin-top:.8rem}
 .filter{position:sticky;top:0;background:#fff;border-bottom:1px solid var(--line);padding:.5rem 0;z-index:2;display:flex;gap:.8rem;align-items:center;flex-wrap:wrap}.filter input{width:22rem;padding:.25rem}
 .heat{display:flex;flex-wrap:wrap;gap:3px;margin:.4rem 0}.cell{display:inline-block;min-width:4.6rem;padding:.15rem .3rem;border:1px solid;border-radius:3px;font-size:11.5px;text-decoration:none;white-space:nowrap}
-.cell.v-pass{background:#dafbe1}.cell.v-fail{background:#ffebe9}.cell.v-error{background:#fff8c5}.cell.v-na{background:#f6f8fa}.cell.v-manual{background:#ddf4ff}.cell.v-waived{background:#fbefff}
+.cell.v-pass{background:#dafbe1}.cell.v-fail{background:#ffebe9}.cell.v-error{background:#fff8c5}.cell.v-na{background:#f6f8fa}.cell.v-manual{background:#ddf4ff}.cell.v-waived{background:#fbefff}.cell.v-stale{background:#fff1e5}
 .legend,.small,.counts{color:var(--muted)}.small{font-size:12.5px;margin:.2rem 0}.none{color:var(--muted);font-style:italic}.err{color:#82071e}
 ul.maps{margin:0;padding-left:1.1rem}details.rule{border:1px solid var(--line);border-radius:4px;margin:.5rem 0;padding:.3rem .6rem}details>summary{cursor:pointer}
 .exec{border-top:1px dashed var(--line);margin-top:.5rem;padding-top:.3rem}.exec h4{margin:.3rem 0}td pre{margin:0;max-height:14rem}ul.raw{padding-left:1.1rem}

@@ -173,6 +173,8 @@ internal static class OscalReport
         Prop(w, "rule-id", p.RuleId);
         Prop(w, "verdict", Verdicts.Name(status));
         Prop(w, "statement", s.Path);
+        if (ctx.IsStale(s))
+            Prop(w, "stale", $"older than its rule's freshness ({ReportText.Age(ctx.FreshnessOf(s))}) at the time of this report: not counted");
         if (waiver is not null)
         {
             // A waived finding failed: these say which signed waiver accepted the risk, so an assessor can trace it.
@@ -218,11 +220,13 @@ internal static class OscalReport
 
     private static void Finding(Utf8JsonWriter w, ControlRow row)
     {
-        var verdict = row.Verdict!.Value;
+        // A control whose evidence is stale reads as not satisfied: old evidence neither covers a control nor clears it.
+        var stale = row.Stale;
+        var verdict = stale ? Verdict.Error : row.Verdict!.Value;
         w.WriteStartObject();
         w.WriteString("uuid", ReportText.Uuid("finding:" + row.Control.Id));
         w.WriteString("title", $"{row.Control.Id} {row.Control.Title}");
-        w.WriteString("description", $"Automated evidence from {string.Join(", ", row.Rules)}: worst verdict {Verdicts.Name(verdict)}.");
+        w.WriteString("description", $"Automated evidence from {string.Join(", ", row.Rules)}: worst verdict {row.VerdictName}.");
         w.WriteStartArray("props");
         Prop(w, "control", row.Control.Id);
         w.WriteEndArray();
@@ -232,7 +236,11 @@ internal static class OscalReport
         w.WriteStartObject("status");
         w.WriteString("state", verdict == Verdict.Pass ? "satisfied" : "not-satisfied");
         w.WriteString("reason", verdict switch { Verdict.Pass => "pass", Verdict.Fail => "fail", _ => "other" });
-        if (verdict is Verdict.Error or Verdict.NotApplicable or Verdict.Waived)
+        if (stale)
+        {
+            w.WriteString("remarks", $"Stale: {row.StaleEvidence.Count} of the executions that evidence it are older than their rule's freshness at the time of this report; not satisfied until the rules run again.");
+        }
+        else if (verdict is Verdict.Error or Verdict.NotApplicable or Verdict.Waived)
         {
             w.WriteString("remarks", verdict switch
             {

@@ -91,6 +91,16 @@ public sealed record ReportRequest
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>
+    /// How old each rule's evidence may get, by the rule source's path in the bundle (<c>rules/…</c>): the <c>freshness</c>
+    /// of the rule's header as the bundle holds it. Evidence older than that, as of <see cref="Time"/>, is stale: shown,
+    /// and never counted as covering a control.
+    /// </summary>
+    public IReadOnlyDictionary<string, TimeSpan> Freshness { get; init; } = new Dictionary<string, TimeSpan>();
+
+    /// <summary>How old evidence may get when its rule declares no freshness (seven days, as the ledger's default).</summary>
+    public TimeSpan DefaultFreshness { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>
     /// The most raw evidence embedded in the HTML page, per file (bytes); a larger file is linked by its path in the
     /// bundle instead.
     /// </summary>

@@ -21,7 +21,29 @@ internal sealed class ReportContext
             RunStarted = bundle.Statements.Min(s => s.Predicate.StartedAt);
             RunEnded = bundle.Statements.Max(s => s.Predicate.EndedAt);
         }
+
+        Now = request.Time.GetUtcNow();
     }
+
+    /// <summary>The time the evidence's age is measured at.</summary>
+    public DateTimeOffset Now { get; }
+
+    /// <summary>How old the evidence of the statement's rule may get (its header's freshness, else the default).</summary>
+    public TimeSpan FreshnessOf(StatementEntry s) => FreshnessOf(Request, s);
+
+    /// <summary>How old the statement's evidence is at <see cref="Now"/> (from when its rule ended).</summary>
+    public TimeSpan AgeOf(StatementEntry s) => Now - s.Predicate.EndedAt;
+
+    /// <summary>True when the statement's evidence is older than its freshness: shown, never counted as covering a control.</summary>
+    public bool IsStale(StatementEntry s) => IsStale(Request, Now, s);
+
+    public static TimeSpan FreshnessOf(ReportRequest request, StatementEntry s) =>
+        request.Freshness.TryGetValue(s.Predicate.RuleSource.Path, out var f) ? f : request.DefaultFreshness;
+
+    public static bool IsStale(ReportRequest request, DateTimeOffset now, StatementEntry s) => now - s.Predicate.EndedAt > FreshnessOf(request, s);
+
+    /// <summary>How many statements are stale.</summary>
+    public int StaleCount => Bundle.Statements.Count(IsStale);
 
     public ReportRequest Request { get; }
 
@@ -88,7 +110,8 @@ public static class ReportWriter
         IReadOnlyList<FrameworkView> frameworks;
         try
         {
-            frameworks = FrameworkView.Build(catalog, bundle.Statements, request.Frameworks);
+            var now = request.Time.GetUtcNow();
+            frameworks = FrameworkView.Build(catalog, bundle.Statements, request.Frameworks, s => ReportContext.IsStale(request, now, s));
         }
         catch (ArgumentException ex)
         {

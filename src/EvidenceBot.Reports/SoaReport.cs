@@ -38,7 +38,9 @@ internal static class SoaReport
             var justification = stated?.Justification ?? (applicability.IsEmpty ? "not stated (no applicability file given)" : "not stated");
             var files = row.Evidence.Select(e => e.Statement.Path).Distinct(StringComparer.Ordinal).ToList();
             var manual = stated?.Manual
-                ?? (row.Evidence.Count == 0 ? "manual assessment needed: no automated evidence" : row.Verdict == Verdict.Pass ? "" : row.Verdict == Verdict.Waived ? "failing with the risk accepted by a signed waiver: review the waiver and its expiry" : "review the failing or erroring evidence");
+                ?? (row.Evidence.Count == 0 ? "manual assessment needed: no automated evidence"
+                    : row.Stale ? $"evidence older than its rule's freshness ({row.StaleEvidence.Count} execution(s)): not counted; run the rules again"
+                    : row.Verdict == Verdict.Pass ? "" : row.Verdict == Verdict.Waived ? "failing with the risk accepted by a signed waiver: review the waiver and its expiry" : "review the failing or erroring evidence");
             return new SoaRow(
                 row.Control.Id,
                 row.Control.Title,

@@ -161,7 +161,7 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
         var indexed = outcome.Written is null || RunLedgerStep.Append(ledger, outcome.Written, report);
         if (outcome.Written is null || outcome.Written.ArchiveError is not null || outcome.Written.RootResultsError is not null || !indexed)
             return new RunOutcome(ExitCodes.CouldNotCollect, result, false);
-        var reportsWritten = options.Reports == EvidenceBot.Reports.ReportFormats.None || RunReports.Write(outcome.Written, options.Reports, options.OutDirectory, time, report);
+        var reportsWritten = options.Reports == EvidenceBot.Reports.ReportFormats.None || RunReports.Write(outcome.Written, options.Reports, options.OutDirectory, time, ledger.DefaultFreshness, report);
         // Uploaded even when the reports failed: they live outside the bundle, which is complete either way.
         var stored = await RunStore.UploadAsync(store, options.OutDirectory, report, ct).ConfigureAwait(false);
         if (!reportsWritten || !stored)

@@ -11,7 +11,7 @@ namespace EvidenceBot.Runs;
 /// </summary>
 internal static class RunReports
 {
-    public static bool Write(BundleWriteResult written, ReportFormats formats, string outDirectory, TimeProvider time, IRunReporter report)
+    public static bool Write(BundleWriteResult written, ReportFormats formats, string outDirectory, TimeProvider time, TimeSpan defaultFreshness, IRunReporter report)
     {
         var target = Path.Combine(outDirectory, "reports", Path.GetFileName(written.BundlePath));
         var keyFile = Path.Combine(written.BundlePath, BundleLayout.PublicKey);
@@ -21,7 +21,7 @@ internal static class RunReports
             if (written.Signed && File.Exists(keyFile))
             {
                 BundleVerifier.Verify(written.BundlePath, EvidencePublicKey.FromPemFile(keyFile), null, (folder, verification) =>
-                    paths = Reports(folder, written.BundlePath, target, formats, verification, time));
+                    paths = Reports(folder, written.BundlePath, target, formats, verification, time, defaultFreshness));
             }
             else
             {
@@ -32,7 +32,7 @@ internal static class RunReports
                     ManifestSha256 = written.ManifestSha256,
                     Checks = [new VerificationCheck("signature", ".", null, false, "the bundle is unsigned: nothing in it can be verified")],
                 };
-                paths = Reports(written.BundlePath, written.BundlePath, target, formats, unsigned, time);
+                paths = Reports(written.BundlePath, written.BundlePath, target, formats, unsigned, time, defaultFreshness);
             }
 
             report.Message($"Reports: {target} ({string.Join(", ", paths.Select(Path.GetFileName))})");
@@ -45,9 +45,11 @@ internal static class RunReports
         }
     }
 
-    private static IReadOnlyList<string> Reports(string folder, string name, string target, ReportFormats formats, VerificationReport verification, TimeProvider time) =>
+    private static IReadOnlyList<string> Reports(string folder, string name, string target, ReportFormats formats, VerificationReport verification, TimeProvider time, TimeSpan defaultFreshness) =>
         ReportWriter.Write(new ReportRequest
         {
+            Freshness = EvidenceBot.Ledger.BundleReader.RuleFreshness(folder),
+            DefaultFreshness = defaultFreshness,
             BundleFolder = folder,
             BundleName = name,
             OutDirectory = target,

@@ -30,6 +30,27 @@ public sealed class ReportCommandTests
     }
 
     [Fact]
+    public async Task Report_Freshness_ReadsEachRulesHeaderFromTheBundleAndCountsOlderEvidenceAsStale()
+    {
+        using var dir = new TempDir();
+        var bundle = await ReportFixture.WriteBundleAsync(dir);
+        var outDir = Path.Combine(dir.Path, "reports");
+
+        // A day after the run: past the 12 h default, within gh-fail.csx's own 'freshness: 30d'.
+        var (exit, stdout, stderr) = await CliAsync("report", bundle, "--key", Path.Combine(dir.Path, "public-key.pem"), "--format", "html", "--out", outDir, "--freshness", "12h");
+
+        Assert.True(exit == ExitCodes.Ok, stdout + stderr);
+        var html = await File.ReadAllTextAsync(Path.Combine(outDir, ReportWriter.HtmlFile));
+        Assert.Contains("3 of 4 execution(s) older than their rule's freshness", html, StringComparison.Ordinal);
+        Assert.Contains("id=\"ctl-iso27001-2022-a-5-15\" data-verdict=\"fail\"", html, StringComparison.Ordinal);
+        Assert.Contains("id=\"ctl-iso27001-2022-a-8-32\" data-verdict=\"stale\"", html, StringComparison.Ordinal);
+
+        var (badExit, _, badErr) = await CliAsync("report", bundle, "--key", Path.Combine(dir.Path, "public-key.pem"), "--format", "html", "--out", outDir, "--freshness", "soon");
+        Assert.Equal(ExitCodes.UsageOrConfig, badExit);
+        Assert.Contains("--freshness:", badErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Report_TamperedBundle_Exits4WithTheFailuresAndWritesNothing()
     {
         using var dir = new TempDir();

@@ -100,7 +100,9 @@ internal static class ReportFixture
         string Source(string name)
         {
             var path = Path.Combine(rulesDir, name);
-            var bytes = Encoding.UTF8.GetBytes($"/* ---\nid: {name}\ntitle: Rule {name}\n--- */\nCheck(\"x\", true, \"<ok>\");\n");
+            // gh-fail declares how old its evidence may get; the others take the default (7 days, or the report's --freshness).
+            var freshness = name == "gh-fail.csx" ? "freshness: 30d\n" : "";
+            var bytes = Encoding.UTF8.GetBytes($"/* ---\nid: {name}\ntitle: Rule {name}\n{freshness}--- */\nCheck(\"x\", true, \"<ok>\");\n");
             File.WriteAllBytes(path, bytes);
             sources[path] = bytes;
             return path;
@@ -161,7 +163,8 @@ internal static class ReportFixture
     }
 
     /// <summary>Verifies and reports; returns the report folder.</summary>
-    public static IReadOnlyList<string> Report(string bundle, string outDir, ReportFormats formats, string? soa = null, long? embedTotalCap = null, EvidencePublicKey? key = null)
+    public static IReadOnlyList<string> Report(string bundle, string outDir, ReportFormats formats, string? soa = null, long? embedTotalCap = null, EvidencePublicKey? key = null,
+        TimeSpan? after = null, IReadOnlyDictionary<string, TimeSpan>? freshness = null)
     {
         IReadOnlyList<string> written = [];
         BundleVerifier.Verify(bundle, key ?? PublicKey, null, (folder, verification) =>
@@ -173,7 +176,8 @@ internal static class ReportFixture
                 Formats = formats,
                 Verification = verification,
                 ApplicabilityFile = soa,
-                Time = new FakeTimeProvider(Start.AddDays(3)),
+                Time = new FakeTimeProvider(Start + (after ?? TimeSpan.FromDays(3))),
+                Freshness = freshness ?? new Dictionary<string, TimeSpan>(),
                 EmbedTotalCap = embedTotalCap ?? HtmlReport.DefaultEmbedTotalCap,
             }));
         return written;

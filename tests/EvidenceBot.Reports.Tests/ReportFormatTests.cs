@@ -164,6 +164,45 @@ public sealed class ReportFormatTests
     }
 
     [Fact]
+    public async Task AllFormats_EvidenceOlderThanItsFreshness_IsStaleAndNeverCovers()
+    {
+        using var dir = new TempDir();
+        var bundle = await ReportFixture.WriteBundleAsync(dir);
+        var fresh = dir.Sub("fresh");
+        var old = dir.Sub("old");
+
+        // Three days after the run nothing is stale (default freshness 7 d); ten days after, all but GH-FAIL's evidence
+        // is (its rule allows 30 d).
+        ReportFixture.Report(bundle, fresh, ReportFormats.Html);
+        ReportFixture.Report(bundle, old, All, after: TimeSpan.FromDays(10), freshness: new Dictionary<string, TimeSpan> { ["rules/gh-fail.csx"] = TimeSpan.FromDays(30) });
+
+        Assert.Contains("every execution's evidence is within its rule's freshness", await File.ReadAllTextAsync(Path.Combine(fresh, ReportWriter.HtmlFile)), StringComparison.Ordinal);
+        var html = await File.ReadAllTextAsync(Path.Combine(old, ReportWriter.HtmlFile));
+        Assert.Contains("◔ stale</span> 3 of 4 execution(s) older than their rule's freshness", html, StringComparison.Ordinal);
+        Assert.Matches("This evidence is (9|10) d old; its rule's freshness is 7 d\\.", html);
+        // A.8.32 had only GH-PASS's (now old) pass: stale, not pass. A.5.15's failure is fresh: still fail.
+        Assert.Matches("id=\"ctl-iso27001-2022-a-8-32\" data-verdict=\"stale\"", html);
+        Assert.Matches("id=\"ctl-iso27001-2022-a-5-15\" data-verdict=\"fail\"", html);
+
+        using var oscal = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(old, ReportWriter.OscalFile)));
+        var result = oscal.RootElement.GetProperty("assessment-results").GetProperty("results")[0];
+        var status = result.GetProperty("findings").EnumerateArray()
+            .Single(f => f.GetProperty("target").GetProperty("target-id").GetString() == "iso27001-2022_a.8.32").GetProperty("target").GetProperty("status");
+        Assert.Equal("not-satisfied", status.GetProperty("state").GetString());
+        Assert.StartsWith("Stale:", status.GetProperty("remarks").GetString(), StringComparison.Ordinal);
+        // One observation each for GH-PASS, GH-ERROR and GH-NA; none for GH-FAIL's two findings.
+        Assert.Equal(3, result.GetProperty("observations").EnumerateArray().Count(o => o.GetProperty("props").EnumerateArray().Any(p => p.GetProperty("name").GetString() == "stale")));
+        var schema = await JsonSchema.FromJsonAsync(NistSchema());
+        Assert.Empty(schema.Validate(oscal.RootElement.GetRawText()));
+
+        var csv = await File.ReadAllLinesAsync(Path.Combine(old, "soa-iso27001-2022.csv"));
+        var row = csv.Single(l => l.StartsWith("ISO27001:2022/A.8.32,", StringComparison.Ordinal));
+        Assert.Contains(",GH-PASS,stale,", row, StringComparison.Ordinal);
+        Assert.Contains("older than its rule's freshness", row, StringComparison.Ordinal);
+        Assert.Contains(",GH-FAIL,fail,", csv.Single(l => l.StartsWith("ISO27001:2022/A.5.15,", StringComparison.Ordinal)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Sarif_MicrosoftMultitoolValidate_ReportsNoError()
     {
         var root = ReportFixture.RepoRoot();

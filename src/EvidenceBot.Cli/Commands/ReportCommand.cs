@@ -22,17 +22,32 @@ internal static class ReportCommand
         var unverified = new Option<bool>("--unverified") { Description = "Write the reports even when the bundle does not verify; every output then says UNVERIFIED." };
         var soa = new Option<string?>("--soa") { Description = "Applicability file (YAML, schemas/soa-applicability.schema.json) for the Statement of Applicability." };
         var previous = new Option<string?>("--previous") { Description = "Check the chain link as 'verify --previous' does." };
+        var freshness = new Option<string?>("--freshness") { Description = "How old evidence may get when its rule's header sets no freshness (default 7d). Older evidence is shown as stale and not counted as covering its controls." };
         var command = new Command("report", "Verify a bundle, then write reports from it: HTML for auditors, OSCAL assessment results, SARIF for code scanning, JUnit XML for CI, and the Statement of Applicability. Exits 4 without reports when the bundle does not verify (unless --unverified).")
         {
-            bundle, key, format, outDir, framework, unverified, soa, previous,
+            bundle, key, format, outDir, framework, unverified, soa, previous, freshness,
         };
         command.SetAction(parse => Run(cli, parse.GetValue(bundle)!, parse.GetValue(key)!, parse.GetValue(format) ?? [], parse.GetValue(outDir)!,
-            parse.GetValue(framework) ?? [], parse.GetValue(unverified), parse.GetValue(soa), parse.GetValue(previous)));
+            parse.GetValue(framework) ?? [], parse.GetValue(unverified), parse.GetValue(soa), parse.GetValue(previous), parse.GetValue(freshness)));
         return command;
     }
 
-    private static int Run(CliContext cli, string bundle, string keyPath, string[] format, string outDir, string[] frameworks, bool allowUnverified, string? soa, string? previous)
+    private static int Run(CliContext cli, string bundle, string keyPath, string[] format, string outDir, string[] frameworks, bool allowUnverified, string? soa, string? previous, string? freshnessText)
     {
+        var defaultFreshness = EvidenceBot.Runs.LedgerLocation.BuiltInFreshness;
+        if (freshnessText is not null)
+        {
+            try
+            {
+                defaultFreshness = EvidenceBot.Core.Rules.Duration.Parse(freshnessText);
+            }
+            catch (FormatException ex)
+            {
+                cli.Error("--freshness: " + ex.Message);
+                return ExitCodes.UsageOrConfig;
+            }
+        }
+
         ReportFormats formats;
         try
         {
@@ -80,6 +95,8 @@ internal static class ReportCommand
                         Frameworks = frameworks,
                         ApplicabilityFile = soa,
                         Time = cli.Time,
+                        Freshness = EvidenceBot.Ledger.BundleReader.RuleFreshness(folder),
+                        DefaultFreshness = defaultFreshness,
                     });
                 }
                 catch (ReportException ex)
