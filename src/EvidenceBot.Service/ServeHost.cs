@@ -28,6 +28,7 @@ internal static partial class ServeHost
         if (!Directory.Exists(run.RulesDirectory))
             throw new ScheduleException($"{run.RulesDirectory}: the rules folder does not exist; set 'rules' in the configuration or pass --rules");
         Directory.CreateDirectory(run.OutDirectory);
+        using var serving = HoldOutputFolder(run.OutDirectory);
         var state = ScheduleState.Load(run.OutDirectory);
 
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ApplicationName = "evidencebot" });
@@ -90,6 +91,41 @@ internal static partial class ServeHost
         LogListening(log, $"http://{FormatHost(endpoint.Endpoint)}/", endpoint.Endpoint.Port);
         await host.RunAsync(ct).ConfigureAwait(false);
         return service.Faulted ? ExitCodes.CouldNotCollect : ExitCodes.Ok;
+    }
+
+    /// <summary>The file a running <c>serve</c> holds locked in its output folder.</summary>
+    public const string LockFile = ".serve.lock";
+
+    /// <summary>
+    /// Locks the output folder for this service until it ends. Two services on one folder would each run every rule on
+    /// its schedule (twice the runs, twice the requests) and overwrite each other's schedule state; the second is refused.
+    /// The lock is the operating system's, so a service that was killed leaves no stale lock behind.
+    /// </summary>
+    private static FileStream HoldOutputFolder(string outDirectory)
+    {
+        var path = Path.Combine(outDirectory, LockFile);
+        try
+        {
+            var held = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            held.SetLength(0);
+            held.Write(Encoding.ASCII.GetBytes($"{Environment.ProcessId}\n"));
+            held.Flush();
+            return held;
+        }
+        catch (IOException ex)
+        {
+            var pid = "";
+            try
+            {
+                using var reader = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                pid = new StreamReader(reader).ReadToEnd().Trim();
+            }
+            catch (IOException)
+            {
+            }
+
+            throw new ScheduleException($"{Path.GetFullPath(outDirectory)}: another 'evidencebot serve' already runs on this output folder (it holds {LockFile}{(pid.Length > 0 ? ", process " + pid : "")}); stop it, or give this one another --out ({ex.Message})");
+        }
     }
 
     private static string FormatHost(System.Net.IPEndPoint endpoint) =>

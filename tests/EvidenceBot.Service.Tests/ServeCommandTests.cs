@@ -35,6 +35,30 @@ public sealed class ServeCommandTests
     }
 
     [Fact]
+    public async Task Serve_OutputFolderHeldByAnotherServe_ExitsTwoBeforeAnythingRuns()
+    {
+        using var dir = new TempFolder();
+        Directory.CreateDirectory(dir.Combine("rules"));
+        Directory.CreateDirectory(dir.Combine("out"));
+        var config = dir.Combine("evidencebot.json");
+        File.WriteAllText(config, """{ "rules": "rules", "out": "out", "serve": { "port": 0 } }""");
+        // What a running 'serve' holds: the lock file, opened exclusively.
+        using (var held = new FileStream(dir.Combine("out", ServeHost.LockFile), FileMode.Create, FileAccess.ReadWrite, FileShare.None))
+        {
+            held.Write("4242\n"u8);
+            held.Flush();
+            using var stdout = new StringWriter();
+            using var stderr = new StringWriter();
+
+            var exit = await CliApp.RunAsync(["serve", "--config", config, "--cache-dir", dir.Combine("cache")], stdout, stderr, TimeProvider.System);
+
+            Assert.Equal(2, exit);
+            Assert.Contains("another 'evidencebot serve' already runs on this output folder", stderr.ToString(), StringComparison.Ordinal);
+            Assert.False(File.Exists(dir.Combine("out", "schedule-state.json")));
+        }
+    }
+
+    [Fact]
     public async Task Serve_RulesFolderMissing_ExitsTwoNamingIt()
     {
         var (exit, err) = await Serve("""{ "rules": "no-such-rules", "out": "out" }""");
