@@ -18,16 +18,20 @@ internal static class RuleTestCommands
         var cacheDir = CommonOptions.CacheDir();
         var rule = new Option<string?>("--rule") { Description = "Test only this rule id." };
         var junit = new Option<string?>("--junit") { Description = "Also write the results as JUnit XML to this file." };
+        var isolate = new Option<string?>("--isolate") { Description = "Where the rules run: 'none' (this process, the default) or 'process' (a worker process killed if it hangs or grows past the config's isolate.memoryLimitMiB; a case whose rule ends the worker fails, the rest run in a fresh one). Default: the config's isolate.mode." };
+        isolate.AcceptOnlyFromAmong("none", "process");
         var command = new Command("test", "Run every rule's test cases (<rule>.tests/<case>/) offline on their fixed clocks; print each case as PASS or FAIL with the differences. Exits 1 on any failure.")
         {
-            rulesDir, config, cacheDir, rule, junit,
+            rulesDir, config, cacheDir, rule, junit, isolate,
         };
         command.SetAction((parse, ct) => RulesCommands.GuardAsync(cli, async () =>
         {
             var cfg = CommonOptions.LoadConfig(parse.GetValue(config));
             var folder = CommonOptions.RulesDirectory(parse.GetValue(rulesDir), cfg);
             var only = parse.GetValue(rule);
-            var run = await new RuleTestRunner(SourceModules.All).RunAsync(folder, only, parse.GetValue(cacheDir) ?? RuleCache.DefaultDirectory(), ct).ConfigureAwait(false);
+            var isolation = WorkerCommand.Options(parse.GetValue(isolate), cfg);
+            cli.Out.WriteLine(isolation is null ? "rules run in this process (--isolate none)" : "rules run in a worker process (--isolate process)");
+            var run = await new RuleTestRunner(SourceModules.All, isolation, cli.Time).RunAsync(folder, only, parse.GetValue(cacheDir) ?? RuleCache.DefaultDirectory(), ct).ConfigureAwait(false);
             CommonOptions.PrintDiagnostics(cli, run.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error));
             if (only is not null && run.Results.Count == 0 && run.RulesWithoutCases.Count == 0)
             {

@@ -1,8 +1,10 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using EvidenceBot.Core.Engine;
 using EvidenceBot.Core.Rules;
+using EvidenceBot.Runs.Replay;
 
 namespace EvidenceBot.Runs.Isolation;
 
@@ -12,6 +14,12 @@ internal enum IsolationMode
     None,
     Process,
 }
+
+/// <summary>What became of one replay run in a worker.</summary>
+/// <param name="Result">The replay's result; an <c>error</c> stand-in when <paramref name="SetupError"/> or <paramref name="WorkerError"/> is set.</param>
+/// <param name="SetupError">The replay could not be set up: the message <see cref="ReplayedExecution.RunAsync"/> throws in the host.</param>
+/// <param name="WorkerError">The worker ended (crashed, was killed, could not start) before it answered: why.</param>
+internal sealed record ReplayOutcome(RuleExecutionResult Result, string? SetupError, string? WorkerError);
 
 /// <summary>How the host starts and bounds a worker process.</summary>
 internal sealed record IsolationOptions
@@ -53,14 +61,33 @@ internal sealed class IsolatedRunner(IsolationOptions isolation, WorkerRequest r
             RuleTimeoutMs = (long)engine.DefaultRuleTimeout.TotalMilliseconds,
             Parallel = engine.MaxParallelism,
             Shard = options.Shard?.ToString(),
-            // A limit the host set for its own rules holds for the worker's too.
-            RuleHeapLimitBytes = AppContext.GetData(EvidenceBot.Rules.RuleCheckpoint.MemoryLimitKey) switch
-            {
-                long l => l,
-                int i => i,
-                _ => 0,
-            },
+            RuleHeapLimitBytes = HostHeapLimit(),
         }, engine, time);
+
+    /// <summary>
+    /// A runner for replays (<c>rules test</c>, <c>verify --replay</c>): the worker loads the rules of
+    /// <paramref name="rulesDirectory"/> from the compile cache the host just filled and runs each replay as
+    /// <see cref="ReplayedExecution.RunAsync"/> runs it in the host, one at a time.
+    /// </summary>
+    public static IsolatedRunner ForReplays(IsolationOptions isolation, string rulesDirectory, string cacheDirectory, IReadOnlyList<string> only, TimeProvider time) =>
+        new(isolation, new WorkerRequest
+        {
+            RulesDirectory = rulesDirectory,
+            CacheDirectory = cacheDirectory,
+            Only = [.. only],
+            RuleTimeoutMs = (long)ReplayedExecution.Timeout.TotalMilliseconds,
+            Parallel = 1,
+            RuleHeapLimitBytes = HostHeapLimit(),
+            Replay = true,
+        }, new EngineOptions { DefaultRuleTimeout = ReplayedExecution.Timeout, MaxParallelism = 1 }, time);
+
+    // A limit the host set for its own rules holds for the worker's too.
+    private static long HostHeapLimit() => AppContext.GetData(EvidenceBot.Rules.RuleCheckpoint.MemoryLimitKey) switch
+    {
+        long l => l,
+        int i => i,
+        _ => 0,
+    };
 
     /// <summary>How many worker processes the last run started (tests read it).</summary>
     public int WorkersStarted { get; private set; }
@@ -70,7 +97,51 @@ internal sealed class IsolatedRunner(IsolationOptions isolation, WorkerRequest r
     {
         ArgumentNullException.ThrowIfNull(executions);
         var started = time.GetUtcNow();
-        var results = new RuleExecutionResult?[executions.Count];
+        var batch = new Batch(executions, null);
+        await RunBatchAsync(batch, observer, cancellationToken).ConfigureAwait(false);
+        return new RunResult
+        {
+            RunId = runId,
+            StartedAt = started,
+            EndedAt = time.GetUtcNow(),
+            EngineVersion = engine.EngineVersion,
+            Rules = [.. batch.Results.Select(r => r!)],
+        };
+    }
+
+    /// <summary>
+    /// Runs each replay in a worker (a runner made by <see cref="ForReplays"/>) and returns the outcomes in the order
+    /// given: the replay's result, or the setup error <see cref="ReplayedExecution.RunAsync"/> would have thrown, or why
+    /// the worker running it ended before it answered.
+    /// </summary>
+    public async Task<IReadOnlyList<ReplayOutcome>> ReplayAsync(IReadOnlyList<ReplayRequest> replays, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(replays);
+        if (!request.Replay)
+            throw new InvalidOperationException("this runner's worker runs a plan, not replays: make it with IsolatedRunner.ForReplays");
+        var batch = new Batch([.. replays.Select(r => new RuleExecution(r.Rule, r.Target, r.Parameters))], [.. replays.Select(WorkerReplay.From)]);
+        await RunBatchAsync(batch, null, cancellationToken).ConfigureAwait(false);
+        return [.. batch.Results.Select((r, i) => new ReplayOutcome(r!, batch.SetupErrors.GetValueOrDefault(i), batch.HostErrors.GetValueOrDefault(i)))];
+    }
+
+    /// <summary>One call's executions and what became of them.</summary>
+    private sealed class Batch(IReadOnlyList<RuleExecution> executions, IReadOnlyList<WorkerReplay>? replays)
+    {
+        public IReadOnlyList<RuleExecution> Executions { get; } = executions;
+        public IReadOnlyList<WorkerReplay>? Replays { get; } = replays;
+        public RuleExecutionResult?[] Results { get; } = new RuleExecutionResult?[executions.Count];
+
+        /// <summary>Executions the host recorded as error because of the worker (it ended, was killed, could not start).</summary>
+        public ConcurrentDictionary<int, string> HostErrors { get; } = new();
+
+        /// <summary>Replays the worker could not set up (<c>invalid</c>).</summary>
+        public ConcurrentDictionary<int, string> SetupErrors { get; } = new();
+    }
+
+    private async Task RunBatchAsync(Batch batch, IRunObserver? observer, CancellationToken cancellationToken)
+    {
+        var executions = batch.Executions;
+        var results = batch.Results;
         // A rule that failed to load runs no code: the in-process engine records its error as it always has.
         var local = new RuleEngine(engine, time);
         var pending = new List<int>();
@@ -95,28 +166,22 @@ internal sealed class IsolatedRunner(IsolationOptions isolation, WorkerRequest r
                 foreach (var i in pending.Where(i => results[i] is null))
                 {
                     results[i] = Failed(executions[i], "cancelled: the run was stopped");
+                    batch.HostErrors[i] = results[i]!.Error!;
                     observer?.Completed(results[i]!);
                 }
 
                 break;
             }
 
-            await RunWorkerAsync(executions, pending, results, observer, cancellationToken).ConfigureAwait(false);
+            await RunWorkerAsync(batch, pending, observer, cancellationToken).ConfigureAwait(false);
             pending.RemoveAll(i => results[i] is not null);
         }
-
-        return new RunResult
-        {
-            RunId = runId,
-            StartedAt = started,
-            EndedAt = time.GetUtcNow(),
-            EngineVersion = engine.EngineVersion,
-            Rules = [.. results.Select(r => r!)],
-        };
     }
 
-    private async Task RunWorkerAsync(IReadOnlyList<RuleExecution> executions, List<int> pending, RuleExecutionResult?[] results, IRunObserver? observer, CancellationToken ct)
+    private async Task RunWorkerAsync(Batch batch, List<int> pending, IRunObserver? observer, CancellationToken ct)
     {
+        var executions = batch.Executions;
+        var results = batch.Results;
         var sent = pending.ToList();
         var anyMessage = false;
         var running = new Dictionary<int, long>();
@@ -126,7 +191,7 @@ internal sealed class IsolatedRunner(IsolationOptions isolation, WorkerRequest r
         if (worker.StartError is { } startError)
         {
             foreach (var i in pending)
-                Record(i, Failed(executions[i], $"worker process could not be started ({isolation.WorkerFileName}): {startError}"));
+                Fail(i, $"worker process could not be started ({isolation.WorkerFileName}): {startError}");
             return;
         }
 
@@ -207,7 +272,8 @@ internal sealed class IsolatedRunner(IsolationOptions isolation, WorkerRequest r
             if (!worker.RequestSent)
                 SendRequest(worker);
             await process.StandardInput.WriteLineAsync(WorkerProtocol.Encode(new WorkerBatch(
-                [.. sent.Select(i => new WorkerExecution(executions[i].Rule.Manifest.SourcePath, executions[i].Rule.Manifest.SourceSha256, executions[i].Rule.Manifest.Id, executions[i].Target))]))).ConfigureAwait(false);
+                [.. sent.Select(i => new WorkerExecution(executions[i].Rule.Manifest.SourcePath, executions[i].Rule.Manifest.SourceSha256, executions[i].Rule.Manifest.Id, executions[i].Target))],
+                batch.Replays is { } replays ? [.. sent.Select(i => replays[i])] : null))).ConfigureAwait(false);
             await process.StandardInput.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         }
         catch (IOException)
@@ -252,7 +318,15 @@ internal sealed class IsolatedRunner(IsolationOptions isolation, WorkerRequest r
                         running[index] = Stopwatch.GetTimestamp();
                     break;
                 case "missing":
-                    Record(index, Failed(executions[index], "the worker process's plan has no such execution (the rules or the configuration changed while the run started)"));
+                    Fail(index, batch.Replays is null
+                        ? "the worker process's plan has no such execution (the rules or the configuration changed while the run started)"
+                        : "the worker process has no such rule (the rule file changed while the replay started)");
+                    break;
+                case "invalid":
+                    lock (gate)
+                        running.Remove(index);
+                    batch.SetupErrors[index] = message.Error ?? "the worker could not set up the replay";
+                    Record(index, Failed(executions[index], batch.SetupErrors[index]));
                     break;
                 case "result" when message.Result is { } result:
                     lock (gate)
@@ -283,7 +357,11 @@ internal sealed class IsolatedRunner(IsolationOptions isolation, WorkerRequest r
 
         string tail;
         lock (stderr)
-            tail = stderr.Count == 0 ? "" : " (its last output: " + Cut(string.Join(" | ", stderr)) + ")";
+        {
+            // The first line says what happened ("Stack overflow."), the last ones where; a long stack trace sits between.
+            var first = worker.FirstStderr is { } f && !stderr.Contains(f) ? Cut(f) + " … " : "";
+            tail = stderr.Count == 0 ? "" : " (its output: " + first + Cut(string.Join(" | ", stderr)) + ")";
+        }
         var why = failed is not null ? "worker process could not start the run: " + failed
             : killedBecause ?? $"worker process ended with exit code {process.ExitCode}{tail}";
         List<int> interrupted;
@@ -292,12 +370,18 @@ internal sealed class IsolatedRunner(IsolationOptions isolation, WorkerRequest r
         // The executions it was running end as errors; if it ran none, none of the rest can run in a worker either.
         var victims = interrupted.Count > 0 && failed is null ? interrupted : sent.Where(i => results[i] is null).ToList();
         foreach (var i in victims)
-            Record(i, Failed(executions[i], why));
+            Fail(i, why);
 
         void Record(int index, RuleExecutionResult result)
         {
             results[index] = result;
             observer?.Completed(result);
+        }
+
+        void Fail(int index, string reason)
+        {
+            batch.HostErrors[index] = reason;
+            Record(index, Failed(executions[index], reason));
         }
     }
 
@@ -361,6 +445,7 @@ internal sealed class IsolatedRunner(IsolationOptions isolation, WorkerRequest r
                 return;
             lock (worker.Stderr)
             {
+                worker.FirstStderr ??= e.Data;
                 worker.Stderr.Enqueue(e.Data);
                 if (worker.Stderr.Count > 5)
                     worker.Stderr.Dequeue();
@@ -386,6 +471,7 @@ internal sealed class IsolatedRunner(IsolationOptions isolation, WorkerRequest r
     {
         public Process Process { get; } = process;
         public Queue<string> Stderr { get; } = new();
+        public string? FirstStderr { get; set; }
         public string? StartError { get; set; }
         public bool RequestSent { get; set; }
 

@@ -1,6 +1,8 @@
 using System.Text;
 using EvidenceBot.Core.Engine;
+using EvidenceBot.Core.Rules;
 using EvidenceBot.Core.Sources;
+using EvidenceBot.Runs.Replay;
 using EvidenceBot.Scripting;
 
 namespace EvidenceBot.Runs.Isolation;
@@ -35,7 +37,7 @@ internal static class RuleWorker
             request = WorkerProtocol.Decode<WorkerRequest>(line);
             if (request.HostNow != default)
                 time = new HostClock(request.HostNow);
-            cfg = request.ConfigPath is null ? new EvidenceBotConfig() : ConfigLoader.Load(request.ConfigPath, modules);
+            cfg = request.ConfigPath is null || request.Replay ? new EvidenceBotConfig() : ConfigLoader.Load(request.ConfigPath, modules);
             if (request.RuleHeapLimitBytes > 0)
                 AppContext.SetData(EvidenceBot.Rules.RuleCheckpoint.MemoryLimitKey, request.RuleHeapLimitBytes);
             set = RuleSetLoader.Load(new RuleLoadOptions
@@ -53,6 +55,9 @@ internal static class RuleWorker
             Send(new WorkerMessage { Kind = "failed", Error = $"{ex.GetType().Name}: {ex.Message}" });
             return 2;
         }
+
+        if (request.Replay)
+            return await ReplayAsync(reader, set, modules, Send, ct).ConfigureAwait(false);
 
         using var sources = OpenSources.Open(cfg, modules, RunPlanner.SourcesUsed(set), time,
             shard: request.Shard is { } shard ? EvidenceBot.Core.Sources.ShardFilter.Parse(shard) : null);
@@ -86,6 +91,45 @@ internal static class RuleWorker
                 Send(new WorkerMessage { Kind = "result", Index = i, Result = result, Evidence = [.. result.Evidence] });
             }).ConfigureAwait(false);
         Send(new WorkerMessage { Kind = "done" });
+        return 0;
+    }
+
+    /// <summary>
+    /// Runs a batch of replays one after another, as the host's <c>rules test</c> does, each exactly as
+    /// <see cref="ReplayedExecution.RunAsync"/> runs it in the host; a setup error goes back as <c>invalid</c>.
+    /// </summary>
+    private static async Task<int> ReplayAsync(StreamReader reader, RuleSet set, IReadOnlyList<ISourceModule> modules, Action<WorkerMessage> send, CancellationToken ct)
+    {
+        var rules = new Dictionary<(string Path, string Sha, string Id), LoadedRule>();
+        foreach (var r in set.Rules)
+            rules.TryAdd((r.Manifest.SourcePath, r.Manifest.SourceSha256, r.Manifest.Id), r);
+        var next = await reader.ReadLineAsync(ct).ConfigureAwait(false);
+        if (next is null)
+            return 2;
+        var batch = WorkerProtocol.Decode<WorkerBatch>(next);
+        for (var i = 0; i < batch.Executions.Count; i++)
+        {
+            var e = batch.Executions[i];
+            if (batch.Replays is not { } replays || i >= replays.Count
+                || !rules.TryGetValue((e.SourcePath, e.SourceSha256, e.RuleId), out var rule) || rule.Program is null)
+            {
+                send(new WorkerMessage { Kind = "missing", Index = i });
+                continue;
+            }
+
+            send(new WorkerMessage { Kind = "started", Index = i });
+            try
+            {
+                var result = await ReplayedExecution.RunAsync(replays[i].With(rule, e.Target), modules, ct).ConfigureAwait(false);
+                send(new WorkerMessage { Kind = "result", Index = i, Result = result, Evidence = [.. result.Evidence] });
+            }
+            catch (ConfigException ex)
+            {
+                send(new WorkerMessage { Kind = "invalid", Index = i, Error = ex.Message });
+            }
+        }
+
+        send(new WorkerMessage { Kind = "done" });
         return 0;
     }
 }

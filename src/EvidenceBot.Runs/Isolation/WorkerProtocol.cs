@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using EvidenceBot.Core.Engine;
 using EvidenceBot.Core.Evidence;
+using EvidenceBot.Runs.Replay;
 
 namespace EvidenceBot.Runs.Isolation;
 
@@ -32,6 +33,57 @@ internal sealed record WorkerRequest
 
     /// <summary>The host's clock when it sent the request: rules in the worker see the time the host's rules would.</summary>
     public DateTimeOffset HostNow { get; init; }
+
+    /// <summary>
+    /// The executions are replays (<c>rules test</c>, <c>verify --replay</c>): the worker reads no configuration and plans
+    /// nothing; each execution of the batch carries its own sources, parameters, clock and recorded exchanges.
+    /// </summary>
+    public bool Replay { get; init; }
+}
+
+/// <summary>
+/// What a replayed execution needs beside its rule and target (<see cref="ReplayRequest"/> without the loaded rule, which
+/// the worker loads itself from the same compile cache).
+/// </summary>
+internal sealed record WorkerReplay
+{
+    public required IReadOnlyDictionary<string, JsonElement> Parameters { get; init; }
+    public required IReadOnlyDictionary<string, JsonElement> Sections { get; init; }
+    public required string ExchangesFolder { get; init; }
+    public required DateTimeOffset Now { get; init; }
+    public required string BaseDirectory { get; init; }
+    public required string Where { get; init; }
+    public required string SectionPath { get; init; }
+    public required string ParametersPath { get; init; }
+    public required string TargetPath { get; init; }
+
+    public static WorkerReplay From(ReplayRequest r) => new()
+    {
+        Parameters = r.Parameters,
+        Sections = r.Sections,
+        ExchangesFolder = r.ExchangesFolder,
+        Now = r.Now,
+        BaseDirectory = r.BaseDirectory,
+        Where = r.Where,
+        SectionPath = r.SectionPath,
+        ParametersPath = r.ParametersPath,
+        TargetPath = r.TargetPath,
+    };
+
+    public ReplayRequest With(EvidenceBot.Core.Rules.LoadedRule rule, string target) => new()
+    {
+        Rule = rule,
+        Target = target,
+        Parameters = Parameters,
+        Sections = Sections,
+        ExchangesFolder = ExchangesFolder,
+        Now = Now,
+        BaseDirectory = BaseDirectory,
+        Where = Where,
+        SectionPath = SectionPath,
+        ParametersPath = ParametersPath,
+        TargetPath = TargetPath,
+    };
 }
 
 /// <summary>
@@ -51,12 +103,15 @@ internal sealed class HostClock(DateTimeOffset hostNow) : TimeProvider
 /// The second line the host sends: which executions of the plan to run. Apart from the request, so that a worker
 /// started early can load and plan while the host does.
 /// </summary>
-internal sealed record WorkerBatch(IReadOnlyList<WorkerExecution> Executions);
+/// <param name="Executions">The executions, by the name the plan gives them.</param>
+/// <param name="Replays">For a <see cref="WorkerRequest.Replay"/> request, what each execution replays (same order).</param>
+internal sealed record WorkerBatch(IReadOnlyList<WorkerExecution> Executions, IReadOnlyList<WorkerReplay>? Replays = null);
 
 /// <summary>
 /// One line a worker writes on its stdout: <c>started</c> (the execution at <see cref="Index"/> began), <c>result</c>
 /// (it ended; <see cref="Result"/> and its raw <see cref="Evidence"/>), <c>missing</c> (the worker's plan has no such
-/// execution), <c>failed</c> (the worker could not start the run; <see cref="Error"/> says why) or <c>done</c>.
+/// execution), <c>invalid</c> (a replay could not be set up: <see cref="Error"/> is the setup error, naming the input's
+/// field, as <see cref="ReplayedExecution.RunAsync"/> throws it in the host), <c>failed</c> (the worker could not start the run; <see cref="Error"/> says why) or <c>done</c>.
 /// </summary>
 internal sealed record WorkerMessage
 {
