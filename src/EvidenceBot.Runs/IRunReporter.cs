@@ -1,4 +1,5 @@
 using EvidenceBot.Core.Engine;
+using EvidenceBot.Core.Sources;
 
 namespace EvidenceBot.Runs;
 
@@ -21,6 +22,11 @@ internal interface IRunReporter
 
     /// <summary>The rules ran and <c>results.json</c> was written (or <paramref name="resultsPath"/> is null: it could not be).</summary>
     void Finished(RunResult result, string? resultsPath, IReadOnlyList<string> sourceSummaries);
+
+    /// <summary>The rules ran: what each open source's traffic cost in rate limits (for a host's counters).</summary>
+    void Usage(IReadOnlyList<SourceUsage> usage)
+    {
+    }
 
     /// <summary>The bundle was written, or could not be.</summary>
     void Bundle(BundleOutcome outcome);

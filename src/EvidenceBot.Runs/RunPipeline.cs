@@ -143,6 +143,7 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
         result = Replay.ReplaySettings.Attach(result, set, cfg, sources.Redactor);
         result = Waivers.RunWaivers.Apply(result, waivers, time, report);
         report.Phase("run rules");
+        report.Usage([.. sources.Usage()]);
 
         // The bundle writer puts results.json in the output folder last, under its lock, once the bundle is committed:
         // a run killed meanwhile never leaves a summary of a run that has no bundle.

@@ -169,8 +169,16 @@ internal sealed class OpenSources : IDisposable
     /// <summary>The open session of <paramref name="source"/>; it must be configured and used.</summary>
     public ISourceSession Session(string source) => _sessions[source];
 
-    /// <summary>The summary lines of the sources rules asked anything, in module order.</summary>
-    public IEnumerable<string> Summaries() => _sessions.Values.Select(s => s.Summary()).OfType<string>();
+    /// <summary>
+    /// The summary lines of the sources rules asked anything, in module order; a source that waited for (or gave up on)
+    /// a rate limit says so at the end of its line.
+    /// </summary>
+    public IEnumerable<string> Summaries() => _sessions.Values
+        .Select(s => s.Summary() is { } line && s.Usage()?.Describe() is { } waits ? $"{line}; {waits}" : s.Summary())
+        .OfType<string>();
+
+    /// <summary>Each open source's rate-limit usage under its module name; zeros for a source that counts none.</summary>
+    public IEnumerable<SourceUsage> Usage() => _sessions.Select(s => (s.Value.Usage() ?? new SourceUsage { Source = s.Key }) with { Source = s.Key });
 
     /// <summary>
     /// Opens, of <paramref name="modules"/>, those configured in <paramref name="cfg"/> and listed by a rule in

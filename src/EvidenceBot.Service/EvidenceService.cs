@@ -292,7 +292,7 @@ internal sealed partial class EvidenceService(
         if (interrupted || (_runs.IsCancellationRequested && written is null))
         {
             LogInterrupted(log, label, context.Settings.GracePeriod.TotalSeconds);
-            metrics.RunEnded("interrupted", took, null, time.GetUtcNow());
+            metrics.RunEnded("interrupted", took, null, time.GetUtcNow(), reporter.SourceUsage);
             lock (_book)
                 due.ToList().ForEach(d => _book.NotCompleted(d.RuleId));
         }
@@ -319,7 +319,7 @@ internal sealed partial class EvidenceService(
 
             lock (_book)
                 due.ToList().ForEach(d => _book.Completed(d.RuleId, d.Slot));
-            metrics.RunEnded("completed", took, result, time.GetUtcNow());
+            metrics.RunEnded("completed", took, result, time.GetUtcNow(), reporter.SourceUsage);
             var totals = result.Totals();
             LogRunCompleted(log, label, written.BundlePath, totals.GetValueOrDefault(Verdict.Pass), totals.GetValueOrDefault(Verdict.Fail),
                 totals.GetValueOrDefault(Verdict.Error), took.TotalSeconds);
@@ -333,7 +333,7 @@ internal sealed partial class EvidenceService(
             // No bundle (it could not be written, or the run could not start): the slot counts as taken, or a broken
             // output folder would make the rule run again at once, forever. The error lines above say why.
             LogNoBundle(log, label, reporter.Outcome?.Error ?? "see the lines above");
-            metrics.RunEnded("failed", took, outcome?.Result, time.GetUtcNow());
+            metrics.RunEnded("failed", took, outcome?.Result, time.GetUtcNow(), reporter.SourceUsage);
             lock (_book)
                 due.ToList().ForEach(d => _book.Completed(d.RuleId, d.Slot));
         }

@@ -1,4 +1,5 @@
 using EvidenceBot.Core.Engine;
+using EvidenceBot.Core.Sources;
 using EvidenceBot.Runs;
 using Microsoft.Extensions.Logging;
 
@@ -14,6 +15,9 @@ internal sealed partial class LogRunReporter(ILogger log, string runLabel, Semap
 
     /// <summary>The bundle outcome, once the run got that far.</summary>
     public BundleOutcome? Outcome { get; private set; }
+
+    /// <summary>What each open source's traffic cost in rate limits, once the rules ran; empty before.</summary>
+    public IReadOnlyList<SourceUsage> SourceUsage { get; private set; } = [];
 
     public void Message(string line) => LogMessage(log, runLabel, line);
 
@@ -36,6 +40,8 @@ internal sealed partial class LogRunReporter(ILogger log, string runLabel, Semap
         foreach (var line in sourceSummaries)
             LogMessage(log, runLabel, line);
     }
+
+    public void Usage(IReadOnlyList<SourceUsage> usage) => SourceUsage = usage;
 
     public void Bundle(BundleOutcome outcome) => Outcome = outcome;
 

@@ -2,13 +2,14 @@ using System.Globalization;
 using System.Text;
 using EvidenceBot.Core.Engine;
 using EvidenceBot.Core.Rules;
+using EvidenceBot.Core.Sources;
 
 namespace EvidenceBot.Service;
 
 /// <summary>
 /// The service's counters, rendered in the Prometheus text exposition format (version 0.0.4) for <c>/metrics</c>.
-/// Source counts come from the evidence itself (the HTTP responses rules recorded), the one count the run pipeline
-/// hands back to its host.
+/// Response counts come from the evidence itself (the HTTP responses rules recorded); rate-limit counts from the sources'
+/// HTTP stacks, which the run pipeline hands its host as <see cref="SourceUsage"/>.
 /// </summary>
 internal sealed class ServiceMetrics
 {
@@ -17,6 +18,11 @@ internal sealed class ServiceMetrics
     private readonly SortedDictionary<string, long> _verdicts = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, long> _responses = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, long> _notModified = new(StringComparer.Ordinal);
+    private readonly SortedSet<string> _sources = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, long> _rateLimitWaits = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, double> _rateLimitWaitSeconds = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, long> _rateLimitGiveUps = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<(string Source, string Kind), long> _rateLimitWaitsByKind = new();
     private double _durationSum;
     private long _durationCount;
     private long _skippedSlots;
@@ -26,8 +32,11 @@ internal sealed class ServiceMetrics
     private long _webhookSent;
     private double _lastRunEnd;
 
-    /// <summary>A run ended: <paramref name="outcome"/> is <c>completed</c>, <c>failed</c> (no bundle) or <c>interrupted</c>.</summary>
-    public void RunEnded(string outcome, TimeSpan duration, RunResult? result, DateTimeOffset at)
+    /// <summary>
+    /// A run ended: <paramref name="outcome"/> is <c>completed</c>, <c>failed</c> (no bundle) or <c>interrupted</c>;
+    /// <paramref name="usage"/> is what its sources' traffic cost in rate limits (empty when its rules did not get to run).
+    /// </summary>
+    public void RunEnded(string outcome, TimeSpan duration, RunResult? result, DateTimeOffset at, IReadOnlyList<SourceUsage>? usage = null)
     {
         lock (_gate)
         {
@@ -35,6 +44,17 @@ internal sealed class ServiceMetrics
             _durationSum += duration.TotalSeconds;
             _durationCount++;
             _lastRunEnd = at.ToUnixTimeMilliseconds() / 1000.0;
+            // The waits happened whether or not a bundle followed: they are counted for every outcome.
+            foreach (var u in usage ?? [])
+            {
+                _sources.Add(u.Source);
+                _rateLimitWaits[u.Source] = _rateLimitWaits.GetValueOrDefault(u.Source) + u.RateLimitWaits;
+                _rateLimitWaitSeconds[u.Source] = _rateLimitWaitSeconds.GetValueOrDefault(u.Source) + u.RateLimitWaitSeconds;
+                _rateLimitGiveUps[u.Source] = _rateLimitGiveUps.GetValueOrDefault(u.Source) + u.RateLimitGiveUps;
+                foreach (var (kind, count) in u.WaitsByKind)
+                    _rateLimitWaitsByKind[(u.Source, kind)] = _rateLimitWaitsByKind.GetValueOrDefault((u.Source, kind)) + count;
+            }
+
             if (result is null)
                 return;
             foreach (var rule in result.Rules)
@@ -46,6 +66,7 @@ internal sealed class ServiceMetrics
             // A response several rules asked for (coalesced) is recorded for each of them: count it once.
             foreach (var exchange in result.Rules.SelectMany(r => r.Evidence).DistinctBy(x => (x.Source, x.Method, x.Url, x.At)))
             {
+                _sources.Add(exchange.Source);
                 _responses[exchange.Source] = _responses.GetValueOrDefault(exchange.Source) + 1;
                 if (exchange.ResponseHeaders.ContainsKey("X-EvidenceBot-Revalidated"))
                     _notModified[exchange.Source] = _notModified.GetValueOrDefault(exchange.Source) + 1;
@@ -97,6 +118,15 @@ internal sealed class ServiceMetrics
                 _responses.Select(r => ($"source=\"{Escape(r.Key)}\"", (double)r.Value)));
             Family(sb, "evidencebot_source_not_modified_total", "counter", "Of those, answered 304 Not Modified and served from the ETag cache.",
                 _notModified.Select(r => ($"source=\"{Escape(r.Key)}\"", (double)r.Value)));
+            // Present for every source seen (0 when it never waited), so a rate() over them starts from zero.
+            Family(sb, "evidencebot_source_rate_limit_waits_total", "counter", "Rate-limit waits the HTTP stack made before sending again, by source (counted once waited).",
+                _sources.Select(s => ($"source=\"{Escape(s)}\"", (double)_rateLimitWaits.GetValueOrDefault(s))));
+            Family(sb, "evidencebot_source_rate_limit_wait_seconds_total", "counter", "Time spent in those waits, in seconds, by source.",
+                _sources.Select(s => ($"source=\"{Escape(s)}\"", _rateLimitWaitSeconds.GetValueOrDefault(s))));
+            Family(sb, "evidencebot_source_rate_limit_waits_by_kind_total", "counter", "Rate-limit waits by source and limit: primary, secondary, retry_after, token_pool_exhausted (kinds that happened).",
+                _rateLimitWaitsByKind.Select(k => ($"source=\"{Escape(k.Key.Source)}\",kind=\"{Escape(k.Key.Kind)}\"", (double)k.Value)));
+            Family(sb, "evidencebot_source_rate_limit_giveups_total", "counter", "Requests that ended on a rate-limit answer without waiting (the wait was longer than the allowed maxRateLimitWait, or no retry was left), by source.",
+                _sources.Select(s => ($"source=\"{Escape(s)}\"", (double)_rateLimitGiveUps.GetValueOrDefault(s))));
             Family(sb, "evidencebot_skipped_slots_total", "counter", "Schedule slots not run because the service was down or the rule was still running; each rule ran once for its newest slot.",
                 [("", _skippedSlots)]);
             Family(sb, "evidencebot_rule_reloads_total", "counter", "Rules-folder changes by result: swapped in, or refused (a rule did not compile; the old one keeps running).",

@@ -114,6 +114,8 @@ internal sealed class AzureSession : ISourceSession
         return $"azure: {sent} request(s) for {Targets.Count} subscription(s) ({how}); {Traffic.Retries} retried, {Traffic.ThrottledAnswers} throttled{low}";
     }
 
+    public SourceUsage? Usage() => _stack.Usage;
+
     /// <summary>The shared HTTP stack under ARM and Graph (its counters, for tests and the bench).</summary>
     internal SourceHttpStack Stack => _stack;
 

@@ -1,4 +1,5 @@
 using EvidenceBot.Core.Engine;
+using EvidenceBot.Core.Sources;
 using EvidenceBot.Rules;
 using EvidenceBot.Sources.GitHub.Http;
 using EvidenceBot.Sources.Http;
@@ -82,7 +83,7 @@ public sealed class GitHubSession : IDisposable
             RetryBaseDelay = options.RetryBaseDelay,
             AttemptTimeout = options.AttemptTimeout,
             Transport = transport,
-            RateLimitAdvisor = GitHubRateLimitAdvisor.Instance,
+            RateLimitAdvisor = _pool is null ? GitHubRateLimitAdvisor.Instance : GitHubRateLimitAdvisor.Pooled,
             // The token goes to the configured API and nowhere else.
             AllowedOrigins = [options.BaseUrl],
             CoalesceRequests = options.CoalesceRequests,
@@ -111,6 +112,9 @@ public sealed class GitHubSession : IDisposable
 
     /// <summary>Retries made so far (rate limits, 5xx, timeouts).</summary>
     public int Retries => _stack.Retries;
+
+    /// <summary>Rate-limit waits and give-ups so far (the stack's <see cref="SourceHttpStack.Usage"/>).</summary>
+    public SourceUsage RateLimits => _stack.Usage;
 
     /// <summary>GraphQL queries and points spent so far, and the path the run took.</summary>
     public GitHubUsage Usage { get; } = new();

@@ -203,6 +203,8 @@ public sealed class GitHubSourceModule : ISourceModule
               + (github.Usage.Path is { } p ? $"; path {p}" : "")
             : null;
 
+        public SourceUsage? Usage() => github.RateLimits;
+
         // Each shard sees every organisation and its own part of their repositories (GitHubSource.Keep).
         public bool PartitionsWithinTargets => true;
 

@@ -9,6 +9,9 @@ namespace EvidenceBot.Sources.Http;
 /// <param name="ResetAt">When the limit resets, when the service said so.</param>
 public sealed record RateLimitAdvice(TimeSpan Wait, string Kind, DateTimeOffset? ResetAt)
 {
+    /// <summary>Which limit this is, as the counters name it (<see cref="SourceHttpStack.Usage"/>). Default: a plain Retry-After.</summary>
+    public RateLimitCategory Category { get; init; } = RateLimitCategory.RetryAfter;
+
     /// <summary>A sentence for an error verdict when the wait is longer than <paramref name="bound"/>.</summary>
     /// <param name="bound">The longest wait allowed.</param>
     /// <param name="service">Who asks to wait (e.g. <c>GitHub</c>).</param>
@@ -70,4 +73,20 @@ public sealed class RetryAfterAdvisor : IRateLimitAdvisor
             ? new RateLimitAdvice(wait, status == 429 ? "too many requests (429)" : "service unavailable (503)", now + wait)
             : null;
     }
+}
+
+/// <summary>Which rate limit an answer hit, for the counters (<c>/metrics</c>, the summary line).</summary>
+public enum RateLimitCategory
+{
+    /// <summary>A 429 or 503 (or another refusal) with <c>Retry-After</c>: label <c>retry_after</c>.</summary>
+    RetryAfter,
+
+    /// <summary>A service's primary limit is spent until its reset (GitHub: <c>x-ratelimit-remaining: 0</c>): label <c>primary</c>.</summary>
+    Primary,
+
+    /// <summary>A secondary (abuse) limit (GitHub): label <c>secondary</c>.</summary>
+    Secondary,
+
+    /// <summary>Every token of a token pool is spent (GitHub with <c>github.tokens</c>): label <c>token_pool_exhausted</c>.</summary>
+    TokenPoolExhausted,
 }

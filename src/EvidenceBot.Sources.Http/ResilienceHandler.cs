@@ -9,22 +9,28 @@ namespace EvidenceBot.Sources.Http;
 /// exponential backoff; rate limits after the wait the source's <see cref="IRateLimitAdvisor"/> reads from the answer,
 /// when that wait is within <see cref="SourceHttpOptions.MaxRateLimitWait"/>. Bounds concurrent attempts. Every wait and
 /// every attempt timeout runs on the injected clock, so tests need not sleep, and no other timer (HttpClient's 100 s)
-/// cuts the attempts short. A missing recording (<see cref="ReplayMissException"/>) is never retried.
+/// cuts the attempts short. A missing recording (<see cref="ReplayMissException"/>) is never retried. Rate-limit waits and
+/// give-ups go to the stack's <see cref="SourceUsageTally"/>.
 /// </summary>
 internal sealed class ResilienceHandler : DelegatingHandler
 {
+    /// <summary>The rate-limit wait a retry is about to make, set before the wait and read when the next attempt starts.</summary>
+    private static readonly ResiliencePropertyKey<PendingWait> Pending = new("EvidenceBot.RateLimitWait");
+
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
     private readonly SemaphoreSlim _slots;
     private readonly SourceHttpOptions _options;
     private readonly TimeProvider _time;
     private readonly Action _retried;
+    private readonly SourceUsageTally _usage;
 
-    public ResilienceHandler(SourceHttpOptions options, SemaphoreSlim slots, Action retried, HttpMessageHandler inner) : base(inner)
+    public ResilienceHandler(SourceHttpOptions options, SemaphoreSlim slots, Action retried, SourceUsageTally usage, HttpMessageHandler inner) : base(inner)
     {
         _options = options;
         _time = options.TimeProvider;
         _slots = slots;
         _retried = retried;
+        _usage = usage;
         var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = _time };
         if (options.MaxRetries > 0)
         {
@@ -37,6 +43,15 @@ internal sealed class ResilienceHandler : DelegatingHandler
                 MaxDelay = TimeSpan.FromSeconds(30),
                 ShouldHandle = args => ShouldRetryAsync(args.Outcome),
                 DelayGenerator = async args => args.Outcome.Result is { } r && await AdviceAsync(r).ConfigureAwait(false) is { } a ? a.Wait : null,
+                // Called just before the wait: the wait is counted only when the next attempt starts, i.e. once it was waited.
+                OnRetry = async args =>
+                {
+                    if (args.Outcome.Result is { } r && args.RetryDelay > TimeSpan.Zero && await AdviceAsync(r).ConfigureAwait(false) is { } a
+                        && args.Context.Properties.TryGetValue(Pending, out var pending))
+                    {
+                        pending.Start(a.Category, _time.GetTimestamp());
+                    }
+                },
             });
         }
 
@@ -47,22 +62,43 @@ internal sealed class ResilienceHandler : DelegatingHandler
     {
         var content = request.Content is null ? null : await request.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         var first = true;
-        return await _pipeline.ExecuteAsync(async token =>
+        var pending = new PendingWait();
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(Pending, pending);
+        try
         {
-            if (!first)
-                _retried();
-            first = false;
-            using var attempt = Clone(request, content);
-            await _slots.WaitAsync(token).ConfigureAwait(false);
-            try
+            var response = await _pipeline.ExecuteAsync(async ctx =>
             {
-                return await AttemptAsync(request, attempt, token).ConfigureAwait(false);
-            }
-            finally
-            {
-                _slots.Release();
-            }
-        }, cancellationToken).ConfigureAwait(false);
+                var token = ctx.CancellationToken;
+                if (!first)
+                {
+                    _retried();
+                    if (pending.Take() is { } waited)
+                        _usage.Waited(waited.Category, _time.GetElapsedTime(waited.Started));
+                }
+
+                first = false;
+                using var attempt = Clone(request, content);
+                await _slots.WaitAsync(token).ConfigureAwait(false);
+                try
+                {
+                    return await AttemptAsync(request, attempt, token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _slots.Release();
+                }
+            }, context).ConfigureAwait(false);
+
+            // The last answer is still a rate limit: the wait was longer than allowed, or no retry was left.
+            if (await AdviceAsync(response).ConfigureAwait(false) is not null)
+                _usage.GaveUp();
+            return response;
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
     }
 
     private async Task<HttpResponseMessage> AttemptAsync(HttpRequestMessage request, HttpRequestMessage attempt, CancellationToken token)
@@ -130,5 +166,20 @@ internal sealed class ResilienceHandler : DelegatingHandler
         foreach (var o in request.Options)
             ((IDictionary<string, object?>)clone.Options)[o.Key] = o.Value;
         return clone;
+    }
+
+    /// <summary>One request's rate-limit wait in progress: which limit, and when the wait began on the stack's clock.</summary>
+    private sealed class PendingWait
+    {
+        private (RateLimitCategory Category, long Started)? _wait;
+
+        public void Start(RateLimitCategory category, long started) => _wait = (category, started);
+
+        public (RateLimitCategory Category, long Started)? Take()
+        {
+            var wait = _wait;
+            _wait = null;
+            return wait;
+        }
     }
 }

@@ -1,4 +1,5 @@
 using EvidenceBot.Core.Evidence;
+using EvidenceBot.Core.Sources;
 
 namespace EvidenceBot.Sources.Http;
 
@@ -32,6 +33,7 @@ public sealed class SourceHttpStack : IDisposable
     private readonly CoalescingHandler _top;
     private readonly SemaphoreSlim _slots;
     private readonly Uri[] _allowed;
+    private readonly SourceUsageTally _usage = new();
     private int _retries;
 
     private SourceHttpStack(SourceHttpOptions options)
@@ -58,7 +60,7 @@ public sealed class SourceHttpStack : IDisposable
         }
 
         HttpMessageHandler chain = new CapturingHandler(options.SourceName, Service, options.Redactor, options.TimeProvider, new Borrowed(_transport), options.AttemptObserver);
-        chain = new ResilienceHandler(options, _slots, () => Interlocked.Increment(ref _retries), chain);
+        chain = new ResilienceHandler(options, _slots, () => Interlocked.Increment(ref _retries), _usage, chain);
         if (options.EtagCacheDirectory is not null)
             chain = new EtagCacheHandler(options.EtagCacheDirectory, options.Redactor, chain);
         chain = new OriginGuardHandler(this, options.Redactor, chain);
@@ -93,6 +95,12 @@ public sealed class SourceHttpStack : IDisposable
     /// <summary>Retries made so far (rate limits, 5xx, 429, timeouts, connection failures).</summary>
     public int Retries => _retries;
 
+    /// <summary>
+    /// Rate-limit waits made so far (counted once waited, with the time they took on <see cref="SourceHttpOptions.TimeProvider"/>),
+    /// by kind, and requests that ended on a rate-limit answer; <see cref="SourceUsage.Source"/> is <see cref="SourceName"/>.
+    /// </summary>
+    public SourceUsage Usage => _usage.Snapshot(SourceName);
+
     /// <summary>Requests on the wire right now (how full the concurrency slots are).</summary>
     public int InFlight => Math.Max(1, _options.Concurrency) - _slots.CurrentCount;
 
@@ -114,7 +122,7 @@ public sealed class SourceHttpStack : IDisposable
     /// answer is itself a secret (e.g. minting an installation token), which must never become evidence.
     /// </summary>
     public HttpMessageHandler CreateUnrecordedHandler() =>
-        new OriginGuardHandler(this, _options.Redactor, new ResilienceHandler(_options, _slots, () => Interlocked.Increment(ref _retries), new Borrowed(_transport)));
+        new OriginGuardHandler(this, _options.Redactor, new ResilienceHandler(_options, _slots, () => Interlocked.Increment(ref _retries), _usage, new Borrowed(_transport)));
 
     /// <summary>
     /// True when a request to <paramref name="uri"/> may be sent: its origin is one of <see cref="AllowedOrigins"/>, or

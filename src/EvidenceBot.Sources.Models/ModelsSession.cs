@@ -90,6 +90,9 @@ internal sealed class ModelsSession : ISourceSession
             : $"models: {Targets.Count} registr{(Targets.Count == 1 ? "y" : "ies")}, {asked} request(s) asked, {fetched} distinct, {sent} sent, {retries} retried, {revalidated} answered 304 from the ETag cache";
     }
 
+    /// <summary>Rate-limit waits and give-ups of every registry's stack, added up under the source's name.</summary>
+    public SourceUsage? Usage() => _stacks.Count == 0 ? null : _stacks.Skip(1).Aggregate(_stacks[0].Stack.Usage, (sum, s) => sum.Add(s.Stack.Usage));
+
     public void Dispose()
     {
         foreach (var (stack, client) in _stacks)

@@ -79,6 +79,10 @@ public sealed class ServeProcessTests : IDisposable
         Assert.Contains(serve.Lines, l => l.EventId == 9);
         Assert.Contains(metrics, m => m.StartsWith("evidencebot_runs_total{outcome=\"completed\"} ", StringComparison.Ordinal) && int.Parse(m.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) >= 2);
         Assert.Contains(metrics, m => m.StartsWith("evidencebot_rule_executions_total{verdict=\"pass\"} ", StringComparison.Ordinal));
+        // The rate-limit families are always declared (these rules open no source, so they carry no sample).
+        Assert.Contains("# TYPE evidencebot_source_rate_limit_waits_total counter", metrics);
+        Assert.Contains("# TYPE evidencebot_source_rate_limit_wait_seconds_total counter", metrics);
+        Assert.Contains("# TYPE evidencebot_source_rate_limit_giveups_total counter", metrics);
         Assert.Equal("ok", JsonDocument.Parse(health).RootElement.GetProperty("status").GetString());
         Assert.Equal(completed, CommittedBundles().Count);
         var state = JsonDocument.Parse(File.ReadAllText(Path.Combine(Out, ScheduleState.FileName))).RootElement.GetProperty("rules").GetProperty("T-QUICK");

@@ -1,4 +1,5 @@
 using EvidenceBot.Core.Rules;
+using EvidenceBot.Core.Sources;
 
 namespace EvidenceBot.Service.Tests;
 
@@ -32,6 +33,41 @@ public sealed class ServiceMetricsTests
         Assert.Contains("evidencebot_rules_running 2", lines);
         Assert.Contains("evidencebot_last_run_end_timestamp_seconds 1800000060", lines);
         Assert.EndsWith("\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_RunsWithRateLimitWaits_CountsWaitsSecondsKindsAndGiveUpsPerSourceAndZeroForSourcesThatNeverWaited()
+    {
+        var metrics = new ServiceMetrics();
+        var at = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000);
+        var kinds = new SortedDictionary<string, int>(StringComparer.Ordinal) { ["primary"] = 1, ["secondary"] = 1 };
+        var github = new SourceUsage { Source = "github", RateLimitWaits = 2, RateLimitWaitSeconds = 61.5, RateLimitGiveUps = 1, WaitsByKind = kinds };
+        var azure = new SourceUsage { Source = "azure" };
+        var models = Runs.Result(Runs.Execution("M", "registry", Verdict.Pass, null, Runs.Exchange("models", "https://mlflow.example/api")));
+
+        metrics.RunEnded("completed", TimeSpan.FromSeconds(70), Runs.Result(), at, [github, azure]);
+        // An interrupted run's waits happened all the same.
+        metrics.RunEnded("interrupted", TimeSpan.FromSeconds(5), null, at, [github with { RateLimitGiveUps = 0 }]);
+        metrics.RunEnded("completed", TimeSpan.FromSeconds(1), models, at);
+        var lines = metrics.Render(0).Split('\n');
+
+        Assert.Contains("# TYPE evidencebot_source_rate_limit_waits_total counter", lines);
+        Assert.Contains("# TYPE evidencebot_source_rate_limit_wait_seconds_total counter", lines);
+        Assert.Contains("# TYPE evidencebot_source_rate_limit_giveups_total counter", lines);
+        Assert.Contains("evidencebot_source_rate_limit_waits_total{source=\"github\"} 4", lines);
+        Assert.Contains("evidencebot_source_rate_limit_wait_seconds_total{source=\"github\"} 123", lines);
+        Assert.Contains("evidencebot_source_rate_limit_waits_by_kind_total{source=\"github\",kind=\"primary\"} 2", lines);
+        Assert.Contains("evidencebot_source_rate_limit_waits_by_kind_total{source=\"github\",kind=\"secondary\"} 2", lines);
+        Assert.Contains("evidencebot_source_rate_limit_giveups_total{source=\"github\"} 1", lines);
+        // Every source seen, whether from its usage or from its evidence, is present with 0 when it never waited.
+        foreach (var source in new[] { "azure", "models" })
+        {
+            Assert.Contains($"evidencebot_source_rate_limit_waits_total{{source=\"{source}\"}} 0", lines);
+            Assert.Contains($"evidencebot_source_rate_limit_wait_seconds_total{{source=\"{source}\"}} 0", lines);
+            Assert.Contains($"evidencebot_source_rate_limit_giveups_total{{source=\"{source}\"}} 0", lines);
+        }
+
+        Assert.DoesNotContain(lines, l => l.StartsWith("evidencebot_source_rate_limit_waits_by_kind_total{source=\"azure\"", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -70,6 +70,34 @@ public sealed class GitHubSourceTests
     }
 
     [Fact]
+    public async Task RateLimits_PrimaryLimitResettingSecondsAhead_CountsOnePrimaryWaitOfAboutThatLength()
+    {
+        using var fake = FakeGitHub.Start();
+        TestSupport.SimpleOrg(fake);
+        using var session = new GitHubSession(TestSupport.Options(fake), TimeProvider.System);
+        TestSupport.EnterContext();
+        // On the real clock (a fake one races on while a loopback answer travels, past the reset), once warm, so the
+        // reset two seconds ahead is still ahead when the refusal comes.
+        await session.Acme().GetJsonAsync("orgs/acme?warm=1");
+        var reset = DateTimeOffset.UtcNow.AddSeconds(2);
+        fake.Script(OrgPath, FakeGitHub.Error(403, "API rate limit exceeded for user ID 1.", headers: new Dictionary<string, string>
+        {
+            ["X-RateLimit-Remaining"] = "0", ["X-RateLimit-Reset"] = reset.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }));
+
+        var org = await session.Acme().OrganizationAsync();
+
+        Assert.Equal("acme", org.GetProperty("login").GetString());
+        Assert.Equal(2, fake.Requests.Count(r => r == "GET " + OrgPath));
+        var usage = session.RateLimits;
+        Assert.Equal(1, usage.RateLimitWaits);
+        Assert.Equal(1, usage.WaitsByKind["primary"]);
+        // X-RateLimit-Reset is whole epoch seconds: the wait is between 1 and 2 s.
+        Assert.InRange(usage.RateLimitWaitSeconds, 0.5, 10);
+        Assert.Equal(0, usage.RateLimitGiveUps);
+    }
+
+    [Fact]
     public async Task Organization_RateLimitResetBeyondBound_IsErrorWithReasonWithoutWaiting()
     {
         using var fake = FakeGitHub.Start();
@@ -91,6 +119,9 @@ public sealed class GitHubSourceTests
         Assert.Single(fake.Requests, r => r == "GET " + OrgPath);
         Assert.Equal(TestSupport.Now, clock.GetUtcNow());
         Assert.NotEmpty(context.Faults);
+        // Not waited for: a give-up, not a wait.
+        Assert.Equal(0, session.RateLimits.RateLimitWaits);
+        Assert.Equal(1, session.RateLimits.RateLimitGiveUps);
     }
 
     [Fact]
@@ -109,6 +140,8 @@ public sealed class GitHubSourceTests
 
         Assert.Equal("acme", org.GetProperty("login").GetString());
         Assert.True(clock.GetUtcNow() >= TestSupport.Now.AddSeconds(30), "the retry honoured Retry-After");
+        Assert.Equal(1, session.RateLimits.WaitsByKind["secondary"]);
+        Assert.True(session.RateLimits.RateLimitWaitSeconds >= 30);
     }
 
     [Fact]

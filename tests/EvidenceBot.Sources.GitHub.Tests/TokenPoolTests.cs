@@ -82,6 +82,27 @@ public sealed class TokenPoolTests
         Assert.NotEmpty(context.Faults);
         // Both tokens were tried before giving up, and neither is sent again while it rests.
         Assert.Equal([1, 1], session.SentPerToken);
+        Assert.Equal(0, session.RateLimits.RateLimitWaits);
+        Assert.Equal(1, session.RateLimits.RateLimitGiveUps);
+    }
+
+    [Fact]
+    public void Advise_OverAPoolEveryTokenSpent_IsTokenPoolExhaustedAndWithoutAPoolPrimary()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var reset = now.AddSeconds(30).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string? Header(string name) => name switch { "X-RateLimit-Remaining" => "0", "X-RateLimit-Reset" => reset, _ => null };
+        const string Body = """{"message":"API rate limit exceeded for this token."}""";
+
+        var pooled = EvidenceBot.Sources.GitHub.Http.GitHubRateLimitAdvisor.Pooled.Advise(403, Header, Body, now);
+        var single = EvidenceBot.Sources.GitHub.Http.GitHubRateLimitAdvisor.Instance.Advise(403, Header, Body, now);
+        var secondary = EvidenceBot.Sources.GitHub.Http.GitHubRateLimitAdvisor.Pooled.Advise(403, n => n == "Retry-After" ? "5" : null, """{"message":"You have exceeded a secondary rate limit."}""", now);
+
+        Assert.Equal(EvidenceBot.Sources.Http.RateLimitCategory.TokenPoolExhausted, pooled!.Category);
+        Assert.Equal(EvidenceBot.Sources.Http.RateLimitCategory.Primary, single!.Category);
+        // A secondary limit is per account, not per token: the pool does not change what it is.
+        Assert.Equal(EvidenceBot.Sources.Http.RateLimitCategory.Secondary, secondary!.Category);
+        Assert.Equal(pooled.Wait, single.Wait);
     }
 
     [Fact]

@@ -39,6 +39,12 @@ public interface ISourceSession : IDisposable
     string? Summary();
 
     /// <summary>
+    /// What the run's HTTP traffic cost in rate limits so far (waits, seconds waited, give-ups), for the service's
+    /// <c>/metrics</c> and the summary line; null (the default) for a source that does not count them.
+    /// </summary>
+    SourceUsage? Usage() => null;
+
+    /// <summary>
     /// True when the session honours <see cref="SourceSettings.Shard"/> itself, by keeping every target and listing only
     /// the shard's part of what is inside them (GitHub: the repositories of each organisation). False (the default): the
     /// planner gives each whole target to one shard.

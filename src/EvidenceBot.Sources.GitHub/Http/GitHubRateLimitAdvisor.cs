@@ -8,15 +8,23 @@ namespace EvidenceBot.Sources.GitHub.Http;
 /// Reads GitHub's rate-limit answers as its REST documentation describes them: a primary limit is a 403 or 429
 /// with <c>x-ratelimit-remaining: 0</c> (wait until <c>x-ratelimit-reset</c>, epoch seconds); a secondary limit
 /// is a 403 or 429 whose message mentions it (honour <c>retry-after</c>, else wait at least a minute);
-/// any 403 or 429 with <c>retry-after</c> says how many seconds to wait.
+/// any 403 or 429 with <c>retry-after</c> says how many seconds to wait. Over a token pool, a primary limit reaching the
+/// stack means every pooled token is spent (the pool tries every awake token first), and is counted as such.
 /// </summary>
-internal sealed class GitHubRateLimitAdvisor : IRateLimitAdvisor
+internal sealed class GitHubRateLimitAdvisor(bool pooled = false) : IRateLimitAdvisor
 {
     private static readonly TimeSpan SecondaryDefault = TimeSpan.FromMinutes(1);
 
     public static GitHubRateLimitAdvisor Instance { get; } = new();
 
-    public RateLimitAdvice? Advise(int status, Func<string, string?> header, string? body, DateTimeOffset now) => From(status, header, body, now);
+    /// <summary>The advisor over a <see cref="TokenPoolHandler"/>.</summary>
+    public static GitHubRateLimitAdvisor Pooled { get; } = new(pooled: true);
+
+    public RateLimitAdvice? Advise(int status, Func<string, string?> header, string? body, DateTimeOffset now)
+    {
+        var advice = From(status, header, body, now);
+        return pooled && advice is { Category: RateLimitCategory.Primary } ? advice with { Category = RateLimitCategory.TokenPoolExhausted } : advice;
+    }
 
     /// <summary>Advice for an answer, or null when the answer is not a rate limit.</summary>
     public static RateLimitAdvice? From(int status, Func<string, string?> header, string? body, DateTimeOffset now)
@@ -33,16 +41,17 @@ internal sealed class GitHubRateLimitAdvisor : IRateLimitAdvisor
         if (kind is null && retryAfter is null)
             return null; // a 403 that is no rate limit: a permission problem
         kind ??= "rate limit";
+        var category = secondary ? RateLimitCategory.Secondary : primary ? RateLimitCategory.Primary : RateLimitCategory.RetryAfter;
 
         if (retryAfter is not null && RateLimitAdvice.TryRetryAfter(retryAfter, now, out var wait))
-            return new RateLimitAdvice(wait, kind, now + wait);
+            return new RateLimitAdvice(wait, kind, now + wait) { Category = category };
         if (remaining == "0" && reset is not null && long.TryParse(reset, NumberStyles.Integer, CultureInfo.InvariantCulture, out var epoch))
         {
             var at = DateTimeOffset.FromUnixTimeSeconds(epoch);
             var until = at - now;
-            return new RateLimitAdvice(until < TimeSpan.Zero ? TimeSpan.Zero : until, kind, at);
+            return new RateLimitAdvice(until < TimeSpan.Zero ? TimeSpan.Zero : until, kind, at) { Category = category };
         }
 
-        return new RateLimitAdvice(SecondaryDefault, kind, now + SecondaryDefault);
+        return new RateLimitAdvice(SecondaryDefault, kind, now + SecondaryDefault) { Category = category };
     }
 }
