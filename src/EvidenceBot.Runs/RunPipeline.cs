@@ -143,7 +143,8 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
         result = Replay.ReplaySettings.Attach(result, set, cfg, sources.Redactor);
         result = Waivers.RunWaivers.Apply(result, waivers, time, report);
         report.Phase("run rules");
-        report.Usage([.. sources.Usage()]);
+        // In a worker process the rules' traffic went through the worker's sources: its counts and lines are added.
+        report.Usage(SourceUsage.PerSource(sources.Usage().Concat(isolated?.WorkerUsage ?? [])));
 
         // The bundle writer puts results.json in the output folder last, under its lock, once the bundle is committed:
         // a run killed meanwhile never leaves a summary of a run that has no bundle.
@@ -155,7 +156,7 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
             report.Message($"removed {left}: left by an earlier run that was killed before it finished");
         if (outcome.Written is { RootResultsError: { } why })
             report.Error($"{Path.Combine(options.OutDirectory, "results.json")}: results.json could not be written ({why}); the bundle holds its own copy; pass --out a folder you can write to");
-        report.Finished(result, outcome.Written?.RootResultsPath, [.. sources.Summaries()]);
+        report.Finished(result, outcome.Written?.RootResultsPath, [.. sources.Summaries(), .. isolated?.WorkerSummaries.Select(l => l + " (in the worker process)") ?? []]);
         report.Phase("summary");
         report.Bundle(outcome);
         // The ledger indexes committed bundles only; a ledger failure is reported (exit 3) and caught up by the next run.

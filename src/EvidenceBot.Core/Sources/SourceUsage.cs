@@ -46,6 +46,10 @@ public sealed record SourceUsage
         };
     }
 
+    /// <summary>The usages added up per <see cref="Source"/>, in the order each source first appears.</summary>
+    public static IReadOnlyList<SourceUsage> PerSource(IEnumerable<SourceUsage> usages) =>
+        [.. usages.GroupBy(u => u.Source, StringComparer.Ordinal).Select(g => g.Aggregate((a, b) => a.Add(b)))];
+
     /// <summary>
     /// A clause for the run's summary line, e.g. <c>2 rate-limit wait(s), 61.5s in all (primary 1, secondary 1)</c>;
     /// null when the source neither waited nor gave up on a rate limit.

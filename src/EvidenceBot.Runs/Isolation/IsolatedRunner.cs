@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using EvidenceBot.Core.Engine;
 using EvidenceBot.Core.Rules;
+using EvidenceBot.Core.Sources;
 using EvidenceBot.Runs.Replay;
 
 namespace EvidenceBot.Runs.Isolation;
@@ -88,6 +89,33 @@ internal sealed class IsolatedRunner(IsolationOptions isolation, WorkerRequest r
         int i => i,
         _ => 0,
     };
+
+    private readonly Lock _traffic = new();
+    private readonly List<SourceUsage> _usage = [];
+    private readonly List<string> _summaries = [];
+
+    /// <summary>
+    /// What the workers' sources cost in rate limits, added up per source: only workers that finished report it (one
+    /// that died or was killed took its counts with it).
+    /// </summary>
+    public IReadOnlyList<SourceUsage> WorkerUsage
+    {
+        get
+        {
+            lock (_traffic)
+                return SourceUsage.PerSource(_usage);
+        }
+    }
+
+    /// <summary>The summary lines of the workers' sources, as each finished worker wrote them.</summary>
+    public IReadOnlyList<string> WorkerSummaries
+    {
+        get
+        {
+            lock (_traffic)
+                return [.. _summaries];
+        }
+    }
 
     /// <summary>How many worker processes the last run started (tests read it).</summary>
     public int WorkersStarted { get; private set; }
@@ -298,6 +326,12 @@ internal sealed class IsolatedRunner(IsolationOptions isolation, WorkerRequest r
                 anyMessage = true;
             if (message.Kind == "done")
             {
+                lock (_traffic)
+                {
+                    _usage.AddRange(message.Usage ?? []);
+                    _summaries.AddRange(message.Summaries ?? []);
+                }
+
                 done = true;
                 break;
             }

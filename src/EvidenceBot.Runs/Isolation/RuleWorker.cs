@@ -90,7 +90,8 @@ internal static class RuleWorker
                 var result = await engine.ExecuteAsync(execution, ct).ConfigureAwait(false);
                 Send(new WorkerMessage { Kind = "result", Index = i, Result = result, Evidence = [.. result.Evidence] });
             }).ConfigureAwait(false);
-        Send(new WorkerMessage { Kind = "done" });
+        // The traffic went through this process's sources, not the host's: their counts and summary lines go back with it.
+        Send(new WorkerMessage { Kind = "done", Usage = [.. sources.Usage()], Summaries = [.. sources.Summaries()] });
         return 0;
     }
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using EvidenceBot.Core.Engine;
 using EvidenceBot.Core.Evidence;
+using EvidenceBot.Core.Sources;
 using EvidenceBot.Runs.Replay;
 
 namespace EvidenceBot.Runs.Isolation;
@@ -122,6 +123,12 @@ internal sealed record WorkerMessage
     /// <summary><see cref="RuleExecutionResult.Evidence"/>, which results.json leaves out but the bundle needs.</summary>
     public IReadOnlyList<HttpExchange>? Evidence { get; init; }
     public string? Error { get; init; }
+
+    /// <summary>On <c>done</c>: what each source the worker opened cost in rate limits (the host's counters need it).</summary>
+    public IReadOnlyList<SourceUsage>? Usage { get; init; }
+
+    /// <summary>On <c>done</c>: the summary lines of the sources the worker's rules asked anything.</summary>
+    public IReadOnlyList<string>? Summaries { get; init; }
 }
 
 /// <summary>JSON lines both ways: one object per line, UTF-8 (JSON escapes every newline inside a string).</summary>
