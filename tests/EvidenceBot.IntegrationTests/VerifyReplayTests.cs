@@ -68,6 +68,53 @@ public class VerifyReplayTests
         Assert.Contains("asked for GET /orgs/orbital-labs, not in the evidence", stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task VerifyReplay_IsolateProcess_TheSameDifferencesAsInThisProcess()
+    {
+        using var cli = new CliRunner();
+        var bundle = await DemoBundle(cli);
+        await Insider.EditRawAndResign(bundle, Demo("keys", "signing-key.pem"),
+            e => e.Contains("\"url\": \"https://api.github.com/orgs/orbital-labs\"", StringComparison.Ordinal),
+            e => e.Replace("two_factor_requirement_enabled\\u0022:true", "two_factor_requirement_enabled\\u0022:false", StringComparison.Ordinal));
+
+        var none = await cli.Run("verify", bundle, "--key", Demo("keys", "public-key.pem"), "--replay", "--cache-dir", cli.Cache);
+        var process = await cli.Run("verify", bundle, "--key", Demo("keys", "public-key.pem"), "--replay", "--cache-dir", cli.Cache, "--isolate", "process");
+
+        Assert.Equal(4, none.Exit);
+        Assert.True(process.Exit == 4, process.Out + process.Err);
+        Assert.Contains("replay: the bundle's rules run in a worker process (--isolate process)", process.Out, StringComparison.Ordinal);
+        static List<string> Report(string stdout) => [.. stdout.Split('\n').Where(l => l.StartsWith("FAIL replay ", StringComparison.Ordinal) || l.StartsWith("FAILED: replay", StringComparison.Ordinal))];
+        Assert.Contains("FAIL replay GH-ORG-2FA [orbital-labs]", none.Out, StringComparison.Ordinal);
+        Assert.Equal(Report(none.Out), Report(process.Out));
+    }
+
+    [Fact]
+    public async Task VerifyReplay_IsolateProcess_ARuleThatEndsTheWorkerIsADifferenceAndTheOthersReplay()
+    {
+        using var cli = new CliRunner();
+        // A cycle through a record's compiler-generated GetHashCode overflows the stack where no checkpoint guards it:
+        // replayed in this process it would end verify itself; in a worker it ends only the worker.
+        cli.Rule("crash.csx", "T-CRASH", """
+            var a = new Node();
+            var b = new Node { Next = a };
+            a.Next = b;
+            Pass("x", a.GetHashCode().ToString(System.Globalization.CultureInfo.InvariantCulture));
+            record Node { public Node? Next { get; set; } }
+            """);
+        cli.Rule("good.csx", "T-GOOD", "Pass(\"x\", \"fine\");");
+        var run = await cli.RunRules("--isolate", "process", "--key", Demo("keys", "signing-key.pem"));
+        Assert.True(run.Exit == 3, run.Out + run.Err); // T-CRASH is error: its worker died
+        var bundle = Path.Combine(cli.Out, File.ReadAllText(Path.Combine(cli.Out, "latest")).Trim());
+
+        var (exit, stdout, stderr) = await cli.Run("verify", bundle, "--key", Demo("keys", "public-key.pem"), "--replay", "--cache-dir", cli.Cache, "--isolate", "process");
+
+        Assert.True(exit == 4, stdout + stderr);
+        Assert.Contains("FAIL replay T-CRASH [default]", stdout, StringComparison.Ordinal);
+        Assert.Contains("the rule's worker process ended before the replay finished: worker process ended with exit code", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("FAIL replay T-GOOD", stdout, StringComparison.Ordinal);
+        Assert.Contains("FAILED: replay: 1 difference(s) in 1 of 2 statement(s)", stdout, StringComparison.Ordinal);
+    }
+
     /// <summary>What an insider holding the signing key can do: change the evidence and sign everything again.</summary>
     private static class Insider
     {
@@ -164,5 +211,16 @@ public class VerifyReplayUsageTests
 
         Assert.Equal(2, exit);
         Assert.Contains("--json and --replay cannot be combined", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_IsolateWithoutReplay_IsRefusedWithExitTwo()
+    {
+        using var cli = new CliRunner();
+
+        var (exit, _, stderr) = await cli.Run("verify", cli.Root, "--key", "unused.pem", "--isolate", "process");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--isolate applies to --replay", stderr, StringComparison.Ordinal);
     }
 }

@@ -1,5 +1,6 @@
 using EvidenceBot.Cli.Sources;
 using EvidenceBot.Core.Engine;
+using EvidenceBot.Runs.Isolation;
 using EvidenceBot.Runs.Replay;
 using EvidenceBot.Scripting;
 
@@ -8,7 +9,7 @@ namespace EvidenceBot.Cli.Commands;
 /// <summary>The <c>--replay</c> half of <c>evidencebot verify</c>, run once every signature and digest has been checked.</summary>
 internal static class ReplayCommand
 {
-    public static async Task<int> RunAsync(CliContext cli, string bundle, string? cacheDir, CancellationToken ct)
+    public static async Task<int> RunAsync(CliContext cli, string bundle, string? cacheDir, IsolationOptions? isolation, CancellationToken ct)
     {
         if (!Directory.Exists(bundle))
         {
@@ -16,7 +17,9 @@ internal static class ReplayCommand
             return ExitCodes.UsageOrConfig;
         }
 
-        var report = await new BundleReplayer(SourceModules.All).ReplayAsync(bundle, cacheDir ?? RuleCache.DefaultDirectory(), ct).ConfigureAwait(false);
+        if (isolation is not null)
+            cli.Out.WriteLine("replay: the bundle's rules run in a worker process (--isolate process)");
+        var report = await new BundleReplayer(SourceModules.All, isolation, cli.Time).ReplayAsync(bundle, cacheDir ?? RuleCache.DefaultDirectory(), ct).ConfigureAwait(false);
         foreach (var d in report.Differences)
             cli.Out.WriteLine($"FAIL replay {d.RuleId} [{d.Target}] {d.Statement}: {d.What}");
         cli.Out.WriteLine(report.Passed

@@ -4,6 +4,7 @@ using System.Text.Json;
 using EvidenceBot.Core.Engine;
 using EvidenceBot.Evidence.Bundles;
 using EvidenceBot.Evidence.Signing;
+using EvidenceBot.Runs.Isolation;
 using EvidenceBot.Store;
 
 namespace EvidenceBot.Cli.Commands;
@@ -20,9 +21,11 @@ internal static class VerifyCommand
         var json = CommonOptions.Json();
         var replay = new Option<bool>("--replay") { Description = "After every other check, re-derive each statement: recompile its rule from the bundle and run it on the statement's own raw evidence, clock, parameters and target; any difference fails (a bundle folder, not an archive)." };
         var cacheDir = CommonOptions.CacheDir();
+        var isolate = new Option<string?>("--isolate") { Description = "With --replay, where the bundle's rules run: 'none' (this process, the default) or 'process' (a worker process killed if it hangs or grows past 2 GiB; a rule that ends the worker is a difference, the rest replay in a fresh one)." };
+        isolate.AcceptOnlyFromAmong("none", "process");
         var command = new Command("verify", "Verify a bundle offline: every signature, every digest, no missing or extra files, predicate schema, run ids, and the chain link; with --replay, that every verdict follows from the evidence. Exits 4 when anything fails.")
         {
-            bundle, key, previous, connectionStringEnv, json, replay, cacheDir,
+            bundle, key, previous, connectionStringEnv, json, replay, cacheDir, isolate,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -33,10 +36,17 @@ internal static class VerifyCommand
                 return ExitCodes.UsageOrConfig;
             }
 
+            if (parse.GetValue(isolate) is not null && !parse.GetValue(replay))
+            {
+                cli.Error("--isolate applies to --replay, which runs the bundle's rules: add --replay, or leave --isolate out");
+                return ExitCodes.UsageOrConfig;
+            }
+
+            var isolation = parse.GetValue(isolate) == "process" ? WorkerCommand.Launch(IsolationOptions.DefaultMemoryLimitBytes) : null;
             var target = parse.GetValue(bundle)!;
             // Replay re-derives verdicts only from a bundle whose signatures and digests all passed.
             Func<string, Task<int>> then = local => parse.GetValue(replay)
-                ? ReplayCommand.RunAsync(cli, local, parse.GetValue(cacheDir), ct)
+                ? ReplayCommand.RunAsync(cli, local, parse.GetValue(cacheDir), isolation, ct)
                 : Task.FromResult(ExitCodes.Ok);
             if (BlobBundleDownloader.IsBlobUrl(target))
                 return await RunOnBlobAsync(cli, target, parse.GetValue(connectionStringEnv), parse.GetValue(key)!, parse.GetValue(previous), parse.GetValue(json), then, ct).ConfigureAwait(false);

@@ -5,6 +5,7 @@ using EvidenceBot.Core.Rules;
 using EvidenceBot.Core.Sources;
 using EvidenceBot.Evidence.Bundles;
 using EvidenceBot.Evidence.Statements;
+using EvidenceBot.Runs.Isolation;
 using EvidenceBot.Scripting;
 
 namespace EvidenceBot.Runs.Replay;
@@ -31,7 +32,7 @@ internal sealed record BundleReplayReport(int Statements, IReadOnlyList<ReplayDi
 /// outcome is compared exactly with what the statement attests: the verdict and every finding's resource, status,
 /// message and observed values. A request the statement's evidence does not answer is a difference of its own.
 /// </summary>
-internal sealed class BundleReplayer(IReadOnlyList<ISourceModule> modules)
+internal sealed class BundleReplayer(IReadOnlyList<ISourceModule> modules, IsolationOptions? isolation = null, TimeProvider? time = null)
 {
     public async Task<BundleReplayReport> ReplayAsync(string bundleFolder, string cacheDirectory, CancellationToken ct)
     {
@@ -43,6 +44,9 @@ internal sealed class BundleReplayer(IReadOnlyList<ISourceModule> modules)
             .Order(StringComparer.Ordinal)
             .ToList();
         var rulesFolder = Path.Combine(bundleFolder, BundleLayout.Rules);
+        // Started first, so its runtime starts while this process compiles the bundle's rules into the cache it reads.
+        using var worker = isolation is null ? null
+            : IsolatedRunner.ForReplays(isolation, rulesFolder, cacheDirectory, [], time ?? TimeProvider.System).Prestart();
         var set = RuleSetLoader.Load(new RuleLoadOptions
         {
             Contracts = SourceContracts.Of(modules),
@@ -52,6 +56,7 @@ internal sealed class BundleReplayer(IReadOnlyList<ISourceModule> modules)
         var byPath = set.Rules.ToDictionary(r => Path.GetFullPath(r.Manifest.SourcePath), StringComparer.Ordinal);
 
         var differences = new List<ReplayDifference>();
+        var deferred = new List<(string Path, RuleExecutionPredicate Predicate, ReplayRequest Request)>();
         var scratch = Path.Combine(Path.GetTempPath(), "evidencebot-replay-" + Guid.NewGuid().ToString("N"));
         try
         {
@@ -62,8 +67,28 @@ internal sealed class BundleReplayer(IReadOnlyList<ISourceModule> modules)
                     ? SigstoreBundle.Parse(bytes, path).DsseEnvelope.PayloadBytes()
                     : bytes;
                 var p = InTotoStatement.Deserialize<RuleExecutionPredicate>(payload, path).Predicate;
-                foreach (var what in await ReplayOneAsync(bundleFolder, path, p, byPath, Path.Combine(scratch, Path.GetFileNameWithoutExtension(path)), ct).ConfigureAwait(false))
-                    differences.Add(new ReplayDifference(path, p.RuleId, p.Target, what));
+                var (cannot, request) = Prepare(bundleFolder, path, p, byPath, Path.Combine(scratch, Path.GetFileNameWithoutExtension(path)));
+                IReadOnlyList<string> found = cannot is not null ? [cannot]
+                    : worker is null ? await ReplayInProcessAsync(p, request!, ct).ConfigureAwait(false)
+                    : [];
+                if (cannot is null && worker is not null)
+                    deferred.Add((path, p, request!));
+                differences.AddRange(found.Select(what => new ReplayDifference(path, p.RuleId, p.Target, what)));
+            }
+
+            if (worker is not null && deferred.Count > 0)
+            {
+                var outcomes = await worker.ReplayAsync([.. deferred.Select(d => d.Request)], ct).ConfigureAwait(false);
+                for (var i = 0; i < deferred.Count; i++)
+                {
+                    var (path, p, _) = deferred[i];
+                    var o = outcomes[i];
+                    IReadOnlyList<string> found = o.SetupError is { } setup ? ["cannot replay: " + setup]
+                        // In this process the rule would have ended verify itself: no verdict follows from a replay that never ended.
+                        : o.WorkerError is { } died ? ["the rule's worker process ended before the replay finished: " + died]
+                        : Compare(p, o.Result);
+                    differences.AddRange(found.Select(what => new ReplayDifference(path, p.RuleId, p.Target, what)));
+                }
             }
         }
         finally
@@ -72,44 +97,52 @@ internal sealed class BundleReplayer(IReadOnlyList<ISourceModule> modules)
                 Directory.Delete(scratch, recursive: true);
         }
 
-        return new BundleReplayReport(statements.Count, differences);
+        // Statement order, whichever process replayed each.
+        var order = statements.Select((path, i) => (path, i)).ToDictionary(x => x.path, x => x.i, StringComparer.Ordinal);
+        return new BundleReplayReport(statements.Count, [.. differences.OrderBy(d => order[d.Statement])]);
     }
 
-    private async Task<IReadOnlyList<string>> ReplayOneAsync(string bundleFolder, string statementPath, RuleExecutionPredicate p,
-        Dictionary<string, LoadedRule> rules, string exchanges, CancellationToken ct)
+    /// <summary>What replays one statement, with its own evidence copied to <paramref name="exchanges"/>; or why it cannot be replayed.</summary>
+    private static (string? Cannot, ReplayRequest? Request) Prepare(string bundleFolder, string statementPath, RuleExecutionPredicate p,
+        Dictionary<string, LoadedRule> rules, string exchanges)
     {
         if (p.RuleSource.Path.Length == 0)
-            return ["cannot replay: the statement names no rule source (its header could not be read when it ran)"];
+            return ("cannot replay: the statement names no rule source (its header could not be read when it ran)", null);
         var full = Path.GetFullPath(Path.Combine(bundleFolder, p.RuleSource.Path.Replace('/', Path.DirectorySeparatorChar)));
         if (!rules.TryGetValue(full, out var rule))
-            return [$"cannot replay: {p.RuleSource.Path} is not a rule the bundle's rules/ folder holds (or its header cannot be read)"];
+            return ($"cannot replay: {p.RuleSource.Path} is not a rule the bundle's rules/ folder holds (or its header cannot be read)", null);
         if (rule.Program is null)
-            return [$"cannot replay: {p.RuleSource.Path} does not compile: {string.Join("; ", rule.LoadErrors.Select(d => d.Message))}"];
+            return ($"cannot replay: {p.RuleSource.Path} does not compile: {string.Join("; ", rule.LoadErrors.Select(d => d.Message))}", null);
         if (p.Sources is null && rule.Manifest.Sources.Count > 0)
-            return ["cannot replay: the statement records no source settings (written before 'sources' was recorded in statements); re-run the rules to produce replayable evidence"];
+            return ("cannot replay: the statement records no source settings (written before 'sources' was recorded in statements); re-run the rules to produce replayable evidence", null);
 
         // Only this statement's own evidence answers: another statement's recording is not evidence for this verdict.
         Directory.CreateDirectory(exchanges);
         foreach (var e in p.Evidence)
             File.Copy(Path.Combine(bundleFolder, e.Path.Replace('/', Path.DirectorySeparatorChar)), Path.Combine(exchanges, Path.GetFileName(e.Path)), overwrite: true);
 
+        return (null, new ReplayRequest
+        {
+            Rule = rule,
+            Target = p.Target,
+            Parameters = p.Parameters,
+            Sections = p.Sources ?? new Dictionary<string, JsonElement>(),
+            ExchangesFolder = exchanges,
+            Now = p.StartedAt,
+            BaseDirectory = exchanges,
+            Where = statementPath,
+            SectionPath = "$.predicate.sources",
+            ParametersPath = "$.predicate.parameters",
+            TargetPath = "$.predicate.target",
+        });
+    }
+
+    private async Task<IReadOnlyList<string>> ReplayInProcessAsync(RuleExecutionPredicate p, ReplayRequest request, CancellationToken ct)
+    {
         RuleExecutionResult replayed;
         try
         {
-            replayed = await ReplayedExecution.RunAsync(new ReplayRequest
-            {
-                Rule = rule,
-                Target = p.Target,
-                Parameters = p.Parameters,
-                Sections = p.Sources ?? new Dictionary<string, JsonElement>(),
-                ExchangesFolder = exchanges,
-                Now = p.StartedAt,
-                BaseDirectory = exchanges,
-                Where = statementPath,
-                SectionPath = "$.predicate.sources",
-                ParametersPath = "$.predicate.parameters",
-                TargetPath = "$.predicate.target",
-            }, modules, ct).ConfigureAwait(false);
+            replayed = await ReplayedExecution.RunAsync(request, modules, ct).ConfigureAwait(false);
         }
         catch (ConfigException ex)
         {
