@@ -86,7 +86,8 @@ internal static class RunEvidence
     /// that ran, not whatever the file holds by the time the run ends.
     /// </summary>
     public static async Task<BundleOutcome> WriteBundleAsync(TimeProvider time, RunResult result, IReadOnlyDictionary<string, byte[]> ruleSources,
-        IEvidenceSigner? signer, string outputRoot, bool archive, ControlAnswers controls, CancellationToken ct, byte[]? rootResults = null)
+        IEvidenceSigner? signer, string outputRoot, bool archive, ControlAnswers controls, CancellationToken ct, byte[]? rootResults = null,
+        IReadOnlyList<BundleWaiver>? waivers = null)
     {
         var sources = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var path in result.Rules.SelectMany(r => r.LoadedSources.Prepend(r.SourcePath)))
@@ -107,6 +108,7 @@ internal static class RunEvidence
                 Archive = archive,
                 Time = time,
                 RootResults = rootResults,
+                Waivers = waivers ?? [],
             }, ct).ConfigureAwait(false), null);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or InvalidDataException or CryptographicException || IsAzureFailure(ex))

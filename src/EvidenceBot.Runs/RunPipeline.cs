@@ -150,7 +150,7 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
         // a run killed meanwhile never leaves a summary of a run that has no bundle.
         Directory.CreateDirectory(options.OutDirectory);
         var outcome = await RunEvidence.WriteBundleAsync(time, result, set.Sources, signer, options.OutDirectory, options.Archive, controls, ct,
-            RunResultJson.Serialize(result)).ConfigureAwait(false);
+            RunResultJson.Serialize(result), waivers?.CitedBy(result)).ConfigureAwait(false);
         report.Phase("write bundle");
         foreach (var left in outcome.Written?.CleanedUp ?? [])
             report.Message($"removed {left}: left by an earlier run that was killed before it finished");

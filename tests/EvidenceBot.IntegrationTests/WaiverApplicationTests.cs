@@ -14,7 +14,7 @@ public class WaiverApplicationTests
     [InlineData("*/legacy", "a/b/legacy", true)]
     [InlineData("Octo/*", "octo/api", false)]
     public void Glob_StarAndQuestionMark_MatchAsDocumented(string pattern, string text, bool expected) =>
-        Assert.Equal(expected, Glob.Matches(pattern, text));
+        Assert.Equal(expected, ResourceGlob.Matches(pattern, text));
 
     [Fact]
     public void Payload_SameEntry_IsTheSameBytes_ChangedEntry_IsNot()

@@ -80,9 +80,23 @@ public class WaiverRunTests
         Assert.Equal("waived", predicate.GetProperty("verdict").GetString());
         var finding = predicate.GetProperty("findings").EnumerateArray().Single(f => f.GetProperty("status").GetString() == "waived");
         Assert.Equal("W-1", finding.GetProperty("waiver").GetProperty("id").GetString());
+        // The approver's envelope and key travel with the bundle, so an auditor checks the signature offline.
+        Assert.Equal(File.ReadAllBytes(Envelope(cli)), File.ReadAllBytes(Path.Combine(bundle, "waivers", "W-1.dsse.json")));
+        var alice = EvidenceBot.Evidence.Signing.EvidencePublicKey.FromPemFile(Path.Combine(cli.Root, "keys", "alice", "public-key.pem")).KeyId;
+        Assert.True(File.Exists(Path.Combine(bundle, "waivers", "keys", alice + ".pem")));
         var verify = await cli.Run("verify", bundle, "--key", Path.Combine(runKey, "public-key.pem"));
         Assert.True(verify.Exit == 0, verify.Out + verify.Err);
-        Assert.Contains("statement.waivers", verify.Out + (await cli.Run("verify", bundle, "--key", Path.Combine(runKey, "public-key.pem"), "--json")).Out, StringComparison.Ordinal);
+        Assert.Contains($"  waivers/W-1.dsse.json: waiver W-1 (A-1, until 2027-01-15) is signed by key {alice}", verify.Out, StringComparison.Ordinal);
+        var checks = JsonDocument.Parse((await cli.Run("verify", bundle, "--key", Path.Combine(runKey, "public-key.pem"), "--json")).Out).RootElement;
+        string Detail(string check) => Assert.Single(checks.GetProperty("checks").EnumerateArray(), c => c.GetProperty("check").GetString() == check).GetProperty("detail").GetString()!;
+        Assert.Contains("(W-1)", Detail("statement.waivers"), StringComparison.Ordinal);
+        Assert.Contains($"signed by key {alice}, the key the run trusted for approver 'alice@example.com'", Detail("waiver.signature"), StringComparison.Ordinal);
+
+        // An envelope taken out of the bundle is caught.
+        File.Delete(Path.Combine(bundle, "waivers", "W-1.dsse.json"));
+        var broken = await cli.Run("verify", bundle, "--key", Path.Combine(runKey, "public-key.pem"));
+        Assert.Equal(4, broken.Exit);
+        Assert.Contains("waivers/W-1.dsse.json", broken.Out, StringComparison.Ordinal);
     }
 
     [Fact]

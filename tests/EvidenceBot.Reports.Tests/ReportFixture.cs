@@ -57,8 +57,22 @@ internal static class ReportFixture
 
     public static GeneratedKey Key => SharedKey.Value;
 
+    private static readonly Lazy<(BundleWaiver Envelope, WaiverReference Reference)> SignedWaiver = new(SignWaiver);
+
     /// <summary>The waiver the fixture's waived finding carries.</summary>
-    public static readonly WaiverReference Waiver = new("W-7", new string('d', 64), "alice@example.com", new DateOnly(2027, 1, 31));
+    public static WaiverReference Waiver => SignedWaiver.Value.Reference;
+
+    /// <summary>W-7, signed by its approver's own key, as a run copies it into the bundle (verify checks it there).</summary>
+    private static (BundleWaiver, WaiverReference) SignWaiver()
+    {
+        var approverKey = KeyGenerator.Generate();
+        using var approver = LocalKeySigner.FromPem(approverKey.PrivateKeyPem);
+        var payload = Encoding.UTF8.GetBytes("{\"id\":\"W-7\",\"rule\":\"GH-WAIVED\",\"control\":\"ISO27001:2022/A.8.8\",\"justification\":\"legacy, archived in Q1\","
+            + "\"approver\":\"alice@example.com\",\"created\":\"2026-01-15\",\"expires\":\"2027-01-31\"}");
+        var envelope = DsseSigning.SignAsync(approver, BundleWaiver.PayloadType, payload).GetAwaiter().GetResult().DsseEnvelope;
+        return (new BundleWaiver("W-7", JsonSerializer.SerializeToUtf8Bytes(envelope), approver.PublicKey.KeyId, approver.PublicKey.ToPem()),
+            new WaiverReference("W-7", Convert.ToHexStringLower(SHA256.HashData(payload)), "alice@example.com", new DateOnly(2027, 1, 31)));
+    }
 
     public static EvidencePublicKey PublicKey => EvidencePublicKey.FromPem(Key.PublicKeyPem);
 
@@ -153,6 +167,7 @@ internal static class ReportFixture
             Run = run,
             RuleSources = sources,
             Signer = signer,
+            Waivers = withWaived ? [SignedWaiver.Value.Envelope] : [],
             ControlsFor = r => [.. catalog.Expand(r.Controls).Select(m => new PredicateControl(m.Id, PredicateControl.RelationName(m.Relation), m.Derived, m.Via, m.Related))],
             OutputRoot = dir.Sub("out"),
             Archive = archive,

@@ -155,6 +155,10 @@ internal static class VerifyCommand
                 cli.Out.WriteLine(previous is null
                     ? $"  chain: links to {report.PreviousManifestSha256 ?? "no previous run"} (not checked: give --previous to check it)"
                     : $"  chain: links to the previous manifest {report.PreviousManifestSha256}");
+
+                // Whose key signed each accepted risk is the one thing verify cannot decide: show it.
+                foreach (var waiver in report.Checks.Where(c => c.Check == "waiver.signature"))
+                    cli.Out.WriteLine($"  {waiver.File}: {waiver.Detail}");
             }
             else
             {

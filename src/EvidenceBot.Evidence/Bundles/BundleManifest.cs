@@ -77,6 +77,15 @@ public static class BundleLayout
     /// <summary>The rule sources that ran.</summary>
     public const string Rules = "rules";
 
+    /// <summary>
+    /// The signed waivers the statements cite: <c>waivers/&lt;id&gt;.dsse.json</c> as the approver signed it, and the
+    /// approver's public key that verified it, <c>waivers/keys/&lt;keyid&gt;.pem</c>.
+    /// </summary>
+    public const string Waivers = "waivers";
+
+    /// <summary>Suffix of a waiver's envelope.</summary>
+    public const string WaiverSuffix = ".dsse.json";
+
     /// <summary>Suffix of a signed statement.</summary>
     public const string SignedSuffix = ".sigstore.json";
 

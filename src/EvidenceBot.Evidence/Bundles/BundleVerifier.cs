@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text.Json;
+using EvidenceBot.Core.Rules;
 using EvidenceBot.Evidence.Signing;
 using EvidenceBot.Evidence.Statements;
 
@@ -279,12 +280,13 @@ public static partial class BundleVerifier
         foreach (var missing in listed.Keys.Where(p => !present.Contains(p) && !irregular.ContainsKey(p)).Order(StringComparer.Ordinal))
             c.Fail("file.missing", missing, "listed in the manifest but absent: deleted after signing");
 
-        var statementBytes = new ConcurrentDictionary<string, byte[]>(StringComparer.Ordinal);
+        // Statements and waivers are read whole, once, and checked from those bytes; raw evidence is hashed as a stream.
+        var documents = new ConcurrentDictionary<string, byte[]>(StringComparer.Ordinal);
         Parallel.ForEach(listed.Values.Where(f => present.Contains(f.Path)), f =>
         {
             try
             {
-                CheckFile(folder, f, statementBytes, c);
+                CheckFile(folder, f, documents, c);
             }
             catch (Exception ex)
             {
@@ -317,13 +319,14 @@ public static partial class BundleVerifier
         else
             CheckResults(folder, present, m.RunId, statementFiles.Count, c);
 
+        var waivers = CheckWaivers(listed, documents, c);
         Parallel.ForEach(statementFiles, path =>
         {
-            if (!statementBytes.TryGetValue(path, out var bytes))
+            if (!documents.TryGetValue(path, out var bytes))
                 return; // reported as missing
             try
             {
-                VerifyStatement(path, bytes, m.RunId, listed, key, c);
+                VerifyStatement(path, bytes, m.RunId, listed, waivers, key, c);
             }
             catch (Exception ex)
             {
@@ -381,21 +384,22 @@ public static partial class BundleVerifier
     }
 
     /// <summary>Checks one listed file's size, then its digest (as a stream); keeps a statement's bytes for its own checks.</summary>
-    private static void CheckFile(string folder, ManifestFile f, ConcurrentDictionary<string, byte[]> statementBytes, CheckCollector c)
+    private static void CheckFile(string folder, ManifestFile f, ConcurrentDictionary<string, byte[]> documents, CheckCollector c)
     {
         // One open file for its size and its bytes: the length is the open file's, so what is hashed is what was measured.
         using var stream = OpenRead(Path.Combine(folder, f.Path));
         var length = stream.Length;
         var isStatement = f.Path.StartsWith(BundleLayout.Statements + "/", StringComparison.Ordinal);
+        var isWaiver = f.Path.StartsWith(BundleLayout.Waivers + "/", StringComparison.Ordinal);
         byte[]? bytes = null;
-        if (isStatement)
+        if (isStatement || isWaiver)
         {
             // Read even when the size differs, so a statement swapped in from another run is named as such.
             bytes = length <= MaxDocumentBytes ? ReadBounded(stream, MaxDocumentBytes) : null;
             if (bytes is null)
-                c.Fail("statement.format", f.Path, $"larger than {MaxDocumentBytes} bytes ({length}): not a statement this tool wrote; not read");
+                c.Fail(isStatement ? "statement.format" : "waiver.format", f.Path, $"larger than {MaxDocumentBytes} bytes ({length}): not a file this tool wrote; not read");
             else
-                statementBytes[f.Path] = bytes;
+                documents[f.Path] = bytes;
         }
 
         if (length != f.Size)
@@ -521,7 +525,8 @@ public static partial class BundleVerifier
         }
     }
 
-    private static void VerifyStatement(string path, byte[] bytes, string runId, Dictionary<string, ManifestFile> listed, EvidencePublicKey key, CheckCollector c)
+    private static void VerifyStatement(string path, byte[] bytes, string runId, Dictionary<string, ManifestFile> listed,
+        IReadOnlyDictionary<string, BundledWaiver> waivers, EvidencePublicKey key, CheckCollector c)
     {
         byte[]? payload;
         if (path.EndsWith(BundleLayout.SignedSuffix, StringComparison.Ordinal))
@@ -590,23 +595,133 @@ public static partial class BundleVerifier
                 $"the statement belongs to run '{statementRun}', the bundle to run '{runId}': swapped in from another run", "predicate.runId");
 
             CheckSubjects(path, root, predicate, listed, c);
-            CheckWaivedFindings(path, predicate, c);
+            CheckWaivedFindings(path, predicate, waivers, c);
             _ = formatOk;
         }
+    }
+
+    /// <summary>A signed waiver as the bundle holds it, after its signature was checked.</summary>
+    /// <param name="Digest">Lowercase hex SHA-256 of the signed payload: what a waived finding cites.</param>
+    /// <param name="Rule">The payload's <c>rule</c>.</param>
+    /// <param name="Resource">The payload's <c>resource</c> glob; null for every resource.</param>
+    /// <param name="Approver">The payload's <c>approver</c>.</param>
+    /// <param name="Expires">The payload's <c>expires</c> (YYYY-MM-DD).</param>
+    /// <param name="Verified">True when a signature verified with a key the bundle holds.</param>
+    private sealed record BundledWaiver(string Digest, string? Rule, string? Resource, string? Approver, string? Expires, bool Verified);
+
+    /// <summary>
+    /// Checks every envelope under <c>waivers/</c>: a DSSE envelope of a waiver whose id is its file name, signed by a
+    /// key the bundle holds as <c>waivers/keys/&lt;keyid&gt;.pem</c>. Whether that key is the approver's is for the
+    /// auditor to decide, so the check names it. Returns the waivers by id, for the statements that cite them.
+    /// </summary>
+    private static Dictionary<string, BundledWaiver> CheckWaivers(Dictionary<string, ManifestFile> listed, ConcurrentDictionary<string, byte[]> documents, CheckCollector c)
+    {
+        var found = new Dictionary<string, BundledWaiver>(StringComparer.Ordinal);
+        const string Prefix = BundleLayout.Waivers + "/";
+        const string KeyPrefix = Prefix + "keys/";
+        foreach (var path in listed.Keys.Where(p => p.StartsWith(Prefix, StringComparison.Ordinal) && !p.StartsWith(KeyPrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            if (!path.EndsWith(BundleLayout.WaiverSuffix, StringComparison.Ordinal) || path.IndexOf('/', Prefix.Length) >= 0)
+            {
+                c.Fail("waiver.format", path, $"not a waiver envelope: waivers hold <id>{BundleLayout.WaiverSuffix} and keys/<keyid>.pem only");
+                continue;
+            }
+
+            if (!documents.TryGetValue(path, out var bytes))
+                continue; // reported as missing or too large
+            var id = path[Prefix.Length..^BundleLayout.WaiverSuffix.Length];
+            DsseEnvelope envelope;
+            byte[] payload;
+            JsonElement w;
+            try
+            {
+                envelope = JsonSerializer.Deserialize<DsseEnvelope>(bytes) ?? throw new JsonException("null");
+                if (envelope.Payload is null || envelope.PayloadType is null || envelope.Signatures is null || envelope.Signatures.Any(s => s?.Sig is null || s.KeyId is null))
+                    throw new JsonException("payload, payloadType and signatures (each with sig and keyid) are required");
+                payload = envelope.PayloadBytes();
+                using var doc = JsonDocument.Parse(payload);
+                w = doc.RootElement.Clone();
+                if (w.ValueKind != JsonValueKind.Object)
+                    throw new JsonException("the payload is not a JSON object");
+            }
+            catch (Exception ex) when (ex is JsonException or FormatException)
+            {
+                c.Fail("waiver.format", path, $"not a signed waiver: {ex.Message}");
+                continue;
+            }
+
+            if (envelope.PayloadType != BundleWaiver.PayloadType)
+            {
+                c.Fail("waiver.format", path, $"payloadType is '{envelope.PayloadType}', expected '{BundleWaiver.PayloadType}'", "payloadType");
+                continue;
+            }
+
+            if (String(w, "id") != id)
+            {
+                c.Fail("waiver.format", path, $"the signed waiver's id is '{String(w, "id")}', but the file is named for '{id}'", "payload.id");
+                continue;
+            }
+
+            var approver = String(w, "approver");
+            var pae = Dsse.Pae(envelope.PayloadType, payload);
+            var reasons = new List<string>();
+            string? verifiedBy = null;
+            foreach (var s in envelope.Signatures)
+            {
+                var keyPath = BundleWaiver.KeyPath(s.KeyId);
+                if (!IsSafeRelative(keyPath) || !documents.TryGetValue(keyPath, out var pem))
+                {
+                    reasons.Add($"signed by key {s.KeyId}, but the bundle holds no {keyPath}");
+                    continue;
+                }
+
+                try
+                {
+                    var key = EvidencePublicKey.FromPem(System.Text.Encoding.ASCII.GetString(pem), keyPath);
+                    if (!string.Equals(key.KeyId, s.KeyId, StringComparison.OrdinalIgnoreCase))
+                        reasons.Add($"{keyPath} holds key {key.KeyId}, not {s.KeyId}");
+                    else if (key.Verify(pae, Convert.FromBase64String(s.Sig), out var problem))
+                        verifiedBy = key.KeyId;
+                    else
+                        reasons.Add($"the signature by {s.KeyId} does not verify: {problem}");
+                }
+                catch (Exception ex) when (ex is FormatException or System.Security.Cryptography.CryptographicException or ArgumentException)
+                {
+                    reasons.Add($"{keyPath}: {ex.Message}");
+                }
+
+                if (verifiedBy is not null)
+                    break;
+            }
+
+            if (verifiedBy is not null)
+                c.Pass("waiver.signature", path, $"waiver {id} ({String(w, "rule")}, until {String(w, "expires")}) is signed by key {verifiedBy}, the key the run trusted for approver '{approver}': check that it is theirs");
+            else
+                c.Fail("waiver.signature", path, reasons.Count == 0 ? "the envelope has no signature" : string.Join("; ", reasons), "signatures");
+            found[id] = new BundledWaiver(EvidenceBundleWriter.Sha256Hex(payload), String(w, "rule"), String(w, "resource"), approver, String(w, "expires"), verifiedBy is not null);
+        }
+
+        return found;
     }
 
     /// <summary>
     /// A waived finding must name its waiver and a waiver may sit only on a waived finding; a rule verdict with waived
     /// findings is never <c>pass</c>, and a <c>waived</c> verdict needs at least one waived finding and no failure left.
-    /// Checked only where waivers appear, so a statement without them reads as before.
+    /// Each waiver a finding cites must be in the bundle, signed, with the digest, approver and expiry the finding
+    /// names, for this rule and a resource it covers. Checked only where waivers appear, so a statement without them
+    /// reads as before.
     /// </summary>
-    private static void CheckWaivedFindings(string path, JsonElement predicate, CheckCollector c)
+    private static void CheckWaivedFindings(string path, JsonElement predicate, IReadOnlyDictionary<string, BundledWaiver> waivers, CheckCollector c)
     {
         if (!predicate.TryGetProperty("findings", out var findings) || findings.ValueKind != JsonValueKind.Array)
             return;
         var verdict = String(predicate, "verdict");
+        var ruleId = String(predicate, "ruleId");
+        var started = DateTimeOffset.TryParse(String(predicate, "startedAt"), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at)
+            ? DateOnly.FromDateTime(at.UtcDateTime) : (DateOnly?)null;
         int waived = 0, failed = 0, i = 0;
         var problems = new List<(string Field, string Why)>();
+        var cited = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var f in findings.EnumerateArray())
         {
             var field = $"predicate.findings[{i++}]";
@@ -619,6 +734,8 @@ public static partial class BundleVerifier
                 waived++;
                 if (!hasWaiver)
                     problems.Add((field, "the finding is waived but names no waiver"));
+                else if (CitedWaiverProblem(w, String(f, "resource"), ruleId, started, waivers, cited) is { } problem)
+                    problems.Add((field + ".waiver", problem));
             }
             else if (hasWaiver)
             {
@@ -636,9 +753,35 @@ public static partial class BundleVerifier
         if (verdict == "waived" && (waived == 0 || failed > 0))
             problems.Add(("predicate.verdict", waived == 0 ? "the verdict is waived but no finding is" : $"the verdict is waived but {failed} finding(s) still fail"));
         if (problems.Count == 0)
-            c.Pass("statement.waivers", path, $"{waived} waived finding(s), each naming its signed waiver; verdict '{verdict}'");
+            c.Pass("statement.waivers", path, $"{waived} waived finding(s), each citing a signed waiver in the bundle ({string.Join(", ", cited)}); verdict '{verdict}'");
         foreach (var (field, why) in problems)
             c.Fail("statement.waivers", path, why, field);
+    }
+
+    /// <summary>Why a waived finding's <c>waiver</c> does not match a signed waiver in the bundle; null when it does.</summary>
+    private static string? CitedWaiverProblem(JsonElement reference, string? resource, string? ruleId, DateOnly? started, IReadOnlyDictionary<string, BundledWaiver> waivers, SortedSet<string> cited)
+    {
+        var id = String(reference, "id");
+        if (id is null)
+            return "the waiver names no id";
+        cited.Add(id);
+        if (!waivers.TryGetValue(id, out var signed))
+            return $"cites waiver '{id}', but the bundle holds no {BundleWaiver.EnvelopePath(id)}: its signature cannot be checked";
+        if (!signed.Verified)
+            return $"cites waiver '{id}', whose envelope in the bundle does not verify (see waiver.signature)";
+        if (String(reference, "digest") != signed.Digest)
+            return $"cites waiver '{id}' with digest {String(reference, "digest")}, but the signed waiver's digest is {signed.Digest}";
+        if (String(reference, "approver") != signed.Approver)
+            return $"names approver '{String(reference, "approver")}', but waiver '{id}' was signed for '{signed.Approver}'";
+        if (String(reference, "expires") != signed.Expires)
+            return $"says waiver '{id}' expires {String(reference, "expires")}, but the signed waiver says {signed.Expires}";
+        if (!string.Equals(signed.Rule, ruleId, StringComparison.OrdinalIgnoreCase))
+            return $"waiver '{id}' accepts failures of rule '{signed.Rule}', not of '{ruleId}'";
+        if (signed.Resource is not null && (resource is null || !ResourceGlob.Matches(signed.Resource, resource)))
+            return $"waiver '{id}' covers resources '{signed.Resource}', not '{resource}'";
+        if (started is { } day && DateOnly.TryParseExact(signed.Expires, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var last) && day > last)
+            return $"waiver '{id}' expired on {signed.Expires}, before the rule ran on {day:yyyy-MM-dd}: an expired waiver no longer applies";
+        return null;
     }
 
     private static void CheckSubjects(string path, JsonElement root, JsonElement predicate, Dictionary<string, ManifestFile> listed, CheckCollector c)

@@ -24,6 +24,9 @@ public sealed record BundleRequest
     /// <summary>The rule source files that ran, keyed by <see cref="RuleExecutionResult.SourcePath"/>, with their bytes.</summary>
     public IReadOnlyDictionary<string, byte[]> RuleSources { get; init; } = new Dictionary<string, byte[]>();
 
+    /// <summary>The signed waivers the run's findings cite, copied into <c>waivers/</c> with their approvers' keys.</summary>
+    public IReadOnlyList<BundleWaiver> Waivers { get; init; } = [];
+
     /// <summary>The signer; null writes an unsigned bundle that says so (and never verifies).</summary>
     public IEvidenceSigner? Signer { get; init; }
 
@@ -44,6 +47,23 @@ public sealed record BundleRequest
 
     /// <summary>Test hook: runs with the temp folder path after everything is written, just before the rename.</summary>
     internal Func<string, Task>? BeforeCommit { get; init; }
+}
+
+/// <summary>A signed waiver a run's findings cite, as the bundle holds it.</summary>
+/// <param name="Id">The waiver's id (its envelope is <c>waivers/&lt;id&gt;.dsse.json</c>).</param>
+/// <param name="Envelope">The DSSE envelope's bytes, as the approver signed it.</param>
+/// <param name="KeyId">The id of the approver's key that verified it.</param>
+/// <param name="KeyPem">That key (SPKI PEM), written as <c>waivers/keys/&lt;keyid&gt;.pem</c>.</param>
+public sealed record BundleWaiver(string Id, byte[] Envelope, string KeyId, string KeyPem)
+{
+    /// <summary>The DSSE payload type of a signed waiver.</summary>
+    public const string PayloadType = "application/vnd.evidencebot.waiver+json";
+
+    /// <summary>The envelope's path in a bundle.</summary>
+    public static string EnvelopePath(string id) => $"{BundleLayout.Waivers}/{id}{BundleLayout.WaiverSuffix}";
+
+    /// <summary>A waiver key's path in a bundle.</summary>
+    public static string KeyPath(string keyId) => $"{BundleLayout.Waivers}/keys/{keyId}.pem";
 }
 
 /// <summary>What <see cref="EvidenceBundleWriter.WriteAsync"/> wrote.</summary>
@@ -160,6 +180,11 @@ public static class EvidenceBundleWriter
             var signer = request.Signer;
             if (signer is not null)
                 Put(BundleLayout.PublicKey, Encoding.ASCII.GetBytes(signer.PublicKey.ToPem()));
+            foreach (var w in request.Waivers)
+            {
+                Put(BundleWaiver.EnvelopePath(w.Id), w.Envelope);
+                Put(BundleWaiver.KeyPath(w.KeyId), Encoding.ASCII.GetBytes(w.KeyPem));
+            }
 
             // Raw evidence: content-addressed, so an exchange several rules saw is stored once.
             var rawOf = new Dictionary<RuleExecutionResult, List<(string Path, Core.Evidence.HttpExchange Exchange)>>(ReferenceEqualityComparer.Instance);

@@ -20,7 +20,7 @@ namespace EvidenceBot.Runs.Waivers;
 public sealed record Waiver(string Id, string RuleId, string? Resource, string Control, string Justification, string Approver, DateOnly Created, DateOnly Expires)
 {
     /// <summary>The DSSE payload type of a signed waiver.</summary>
-    public const string PayloadType = "application/vnd.evidencebot.waiver+json";
+    public const string PayloadType = EvidenceBot.Evidence.Bundles.BundleWaiver.PayloadType;
 
     /// <summary>The file the entry came from.</summary>
     public string File { get; init; } = "";
@@ -39,7 +39,7 @@ public sealed record Waiver(string Id, string RuleId, string? Resource, string C
 
     /// <summary>True when the waiver covers <paramref name="ruleId"/>'s finding on <paramref name="resource"/>.</summary>
     public bool Covers(string ruleId, string resource) =>
-        string.Equals(RuleId, ruleId, StringComparison.OrdinalIgnoreCase) && (Resource is null || Glob.Matches(Resource, resource));
+        string.Equals(RuleId, ruleId, StringComparison.OrdinalIgnoreCase) && (Resource is null || ResourceGlob.Matches(Resource, resource));
 
     /// <summary>
     /// The exact bytes an approver signs: compact JSON of every field in a fixed order (no <c>resource</c> when there
@@ -73,6 +73,12 @@ public sealed record Waiver(string Id, string RuleId, string? Resource, string C
 /// <param name="KeyId">The key that signed it.</param>
 public sealed record SignedWaiver(Waiver Waiver, string Digest, string KeyId)
 {
+    /// <summary>The envelope's bytes as read (<c>waivers/&lt;id&gt;.dsse.json</c>); a bundle whose statements cite the waiver holds a copy.</summary>
+    public byte[] Envelope { get; init; } = [];
+
+    /// <summary>The approver's trusted public key that verified it (SPKI PEM); copied into the bundle beside the envelope.</summary>
+    public string KeyPem { get; init; } = "";
+
     /// <summary>What a waived finding carries.</summary>
     public WaiverReference Reference => new(Waiver.Id, Digest, Waiver.Approver, Waiver.Expires);
 }
@@ -82,38 +88,3 @@ public sealed record SignedWaiver(Waiver Waiver, string Digest, string KeyId)
 /// has one line per problem, each naming the file and line and what to do. A run given such a file does not start.
 /// </summary>
 public sealed class WaiverException(string message) : Exception(message);
-
-/// <summary><c>*</c> (any run of characters, <c>/</c> included) and <c>?</c> (one character) matching, ordinal.</summary>
-internal static class Glob
-{
-    public static bool Matches(string pattern, string text)
-    {
-        int p = 0, t = 0, star = -1, mark = 0;
-        while (t < text.Length)
-        {
-            if (p < pattern.Length && (pattern[p] == '?' || pattern[p] == text[t]))
-            {
-                p++;
-                t++;
-            }
-            else if (p < pattern.Length && pattern[p] == '*')
-            {
-                star = p++;
-                mark = t;
-            }
-            else if (star >= 0)
-            {
-                p = star + 1;
-                t = ++mark;
-            }
-            else
-            {
-                return false;
-            }
-        }
-
-        while (p < pattern.Length && pattern[p] == '*')
-            p++;
-        return p == pattern.Length;
-    }
-}

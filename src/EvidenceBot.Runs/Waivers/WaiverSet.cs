@@ -56,6 +56,17 @@ public sealed class WaiverSet
         return new WaiverSet(waiversFile, signed);
     }
 
+    /// <summary>
+    /// The envelopes and approvers' keys of the waivers <paramref name="result"/>'s findings cite, for its bundle: an
+    /// auditor checks each waiver's signature there, offline, without the operator's repository.
+    /// </summary>
+    public IReadOnlyList<EvidenceBot.Evidence.Bundles.BundleWaiver> CitedBy(EvidenceBot.Core.Engine.RunResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var cited = result.Rules.SelectMany(r => r.Findings).Select(f => f.Waiver).OfType<WaiverReference>().Select(w => w.Digest).ToHashSet(StringComparer.Ordinal);
+        return [.. All.Where(w => cited.Contains(w.Digest)).Select(w => new EvidenceBot.Evidence.Bundles.BundleWaiver(w.Waiver.Id, w.Envelope, w.KeyId, w.KeyPem))];
+    }
+
     /// <summary>Waivers that apply on <paramref name="today"/> (UTC).</summary>
     public IReadOnlyList<SignedWaiver> Active(DateOnly today) => [.. All.Where(w => !w.Waiver.IsExpired(today))];
 
@@ -130,9 +141,11 @@ public sealed class WaiverSet
 
         DsseEnvelope? envelope;
         byte[] payload;
+        byte[] file;
         try
         {
-            envelope = JsonSerializer.Deserialize<DsseEnvelope>(System.IO.File.ReadAllBytes(path));
+            file = System.IO.File.ReadAllBytes(path);
+            envelope = JsonSerializer.Deserialize<DsseEnvelope>(file);
             if (envelope is null || envelope.Payload is null || envelope.PayloadType is null || envelope.Signatures is null)
                 throw new JsonException("payload, payloadType and signatures are required");
             payload = envelope.PayloadBytes();
@@ -187,7 +200,7 @@ public sealed class WaiverSet
             if (mine.Key.Verify(pae, sig, out var problem))
             {
                 why = "";
-                return new SignedWaiver(w, Convert.ToHexStringLower(SHA256.HashData(payload)), mine.Key.KeyId);
+                return new SignedWaiver(w, Convert.ToHexStringLower(SHA256.HashData(payload)), mine.Key.KeyId) { Envelope = file, KeyPem = mine.Key.ToPem() };
             }
 
             reasons.Add($"bad signature by {mine.Path}: {problem}");
