@@ -3,6 +3,7 @@ using EvidenceBot.Core.Engine;
 using EvidenceBot.Core.Rules;
 using EvidenceBot.Evidence.Statements;
 using EvidenceBot.Runs.Replay;
+using EvidenceBot.Runs.Waivers;
 
 namespace EvidenceBot.IntegrationTests;
 
@@ -71,6 +72,41 @@ public class BundleReplayCompareTests
 
         Assert.Equal("asked for GET /orgs/x, not in the evidence", differences[0]);
         Assert.Contains("verdict: attested pass, replayed error", differences);
+    }
+
+    private static readonly SignedWaiver Legacy = new(
+        new Waiver("W-1", "R-1", "org/legacy-*", "ISO27001:2022/A.8.32", "archived", "alice@example.com", new DateOnly(2026, 1, 1), new DateOnly(2027, 1, 31)),
+        new string('a', 64), "key");
+
+    [Fact]
+    public void WithCitedWaivers_ReplayedFailureTheStatementWaives_IsWaivedAgainAndNoDifference()
+    {
+        var attested = Attested(Verdict.Waived,
+            new PredicateFinding("org/legacy-app", Verdict.Waived, "no protection", null, Legacy.Reference),
+            new PredicateFinding("org/api", Verdict.Pass, "ok", null));
+        var replayed = Replayed(Verdict.Fail, new Finding("org/legacy-app", Verdict.Fail, "no protection"), new Finding("org/api", Verdict.Pass, "ok"));
+
+        var rederived = BundleReplayer.WithCitedWaivers(attested, replayed, new Dictionary<string, SignedWaiver> { ["W-1"] = Legacy });
+
+        Assert.Equal(Verdict.Waived, rederived.Verdict);
+        Assert.Equal(Legacy.Reference, rederived.Findings[0].Waiver);
+        Assert.Empty(BundleReplayer.Compare(attested, rederived));
+    }
+
+    [Theory]
+    [InlineData("org/api", "W-1", "aaaa")]            // the waiver's glob does not cover the resource
+    [InlineData("org/legacy-app", "W-2", "aaaa")]     // the bundle holds no such waiver
+    [InlineData("org/legacy-app", "W-1", "bbbb")]     // the statement cites another digest
+    public void WithCitedWaivers_WaiverThatDoesNotHold_StaysAFailureAndIsADifference(string resource, string id, string digestStart)
+    {
+        var cited = Legacy.Reference with { Id = id, Digest = digestStart + new string(digestStart[0], 60) };
+        var attested = Attested(Verdict.Waived, new PredicateFinding(resource, Verdict.Waived, "no protection", null, cited));
+        var replayed = Replayed(Verdict.Fail, new Finding(resource, Verdict.Fail, "no protection"));
+
+        var rederived = BundleReplayer.WithCitedWaivers(attested, replayed, new Dictionary<string, SignedWaiver> { ["W-1"] = Legacy });
+
+        Assert.Equal(Verdict.Fail, rederived.Verdict);
+        Assert.Equal(["verdict: attested waived, replayed fail", $"finding 1 ({resource}): status attested waived, replayed fail"], BundleReplayer.Compare(attested, rederived));
     }
 }
 

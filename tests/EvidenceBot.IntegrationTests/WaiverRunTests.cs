@@ -382,5 +382,10 @@ public class WaiverRunTests
         Assert.DoesNotContain(predicate.GetProperty("findings").EnumerateArray(), f => f.GetProperty("status").GetString() == "fail");
         var verify = await cli.Run("verify", bundle, "--key", Path.Combine(demo, "keys", "public-key.pem"));
         Assert.True(verify.Exit == 0, verify.Out + verify.Err);
+
+        // The waived verdict follows from the recorded evidence and the waiver the bundle holds.
+        var replay = await cli.Run("verify", bundle, "--key", Path.Combine(demo, "keys", "public-key.pem"), "--replay", "--cache-dir", cli.Cache);
+        Assert.True(replay.Exit == 0, replay.Out + replay.Err);
+        Assert.Contains("OK: replay: 1 statement(s) re-derived from the bundle's evidence, 0 differences", replay.Out, StringComparison.Ordinal);
     }
 }

@@ -6,6 +6,7 @@ using EvidenceBot.Core.Sources;
 using EvidenceBot.Evidence.Bundles;
 using EvidenceBot.Evidence.Statements;
 using EvidenceBot.Runs.Isolation;
+using EvidenceBot.Runs.Waivers;
 using EvidenceBot.Scripting;
 
 namespace EvidenceBot.Runs.Replay;
@@ -54,6 +55,7 @@ internal sealed class BundleReplayer(IReadOnlyList<ISourceModule> modules, Isola
             CacheDirectory = cacheDirectory,
         });
         var byPath = set.Rules.ToDictionary(r => Path.GetFullPath(r.Manifest.SourcePath), StringComparer.Ordinal);
+        var waivers = ReadWaivers(bundleFolder, manifest.Files);
 
         var differences = new List<ReplayDifference>();
         var deferred = new List<(string Path, RuleExecutionPredicate Predicate, ReplayRequest Request)>();
@@ -69,7 +71,7 @@ internal sealed class BundleReplayer(IReadOnlyList<ISourceModule> modules, Isola
                 var p = InTotoStatement.Deserialize<RuleExecutionPredicate>(payload, path).Predicate;
                 var (cannot, request) = Prepare(bundleFolder, path, p, byPath, Path.Combine(scratch, Path.GetFileNameWithoutExtension(path)));
                 IReadOnlyList<string> found = cannot is not null ? [cannot]
-                    : worker is null ? await ReplayInProcessAsync(p, request!, ct).ConfigureAwait(false)
+                    : worker is null ? await ReplayInProcessAsync(p, request!, waivers, ct).ConfigureAwait(false)
                     : [];
                 if (cannot is null && worker is not null)
                     deferred.Add((path, p, request!));
@@ -86,7 +88,7 @@ internal sealed class BundleReplayer(IReadOnlyList<ISourceModule> modules, Isola
                     IReadOnlyList<string> found = o.SetupError is { } setup ? ["cannot replay: " + setup]
                         // In this process the rule would have ended verify itself: no verdict follows from a replay that never ended.
                         : o.WorkerError is { } died ? ["the rule's worker process ended before the replay finished: " + died]
-                        : Compare(p, o.Result);
+                        : Compare(p, WithCitedWaivers(p, o.Result, waivers));
                     differences.AddRange(found.Select(what => new ReplayDifference(path, p.RuleId, p.Target, what)));
                 }
             }
@@ -137,7 +139,7 @@ internal sealed class BundleReplayer(IReadOnlyList<ISourceModule> modules, Isola
         });
     }
 
-    private async Task<IReadOnlyList<string>> ReplayInProcessAsync(RuleExecutionPredicate p, ReplayRequest request, CancellationToken ct)
+    private async Task<IReadOnlyList<string>> ReplayInProcessAsync(RuleExecutionPredicate p, ReplayRequest request, IReadOnlyDictionary<string, SignedWaiver> waivers, CancellationToken ct)
     {
         RuleExecutionResult replayed;
         try
@@ -149,7 +151,56 @@ internal sealed class BundleReplayer(IReadOnlyList<ISourceModule> modules, Isola
             return ["cannot replay: " + ex.Message];
         }
 
-        return Compare(p, replayed);
+        return Compare(p, WithCitedWaivers(p, replayed, waivers));
+    }
+
+    /// <summary>
+    /// The run applied its waivers after the rule ran, and the bundle holds each one its findings cite
+    /// (<c>waivers/&lt;id&gt;.dsse.json</c>, whose signature <c>verify</c> checked before any replay). A replayed failure
+    /// becomes waived again only when its statement cites a waiver for it that the bundle holds, with that digest,
+    /// covering this rule and resource; the verdict is then aggregated as the run did. Anything else stays as replayed,
+    /// so a waived finding the evidence and waivers do not support is a difference.
+    /// </summary>
+    internal static RuleExecutionResult WithCitedWaivers(RuleExecutionPredicate attested, RuleExecutionResult replayed, IReadOnlyDictionary<string, SignedWaiver> waivers)
+    {
+        var changed = false;
+        var findings = replayed.Findings.Select((f, i) =>
+        {
+            if (f.Status != Verdict.Fail || i >= attested.Findings.Count || attested.Findings[i].Waiver is not { } cited
+                || !waivers.TryGetValue(cited.Id, out var w) || w.Digest != cited.Digest || !w.Waiver.Covers(replayed.RuleId, f.Resource))
+                return f;
+            changed = true;
+            return f with { Status = Verdict.Waived, Waiver = w.Reference };
+        }).ToList();
+        return changed ? replayed with { Findings = findings, Verdict = VerdictAggregator.Aggregate(findings, replayed.Error, replayed.Faults) } : replayed;
+    }
+
+    /// <summary>The signed waivers the bundle holds, by id; an envelope that cannot be read is left out (verify failed it already).</summary>
+    private static Dictionary<string, SignedWaiver> ReadWaivers(string bundleFolder, IReadOnlyList<ManifestFile> files)
+    {
+        var found = new Dictionary<string, SignedWaiver>(StringComparer.Ordinal);
+        foreach (var file in files.Where(f => f.Path.StartsWith(BundleLayout.Waivers + "/", StringComparison.Ordinal) && f.Path.EndsWith(BundleLayout.WaiverSuffix, StringComparison.Ordinal)))
+        {
+            try
+            {
+                var envelope = JsonSerializer.Deserialize<DsseEnvelope>(File.ReadAllBytes(Path.Combine(bundleFolder, file.Path)))
+                    ?? throw new JsonException("null");
+                var payload = envelope.PayloadBytes();
+                using var doc = JsonDocument.Parse(payload);
+                var w = doc.RootElement;
+                string Text(string name) => w.GetProperty(name).GetString() ?? throw new JsonException(name);
+                DateOnly Day(string name) => DateOnly.ParseExact(Text(name), "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+                var waiver = new Waiver(Text("id"), Text("rule"), w.TryGetProperty("resource", out var r) ? r.GetString() : null, Text("control"),
+                    Text("justification"), Text("approver"), Day("created"), Day("expires"));
+                found[waiver.Id] = new SignedWaiver(waiver, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(payload)), envelope.Signatures?.FirstOrDefault()?.KeyId ?? "");
+            }
+            catch (Exception ex) when (ex is JsonException or FormatException or KeyNotFoundException or InvalidOperationException or IOException or ArgumentException)
+            {
+                // verify reported it as waiver.format or waiver.signature; the findings citing it replay as failures.
+            }
+        }
+
+        return found;
     }
 
     /// <summary>Every difference between what a statement attests and what the replay produced; exact, in finding order.</summary>
