@@ -30,8 +30,10 @@ public static class Program
                 return await LedgerBench.RunAsync(rest);
             case "isolate":
                 return await IsolateBench.RunAsync(rest);
+            case "checkpoints":
+                return await CheckpointBench.RunAsync(rest);
             default:
-                Console.Error.WriteLine("usage: EvidenceBot.Bench rules | verify [N] | report [N] | github [record-demo] | azure [subs] [resources] [concurrency] | azure record-demo | models [concurrency] | scale-sim [--repos N] [--shards S] [--tokens T] [--per-repo R] | ledger [runs] [executions] | isolate [--rounds N] [--rules N]");
+                Console.Error.WriteLine("usage: EvidenceBot.Bench rules | verify [N] | report [N] | github [record-demo] | azure [subs] [resources] [concurrency] | azure record-demo | models [concurrency] | scale-sim [--repos N] [--shards S] [--tokens T] [--per-repo R] | ledger [runs] [executions] | isolate [--rounds N] [--rules N] | checkpoints [--rounds N] [--rules N]");
                 return 2;
         }
     }

@@ -21,8 +21,17 @@ internal sealed class CheckpointInjector(SemanticModel? model = null) : CSharpSy
 
     private const string CallText = "global::EvidenceBot.Rules.RuleCheckpoint.Check();";
 
+    /// <summary>
+    /// Benchmark hook: true compiles rules without checkpoints, so the <c>checkpoints</c> bench can time the same warm
+    /// run with and without them. Visible to that bench and the tests only; no command sets it. The compile cache keys
+    /// the two apart (<see cref="RuleCache.KeyFor"/>).
+    /// </summary>
+    internal static bool OffForBenchmark { get; set; }
+
     public static SyntaxTree Rewrite(SyntaxTree tree, SemanticModel? model = null)
     {
+        if (OffForBenchmark)
+            return tree;
         // A tree that does not parse will not compile: leave it as written, so its errors read as the author wrote it.
         if (tree.GetDiagnostics().Any(d => d.Severity == DiagnosticSeverity.Error))
             return tree;

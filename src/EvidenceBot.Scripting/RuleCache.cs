@@ -46,6 +46,8 @@ public sealed class RuleCache
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         sha.AppendData(Encoding.UTF8.GetBytes(EnvironmentKey.Value));
+        if (CheckpointInjector.OffForBenchmark)
+            sha.AppendData(";checkpoints=off"u8);
         sha.AppendData([0]);
         sha.AppendData(Encoding.UTF8.GetBytes(contractKey));
         sha.AppendData([0]);
