@@ -100,6 +100,30 @@ public class WaiverRunTests
     }
 
     [Fact]
+    public async Task Verify_WaiverKey_ConfirmsTheApproversKeyAndRefusesAnother()
+    {
+        using var cli = new CliRunner();
+        TwoFailures(cli);
+        var config = await Setup(cli, Entry());
+        await Sign(cli);
+        var runKey = Path.Combine(cli.Root, "keys", "mallory");
+        Assert.Equal(0, (await cli.RunRules("--config", config, "--key", Path.Combine(runKey, "signing-key.pem"))).Exit);
+        var bundle = Assert.Single(Directory.GetDirectories(cli.Out, "2*"));
+        string[] Verify(string waiverKey) => ["verify", bundle, "--key", Path.Combine(runKey, "public-key.pem"), "--waiver-key", waiverKey];
+
+        var alice = await cli.Run(Verify("alice@example.com=" + Path.Combine(cli.Root, "keys", "alice", "public-key.pem")));
+        var bobAsAlice = await cli.Run(Verify("alice@example.com=" + Path.Combine(cli.Root, "keys", "bob", "public-key.pem")));
+        var noApprover = await cli.Run(Verify(Path.Combine(cli.Root, "keys", "alice", "public-key.pem")));
+
+        Assert.True(alice.Exit == 0, alice.Out + alice.Err);
+        Assert.Contains("waivers/W-1.dsse.json: waiver W-1 is signed by the key you trust for 'alice@example.com'", alice.Out, StringComparison.Ordinal);
+        Assert.Equal(4, bobAsAlice.Exit);
+        Assert.Contains("FAIL waiver.approver waivers/W-1.dsse.json: waiver W-1 is not signed by the key(s) you trust for 'alice@example.com'", bobAsAlice.Out, StringComparison.Ordinal);
+        Assert.Equal(2, noApprover.Exit);
+        Assert.Contains("APPROVER=PUBLIC_KEY.pem", noApprover.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_WaiverEditedAfterSigning_RefusesToStart()
     {
         using var cli = new CliRunner();

@@ -23,9 +23,10 @@ internal static class VerifyCommand
         var cacheDir = CommonOptions.CacheDir();
         var isolate = new Option<string?>("--isolate") { Description = "With --replay, where the bundle's rules run: 'none' (this process, the default) or 'process' (a worker process killed if it hangs or grows past 2 GiB; a rule that ends the worker is a difference, the rest replay in a fresh one)." };
         isolate.AcceptOnlyFromAmong("none", "process");
+        var waiverKey = new Option<string[]>("--waiver-key") { Description = "APPROVER=PUBLIC_KEY.pem (repeatable): every waiver in the bundle must be signed by a key you trust for the approver it names, not only by the key the run trusted and copied into the bundle." };
         var command = new Command("verify", "Verify a bundle offline: every signature, every digest, no missing or extra files, predicate schema, run ids, and the chain link; with --replay, that every verdict follows from the evidence. Exits 4 when anything fails.")
         {
-            bundle, key, previous, connectionStringEnv, json, replay, cacheDir, isolate,
+            bundle, key, previous, connectionStringEnv, json, replay, cacheDir, isolate, waiverKey,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -42,6 +43,8 @@ internal static class VerifyCommand
                 return ExitCodes.UsageOrConfig;
             }
 
+            if (ReadApproverKeys(cli, parse.GetValue(waiverKey) ?? []) is not { } approvers)
+                return ExitCodes.UsageOrConfig;
             var isolation = parse.GetValue(isolate) == "process" ? WorkerCommand.Launch(IsolationOptions.DefaultMemoryLimitBytes) : null;
             var target = parse.GetValue(bundle)!;
             // Replay re-derives verdicts only from a bundle whose signatures and digests all passed.
@@ -49,15 +52,15 @@ internal static class VerifyCommand
                 ? ReplayCommand.RunAsync(cli, local, parse.GetValue(cacheDir), isolation, ct)
                 : Task.FromResult(ExitCodes.Ok);
             if (BlobBundleDownloader.IsBlobUrl(target))
-                return await RunOnBlobAsync(cli, target, parse.GetValue(connectionStringEnv), parse.GetValue(key)!, parse.GetValue(previous), parse.GetValue(json), then, ct).ConfigureAwait(false);
-            var exit = Run(cli, target, parse.GetValue(key)!, parse.GetValue(previous), parse.GetValue(json));
+                return await RunOnBlobAsync(cli, target, parse.GetValue(connectionStringEnv), parse.GetValue(key)!, parse.GetValue(previous), parse.GetValue(json), approvers, then, ct).ConfigureAwait(false);
+            var exit = Run(cli, target, parse.GetValue(key)!, parse.GetValue(previous), parse.GetValue(json), approvers);
             return exit != ExitCodes.Ok ? exit : await then(target).ConfigureAwait(false);
         });
         return command;
     }
 
     /// <summary>The auditor's public key from <paramref name="keyPath"/> (<c>--key</c>), or null after printing why it cannot be used.</summary>
-    internal static EvidencePublicKey? ReadPublicKey(CliContext cli, string keyPath)
+    internal static EvidencePublicKey? ReadPublicKey(CliContext cli, string keyPath, string option = "--key")
     {
         try
         {
@@ -65,16 +68,39 @@ internal static class VerifyCommand
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException or FormatException)
         {
-            cli.Error($"--key {keyPath}: {ex.Message}");
+            cli.Error($"{option} {keyPath}: {ex.Message}");
             return null;
         }
+    }
+
+    /// <summary>The <c>--waiver-key APPROVER=PUBLIC_KEY.pem</c> values, or null after printing which one cannot be used.</summary>
+    private static List<TrustedApproverKey>? ReadApproverKeys(CliContext cli, string[] values)
+    {
+        var keys = new List<TrustedApproverKey>();
+        foreach (var value in values)
+        {
+            var eq = value.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0 || eq == value.Length - 1)
+            {
+                cli.Error($"--waiver-key '{value}': give the approver and their public key as APPROVER=PUBLIC_KEY.pem, e.g. --waiver-key alice@example.com=keys/alice-public-key.pem");
+                return null;
+            }
+
+            var path = value[(eq + 1)..];
+            if (ReadPublicKey(cli, path, "--waiver-key") is not { } key)
+                return null;
+            keys.Add(new TrustedApproverKey(value[..eq], key, path));
+        }
+
+        return keys;
     }
 
     /// <summary>
     /// A stored bundle: downloaded to a temp folder (removed afterwards), then verified like a local one; the report
     /// names the URL without its SAS token.
     /// </summary>
-    private static async Task<int> RunOnBlobAsync(CliContext cli, string url, string? connectionStringEnv, string keyPath, string? previous, bool json, Func<string, Task<int>> then, CancellationToken ct)
+    private static async Task<int> RunOnBlobAsync(CliContext cli, string url, string? connectionStringEnv, string keyPath, string? previous, bool json,
+        IReadOnlyList<TrustedApproverKey> approvers, Func<string, Task<int>> then, CancellationToken ct)
     {
         string? connectionString = null;
         if (connectionStringEnv is not null && string.IsNullOrEmpty(connectionString = Environment.GetEnvironmentVariable(connectionStringEnv)))
@@ -99,7 +125,7 @@ internal static class VerifyCommand
                 return ExitCodes.UsageOrConfig;
             }
 
-            var exit = Run(cli, local, keyPath, previous, json, shownAs: BlobBundleDownloader.Display(url));
+            var exit = Run(cli, local, keyPath, previous, json, approvers, shownAs: BlobBundleDownloader.Display(url));
             return exit != ExitCodes.Ok ? exit : await then(local).ConfigureAwait(false);
         }
         finally
@@ -115,7 +141,7 @@ internal static class VerifyCommand
         }
     }
 
-    private static int Run(CliContext cli, string bundle, string keyPath, string? previous, bool json, string? shownAs = null)
+    private static int Run(CliContext cli, string bundle, string keyPath, string? previous, bool json, IReadOnlyList<TrustedApproverKey> approvers, string? shownAs = null)
     {
         if (!Directory.Exists(bundle) && !File.Exists(bundle))
         {
@@ -129,7 +155,14 @@ internal static class VerifyCommand
         VerificationReport report;
         try
         {
-            report = BundleVerifier.Verify(bundle, publicKey, previous);
+            IReadOnlyList<VerificationCheck> pinned = [];
+            report = BundleVerifier.Verify(bundle, publicKey, previous, (folder, _) =>
+            {
+                if (approvers.Count > 0)
+                    pinned = BundleVerifier.CheckWaiverApprovers(folder, approvers);
+            });
+            if (pinned.Count > 0)
+                report = report with { Checks = [.. pinned.Where(c => !c.Passed), .. report.Checks, .. pinned.Where(c => c.Passed)] };
             if (shownAs is not null)
                 report = report with { Bundle = shownAs };
         }
@@ -157,7 +190,7 @@ internal static class VerifyCommand
                     : $"  chain: links to the previous manifest {report.PreviousManifestSha256}");
 
                 // Whose key signed each accepted risk is the one thing verify cannot decide: show it.
-                foreach (var waiver in report.Checks.Where(c => c.Check == "waiver.signature"))
+                foreach (var waiver in report.Checks.Where(c => c.Check is "waiver.signature" or "waiver.approver"))
                     cli.Out.WriteLine($"  {waiver.File}: {waiver.Detail}");
             }
             else

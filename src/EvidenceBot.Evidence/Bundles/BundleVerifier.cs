@@ -630,38 +630,14 @@ public static partial class BundleVerifier
             if (!documents.TryGetValue(path, out var bytes))
                 continue; // reported as missing or too large
             var id = path[Prefix.Length..^BundleLayout.WaiverSuffix.Length];
-            DsseEnvelope envelope;
-            byte[] payload;
-            JsonElement w;
-            try
+            var read = ReadWaiver(bytes, id);
+            if (read.Problem is { } unreadable)
             {
-                envelope = JsonSerializer.Deserialize<DsseEnvelope>(bytes) ?? throw new JsonException("null");
-                if (envelope.Payload is null || envelope.PayloadType is null || envelope.Signatures is null || envelope.Signatures.Any(s => s?.Sig is null || s.KeyId is null))
-                    throw new JsonException("payload, payloadType and signatures (each with sig and keyid) are required");
-                payload = envelope.PayloadBytes();
-                using var doc = JsonDocument.Parse(payload);
-                w = doc.RootElement.Clone();
-                if (w.ValueKind != JsonValueKind.Object)
-                    throw new JsonException("the payload is not a JSON object");
-            }
-            catch (Exception ex) when (ex is JsonException or FormatException)
-            {
-                c.Fail("waiver.format", path, $"not a signed waiver: {ex.Message}");
+                c.Fail("waiver.format", path, unreadable, read.Field);
                 continue;
             }
 
-            if (envelope.PayloadType != BundleWaiver.PayloadType)
-            {
-                c.Fail("waiver.format", path, $"payloadType is '{envelope.PayloadType}', expected '{BundleWaiver.PayloadType}'", "payloadType");
-                continue;
-            }
-
-            if (String(w, "id") != id)
-            {
-                c.Fail("waiver.format", path, $"the signed waiver's id is '{String(w, "id")}', but the file is named for '{id}'", "payload.id");
-                continue;
-            }
-
+            var (envelope, payload, w) = (read.Envelope!, read.Payload!, read.Waiver);
             var approver = String(w, "approver");
             var pae = Dsse.Pae(envelope.PayloadType, payload);
             var reasons = new List<string>();
@@ -702,6 +678,102 @@ public static partial class BundleVerifier
         }
 
         return found;
+    }
+
+    /// <summary>A waiver envelope as read: its parts, or what is wrong with it (and in which field).</summary>
+    private sealed record WaiverEnvelope(DsseEnvelope? Envelope, byte[]? Payload, JsonElement Waiver, string? Problem = null, string? Field = null);
+
+    /// <summary>Reads <c>waivers/&lt;id&gt;.dsse.json</c>: a DSSE envelope of the waiver payload type whose payload is a waiver named <paramref name="id"/>.</summary>
+    private static WaiverEnvelope ReadWaiver(byte[] bytes, string id)
+    {
+        DsseEnvelope envelope;
+        byte[] payload;
+        JsonElement w;
+        try
+        {
+            envelope = JsonSerializer.Deserialize<DsseEnvelope>(bytes) ?? throw new JsonException("null");
+            if (envelope.Payload is null || envelope.PayloadType is null || envelope.Signatures is null || envelope.Signatures.Any(s => s?.Sig is null || s.KeyId is null))
+                throw new JsonException("payload, payloadType and signatures (each with sig and keyid) are required");
+            payload = envelope.PayloadBytes();
+            using var doc = JsonDocument.Parse(payload);
+            w = doc.RootElement.Clone();
+            if (w.ValueKind != JsonValueKind.Object)
+                throw new JsonException("the payload is not a JSON object");
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException)
+        {
+            return new WaiverEnvelope(null, null, default, $"not a signed waiver: {ex.Message}");
+        }
+
+        if (envelope.PayloadType != BundleWaiver.PayloadType)
+            return new WaiverEnvelope(null, null, default, $"payloadType is '{envelope.PayloadType}', expected '{BundleWaiver.PayloadType}'", "payloadType");
+        if (String(w, "id") != id)
+            return new WaiverEnvelope(null, null, default, $"the signed waiver's id is '{String(w, "id")}', but the file is named for '{id}'", "payload.id");
+        return new WaiverEnvelope(envelope, payload, w);
+    }
+
+    /// <summary>
+    /// <c>verify --waiver-key</c>: every waiver a bundle holds (a merged bundle's shards' too) must be signed by a key
+    /// the auditor trusts for the approver it names, independently of the keys the run trusted and copied into the
+    /// bundle. Run on a folder that <see cref="Verify(string, EvidencePublicKey, string?, Action{string, VerificationReport}?)"/>
+    /// checked; returns one <c>waiver.approver</c> check per waiver.
+    /// </summary>
+    /// <param name="bundleFolder">The verified bundle folder.</param>
+    /// <param name="keys">The approvers' public keys the auditor trusts.</param>
+    public static IReadOnlyList<VerificationCheck> CheckWaiverApprovers(string bundleFolder, IReadOnlyList<TrustedApproverKey> keys)
+    {
+        ArgumentNullException.ThrowIfNull(bundleFolder);
+        ArgumentNullException.ThrowIfNull(keys);
+        var c = new CheckCollector();
+        var folders = new List<string> { BundleLayout.Waivers };
+        var shards = Path.Combine(bundleFolder, "shards");
+        if (Directory.Exists(shards))
+            folders.AddRange(Directory.GetDirectories(shards).Order(StringComparer.Ordinal).Select(d => $"shards/{Path.GetFileName(d)}/{BundleLayout.Waivers}"));
+        foreach (var folder in folders.Where(f => Directory.Exists(Path.Combine(bundleFolder, f))))
+        {
+            foreach (var file in Directory.GetFiles(Path.Combine(bundleFolder, folder), "*" + BundleLayout.WaiverSuffix).Order(StringComparer.Ordinal))
+            {
+                var path = $"{folder}/{Path.GetFileName(file)}";
+                var id = Path.GetFileName(file)[..^BundleLayout.WaiverSuffix.Length];
+                var bytes = FileKind.NotRegular(file) is null ? ReadBounded(file, MaxDocumentBytes) : null;
+                var read = bytes is null ? new WaiverEnvelope(null, null, default, "not a regular file of at most 64 MiB") : ReadWaiver(bytes, id);
+                if (read.Problem is { } problem)
+                {
+                    c.Fail("waiver.approver", path, problem, read.Field);
+                    continue;
+                }
+
+                var approver = String(read.Waiver, "approver") ?? "";
+                var theirs = keys.Where(k => string.Equals(k.Approver, approver, StringComparison.Ordinal)).ToList();
+                if (theirs.Count == 0)
+                {
+                    c.Fail("waiver.approver", path, $"waiver {id} names approver '{approver}', for whom no --waiver-key was given: its acceptance is not confirmed");
+                    continue;
+                }
+
+                var pae = Dsse.Pae(read.Envelope!.PayloadType, read.Payload);
+                var by = theirs.FirstOrDefault(k => read.Envelope.Signatures.Any(s =>
+                    string.Equals(s.KeyId, k.Key.KeyId, StringComparison.OrdinalIgnoreCase) && TryBase64(s.Sig) is { } sig && k.Key.Verify(pae, sig, out _)));
+                if (by is not null)
+                    c.Pass("waiver.approver", path, $"waiver {id} is signed by the key you trust for '{approver}' ({by.Path}, key {by.Key.KeyId})");
+                else
+                    c.Fail("waiver.approver", path, $"waiver {id} is not signed by the key(s) you trust for '{approver}' ({string.Join(", ", theirs.Select(k => k.Key.KeyId))}); it was signed by key {string.Join(", ", read.Envelope.Signatures.Select(s => s.KeyId))}");
+            }
+        }
+
+        return c.Sorted();
+    }
+
+    private static byte[]? TryBase64(string text)
+    {
+        try
+        {
+            return Convert.FromBase64String(text);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
     }
 
     /// <summary>

@@ -80,3 +80,9 @@ internal sealed class CheckCollector
     public IReadOnlyList<VerificationCheck> Sorted() =>
         [.. _checks.OrderBy(c => c.Passed).ThenBy(c => c.File, StringComparer.Ordinal).ThenBy(c => c.Check, StringComparer.Ordinal)];
 }
+
+/// <summary>A public key an auditor trusts for one waiver approver (<c>verify --waiver-key APPROVER=KEY.pem</c>).</summary>
+/// <param name="Approver">The approver, exactly as waivers name them.</param>
+/// <param name="Key">Their public key.</param>
+/// <param name="Path">Where the key was read from, for messages.</param>
+public sealed record TrustedApproverKey(string Approver, EvidenceBot.Evidence.Signing.EvidencePublicKey Key, string Path);

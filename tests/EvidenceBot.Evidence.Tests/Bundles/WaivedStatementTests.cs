@@ -96,6 +96,36 @@ public class WaivedStatementTests
     }
 
     [Fact]
+    public async Task CheckWaiverApprovers_KeyTheAuditorTrustsForTheApprover_PassesAnyOtherFails()
+    {
+        using var dir = new TempDir();
+        var (run, sources) = Fixtures.Run(dir.Sub("rules"), rules: 1);
+        using var signer = Fixtures.Signer();
+        var written = await EvidenceBundleWriter.WriteAsync(new BundleRequest
+        {
+            Run = run with { Rules = [run.Rules[0] with { Verdict = Verdict.Waived, Findings = [new Finding("octo-org/legacy", Verdict.Waived, "m", null, Waiver)] }] },
+            RuleSources = sources,
+            Signer = signer,
+            Waivers = [Signed.Envelope],
+            OutputRoot = dir.Sub("out"),
+            Time = new FakeTimeProvider(Fixtures.Start.AddMinutes(1)),
+        }, CancellationToken.None);
+        var alice = new TrustedApproverKey("alice@example.com", Fixtures.PublicKey(Fixtures.Other), "alice.pem");
+
+        var trusted = Assert.Single(BundleVerifier.CheckWaiverApprovers(written.BundlePath, [alice]));
+        var otherKey = Assert.Single(BundleVerifier.CheckWaiverApprovers(written.BundlePath, [alice with { Key = Fixtures.PublicKey() }]));
+        var otherApprover = Assert.Single(BundleVerifier.CheckWaiverApprovers(written.BundlePath, [alice with { Approver = "bob@example.com" }]));
+
+        Assert.True(trusted.Passed, trusted.Detail);
+        Assert.Equal(("waiver.approver", "waivers/W-1.dsse.json"), (trusted.Check, trusted.File));
+        Assert.Contains("signed by the key you trust for 'alice@example.com' (alice.pem", trusted.Detail, StringComparison.Ordinal);
+        Assert.False(otherKey.Passed);
+        Assert.Contains("is not signed by the key(s) you trust for 'alice@example.com'", otherKey.Detail, StringComparison.Ordinal);
+        Assert.False(otherApprover.Passed);
+        Assert.Contains("no --waiver-key was given", otherApprover.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Verify_WaivedFindingWhoseEnvelopeIsNotInTheBundle_IsRejected()
     {
         using var dir = new TempDir();
