@@ -86,11 +86,11 @@ public class WaiverRunTests
         Assert.True(File.Exists(Path.Combine(bundle, "waivers", "keys", alice + ".pem")));
         var verify = await cli.Run("verify", bundle, "--key", Path.Combine(runKey, "public-key.pem"));
         Assert.True(verify.Exit == 0, verify.Out + verify.Err);
-        Assert.Contains($"  waivers/W-1.dsse.json: waiver W-1 (A-1, until 2027-01-15) is signed by key {alice}", verify.Out, StringComparison.Ordinal);
+        Assert.Contains($"  waivers/W-1.dsse.json: waiver W-1 (A-1, until 2027-01-15) names approver 'alice@example.com' and is signed by key {alice}", verify.Out, StringComparison.Ordinal);
         var checks = JsonDocument.Parse((await cli.Run("verify", bundle, "--key", Path.Combine(runKey, "public-key.pem"), "--json")).Out).RootElement;
         string Detail(string check) => Assert.Single(checks.GetProperty("checks").EnumerateArray(), c => c.GetProperty("check").GetString() == check).GetProperty("detail").GetString()!;
         Assert.Contains("(W-1)", Detail("statement.waivers"), StringComparison.Ordinal);
-        Assert.Contains($"signed by key {alice}, the key the run trusted for approver 'alice@example.com'", Detail("waiver.signature"), StringComparison.Ordinal);
+        Assert.Contains($"names approver 'alice@example.com' and is signed by key {alice}, which the run copied in with it", Detail("waiver.signature"), StringComparison.Ordinal);
 
         // An envelope taken out of the bundle is caught.
         File.Delete(Path.Combine(bundle, "waivers", "W-1.dsse.json"));

@@ -602,25 +602,31 @@ public static partial class BundleVerifier
 
     /// <summary>A signed waiver as the bundle holds it, after its signature was checked.</summary>
     /// <param name="Digest">Lowercase hex SHA-256 of the signed payload: what a waived finding cites.</param>
-    /// <param name="Rule">The payload's <c>rule</c>.</param>
-    /// <param name="Resource">The payload's <c>resource</c> glob; null for every resource.</param>
-    /// <param name="Approver">The payload's <c>approver</c>.</param>
-    /// <param name="Expires">The payload's <c>expires</c> (YYYY-MM-DD).</param>
+    /// <param name="Waiver">What the approver signed; null when the envelope is not a signed waiver.</param>
     /// <param name="Verified">True when a signature verified with a key the bundle holds.</param>
-    private sealed record BundledWaiver(string Digest, string? Rule, string? Resource, string? Approver, string? Expires, bool Verified);
+    private sealed record BundledWaiver(string Digest, WaiverPayload? Waiver, bool Verified);
 
     /// <summary>
-    /// Checks every envelope under <c>waivers/</c>: a DSSE envelope of a waiver whose id is its file name, signed by a
-    /// key the bundle holds as <c>waivers/keys/&lt;keyid&gt;.pem</c>. Whether that key is the approver's is for the
-    /// auditor to decide, so the check names it. Returns the waivers by id, for the statements that cite them.
+    /// Checks every file under <c>waivers/</c>: each <c>&lt;id&gt;.dsse.json</c> must be a DSSE envelope of a waiver
+    /// whose id is its file name, signed by a key the bundle holds as <c>waivers/keys/&lt;keyid&gt;.pem</c>; nothing else
+    /// belongs there. The run copied that key in; whether it is the approver's, only <c>--waiver-key</c> (or the auditor)
+    /// can tell, so the check names it. Returns the waivers by id, for the statements that cite them.
     /// </summary>
     private static Dictionary<string, BundledWaiver> CheckWaivers(Dictionary<string, ManifestFile> listed, ConcurrentDictionary<string, byte[]> documents, CheckCollector c)
     {
         var found = new Dictionary<string, BundledWaiver>(StringComparer.Ordinal);
         const string Prefix = BundleLayout.Waivers + "/";
         const string KeyPrefix = Prefix + "keys/";
-        foreach (var path in listed.Keys.Where(p => p.StartsWith(Prefix, StringComparison.Ordinal) && !p.StartsWith(KeyPrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        foreach (var path in listed.Keys.Where(p => p.StartsWith(Prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
         {
+            if (path.StartsWith(KeyPrefix, StringComparison.Ordinal))
+            {
+                var name = path[KeyPrefix.Length..];
+                if (!name.EndsWith(".pem", StringComparison.Ordinal) || !IsKeyId(name[..^".pem".Length]))
+                    c.Fail("waiver.format", path, "not a waiver key: waivers/keys/ holds <keyid>.pem only (64 lowercase hex digits)");
+                continue;
+            }
+
             if (!path.EndsWith(BundleLayout.WaiverSuffix, StringComparison.Ordinal) || path.IndexOf('/', Prefix.Length) >= 0)
             {
                 c.Fail("waiver.format", path, $"not a waiver envelope: waivers hold <id>{BundleLayout.WaiverSuffix} and keys/<keyid>.pem only");
@@ -630,40 +636,43 @@ public static partial class BundleVerifier
             if (!documents.TryGetValue(path, out var bytes))
                 continue; // reported as missing or too large
             var id = path[Prefix.Length..^BundleLayout.WaiverSuffix.Length];
-            var read = ReadWaiver(bytes, id);
+            var read = WaiverEnvelopes.Read(bytes, id);
             if (read.Problem is { } unreadable)
             {
                 c.Fail("waiver.format", path, unreadable, read.Field);
+                found[id] = new BundledWaiver("", null, false);
                 continue;
             }
 
-            var (envelope, payload, w) = (read.Envelope!, read.Payload!, read.Waiver);
-            var approver = String(w, "approver");
-            var pae = Dsse.Pae(envelope.PayloadType, payload);
+            var (envelope, w) = (read.Envelope!, read.Waiver!);
+            var pae = Dsse.Pae(envelope.PayloadType, read.Payload);
             var reasons = new List<string>();
             string? verifiedBy = null;
             foreach (var s in envelope.Signatures)
             {
-                var keyPath = BundleWaiver.KeyPath(s.KeyId);
-                if (!IsSafeRelative(keyPath) || !documents.TryGetValue(keyPath, out var pem))
+                // Key ids are lowercase hex, and the run names key files by them: an envelope may spell one in capitals.
+                var keyId = s.KeyId.ToLowerInvariant();
+                if (!IsKeyId(keyId) || !documents.TryGetValue(BundleWaiver.KeyPath(keyId), out var pem))
                 {
-                    reasons.Add($"signed by key {s.KeyId}, but the bundle holds no {keyPath}");
+                    reasons.Add($"signed by key {s.KeyId}, but the bundle holds no {BundleWaiver.KeyPath(keyId)}");
                     continue;
                 }
 
                 try
                 {
-                    var key = EvidencePublicKey.FromPem(System.Text.Encoding.ASCII.GetString(pem), keyPath);
-                    if (!string.Equals(key.KeyId, s.KeyId, StringComparison.OrdinalIgnoreCase))
-                        reasons.Add($"{keyPath} holds key {key.KeyId}, not {s.KeyId}");
-                    else if (key.Verify(pae, Convert.FromBase64String(s.Sig), out var problem))
+                    var key = EvidencePublicKey.FromPem(System.Text.Encoding.ASCII.GetString(pem), BundleWaiver.KeyPath(keyId));
+                    if (key.KeyId != keyId)
+                        reasons.Add($"{BundleWaiver.KeyPath(keyId)} holds key {key.KeyId}, not {keyId}");
+                    else if (TryBase64(s.Sig) is not { } sig)
+                        reasons.Add($"the signature by {keyId} is not base64");
+                    else if (key.Verify(pae, sig, out var problem))
                         verifiedBy = key.KeyId;
                     else
-                        reasons.Add($"the signature by {s.KeyId} does not verify: {problem}");
+                        reasons.Add($"the signature by {keyId} does not verify: {problem}");
                 }
                 catch (Exception ex) when (ex is FormatException or System.Security.Cryptography.CryptographicException or ArgumentException)
                 {
-                    reasons.Add($"{keyPath}: {ex.Message}");
+                    reasons.Add($"{BundleWaiver.KeyPath(keyId)}: {ex.Message}");
                 }
 
                 if (verifiedBy is not null)
@@ -671,52 +680,25 @@ public static partial class BundleVerifier
             }
 
             if (verifiedBy is not null)
-                c.Pass("waiver.signature", path, $"waiver {id} ({String(w, "rule")}, until {String(w, "expires")}) is signed by key {verifiedBy}, the key the run trusted for approver '{approver}': check that it is theirs");
+                c.Pass("waiver.signature", path, $"waiver {id} ({w.Rule}, until {WaiverDay(w.Expires)}) names approver '{w.Approver}' and is signed by key {verifiedBy}, which the run copied in with it: only --waiver-key ties that key to the approver");
             else
                 c.Fail("waiver.signature", path, reasons.Count == 0 ? "the envelope has no signature" : string.Join("; ", reasons), "signatures");
-            found[id] = new BundledWaiver(EvidenceBundleWriter.Sha256Hex(payload), String(w, "rule"), String(w, "resource"), approver, String(w, "expires"), verifiedBy is not null);
+            found[id] = new BundledWaiver(read.Digest, w, verifiedBy is not null);
         }
 
         return found;
     }
 
-    /// <summary>A waiver envelope as read: its parts, or what is wrong with it (and in which field).</summary>
-    private sealed record WaiverEnvelope(DsseEnvelope? Envelope, byte[]? Payload, JsonElement Waiver, string? Problem = null, string? Field = null);
+    private static bool IsKeyId(string text) => text.Length == 64 && text.All(ch => ch is (>= '0' and <= '9') or (>= 'a' and <= 'f'));
 
-    /// <summary>Reads <c>waivers/&lt;id&gt;.dsse.json</c>: a DSSE envelope of the waiver payload type whose payload is a waiver named <paramref name="id"/>.</summary>
-    private static WaiverEnvelope ReadWaiver(byte[] bytes, string id)
-    {
-        DsseEnvelope envelope;
-        byte[] payload;
-        JsonElement w;
-        try
-        {
-            envelope = JsonSerializer.Deserialize<DsseEnvelope>(bytes) ?? throw new JsonException("null");
-            if (envelope.Payload is null || envelope.PayloadType is null || envelope.Signatures is null || envelope.Signatures.Any(s => s?.Sig is null || s.KeyId is null))
-                throw new JsonException("payload, payloadType and signatures (each with sig and keyid) are required");
-            payload = envelope.PayloadBytes();
-            using var doc = JsonDocument.Parse(payload);
-            w = doc.RootElement.Clone();
-            if (w.ValueKind != JsonValueKind.Object)
-                throw new JsonException("the payload is not a JSON object");
-        }
-        catch (Exception ex) when (ex is JsonException or FormatException)
-        {
-            return new WaiverEnvelope(null, null, default, $"not a signed waiver: {ex.Message}");
-        }
-
-        if (envelope.PayloadType != BundleWaiver.PayloadType)
-            return new WaiverEnvelope(null, null, default, $"payloadType is '{envelope.PayloadType}', expected '{BundleWaiver.PayloadType}'", "payloadType");
-        if (String(w, "id") != id)
-            return new WaiverEnvelope(null, null, default, $"the signed waiver's id is '{String(w, "id")}', but the file is named for '{id}'", "payload.id");
-        return new WaiverEnvelope(envelope, payload, w);
-    }
+    private static string WaiverDay(DateOnly day) => day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
     /// <c>verify --waiver-key</c>: every waiver a bundle holds (a merged bundle's shards' too) must be signed by a key
-    /// the auditor trusts for the approver it names, independently of the keys the run trusted and copied into the
-    /// bundle. Run on a folder that <see cref="Verify(string, EvidencePublicKey, string?, Action{string, VerificationReport}?)"/>
-    /// checked; returns one <c>waiver.approver</c> check per waiver.
+    /// the auditor trusts for the approver it names, independently of the keys the run copied into the bundle. Run on a
+    /// folder that <see cref="Verify(string, EvidencePublicKey, string?, Action{string, VerificationReport}?)"/>
+    /// checked; returns one <c>waiver.approver</c> check per waiver, and a failed check, never an exception, when the
+    /// folder cannot be read.
     /// </summary>
     /// <param name="bundleFolder">The verified bundle folder.</param>
     /// <param name="keys">The approvers' public keys the auditor trusts.</param>
@@ -725,6 +707,20 @@ public static partial class BundleVerifier
         ArgumentNullException.ThrowIfNull(bundleFolder);
         ArgumentNullException.ThrowIfNull(keys);
         var c = new CheckCollector();
+        try
+        {
+            CheckWaiverApprovers(bundleFolder, keys, c);
+        }
+        catch (Exception ex)
+        {
+            c.Fail("waiver.approver", ".", $"the waivers could not be checked ({ex.GetType().Name}: {ex.Message}): treated as failed");
+        }
+
+        return c.Sorted();
+    }
+
+    private static void CheckWaiverApprovers(string bundleFolder, IReadOnlyList<TrustedApproverKey> keys, CheckCollector c)
+    {
         var folders = new List<string> { BundleLayout.Waivers };
         var shards = Path.Combine(bundleFolder, "shards");
         if (Directory.Exists(shards))
@@ -736,14 +732,14 @@ public static partial class BundleVerifier
                 var path = $"{folder}/{Path.GetFileName(file)}";
                 var id = Path.GetFileName(file)[..^BundleLayout.WaiverSuffix.Length];
                 var bytes = FileKind.NotRegular(file) is null ? ReadBounded(file, MaxDocumentBytes) : null;
-                var read = bytes is null ? new WaiverEnvelope(null, null, default, "not a regular file of at most 64 MiB") : ReadWaiver(bytes, id);
+                var read = bytes is null ? new WaiverEnvelopeRead(null, null, null, "not a regular file of at most 64 MiB") : WaiverEnvelopes.Read(bytes, id);
                 if (read.Problem is { } problem)
                 {
                     c.Fail("waiver.approver", path, problem, read.Field);
                     continue;
                 }
 
-                var approver = String(read.Waiver, "approver") ?? "";
+                var approver = read.Waiver!.Approver;
                 var theirs = keys.Where(k => string.Equals(k.Approver, approver, StringComparison.Ordinal)).ToList();
                 if (theirs.Count == 0)
                 {
@@ -760,8 +756,6 @@ public static partial class BundleVerifier
                     c.Fail("waiver.approver", path, $"waiver {id} is not signed by the key(s) you trust for '{approver}' ({string.Join(", ", theirs.Select(k => k.Key.KeyId))}); it was signed by key {string.Join(", ", read.Envelope.Signatures.Select(s => s.KeyId))}");
             }
         }
-
-        return c.Sorted();
     }
 
     private static byte[]? TryBase64(string text)
@@ -839,20 +833,24 @@ public static partial class BundleVerifier
         cited.Add(id);
         if (!waivers.TryGetValue(id, out var signed))
             return $"cites waiver '{id}', but the bundle holds no {BundleWaiver.EnvelopePath(id)}: its signature cannot be checked";
+        if (signed.Waiver is not { } w)
+            return $"cites waiver '{id}', but {BundleWaiver.EnvelopePath(id)} is not a signed waiver (see waiver.format)";
         if (!signed.Verified)
             return $"cites waiver '{id}', whose envelope in the bundle does not verify (see waiver.signature)";
         if (String(reference, "digest") != signed.Digest)
             return $"cites waiver '{id}' with digest {String(reference, "digest")}, but the signed waiver's digest is {signed.Digest}";
-        if (String(reference, "approver") != signed.Approver)
-            return $"names approver '{String(reference, "approver")}', but waiver '{id}' was signed for '{signed.Approver}'";
-        if (String(reference, "expires") != signed.Expires)
-            return $"says waiver '{id}' expires {String(reference, "expires")}, but the signed waiver says {signed.Expires}";
-        if (!string.Equals(signed.Rule, ruleId, StringComparison.OrdinalIgnoreCase))
-            return $"waiver '{id}' accepts failures of rule '{signed.Rule}', not of '{ruleId}'";
-        if (signed.Resource is not null && (resource is null || !ResourceGlob.Matches(signed.Resource, resource)))
-            return $"waiver '{id}' covers resources '{signed.Resource}', not '{resource}'";
-        if (started is { } day && DateOnly.TryParseExact(signed.Expires, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var last) && day > last)
-            return $"waiver '{id}' expired on {signed.Expires}, before the rule ran on {day:yyyy-MM-dd}: an expired waiver no longer applies";
+        if (String(reference, "approver") != w.Approver)
+            return $"names approver '{String(reference, "approver")}', but waiver '{id}' was signed for '{w.Approver}'";
+        if (String(reference, "expires") != WaiverDay(w.Expires))
+            return $"says waiver '{id}' expires {String(reference, "expires")}, but the signed waiver says {WaiverDay(w.Expires)}";
+        if (!string.Equals(w.Rule, ruleId, StringComparison.OrdinalIgnoreCase))
+            return $"waiver '{id}' accepts failures of rule '{w.Rule}', not of '{ruleId}'";
+        if (w.Resource is not null && (resource is null || !ResourceGlob.Matches(w.Resource, resource)))
+            return $"waiver '{id}' covers resources '{w.Resource}', not '{resource}'";
+        if (started is not { } day)
+            return "the statement's startedAt is not a date and time, so whether the waiver was in force when the rule ran cannot be told";
+        if (day > w.Expires)
+            return $"waiver '{id}' expired on {WaiverDay(w.Expires)}, before the rule ran on {WaiverDay(day)}: an expired waiver no longer applies";
         return null;
     }
 

@@ -175,29 +175,22 @@ internal sealed class BundleReplayer(IReadOnlyList<ISourceModule> modules, Isola
         return changed ? replayed with { Findings = findings, Verdict = VerdictAggregator.Aggregate(findings, replayed.Error, replayed.Faults) } : replayed;
     }
 
-    /// <summary>The signed waivers the bundle holds, by id; an envelope that cannot be read is left out (verify failed it already).</summary>
+    /// <summary>
+    /// The signed waivers the bundle holds, by id: each <c>waivers/&lt;id&gt;.dsse.json</c> read as <c>verify</c> reads
+    /// it (<see cref="WaiverEnvelopes.Read"/>). One that cannot be read is left out: verify failed it already.
+    /// </summary>
     private static Dictionary<string, SignedWaiver> ReadWaivers(string bundleFolder, IReadOnlyList<ManifestFile> files)
     {
         var found = new Dictionary<string, SignedWaiver>(StringComparer.Ordinal);
-        foreach (var file in files.Where(f => f.Path.StartsWith(BundleLayout.Waivers + "/", StringComparison.Ordinal) && f.Path.EndsWith(BundleLayout.WaiverSuffix, StringComparison.Ordinal)))
+        const string Prefix = BundleLayout.Waivers + "/";
+        foreach (var file in files.Where(f => f.Path.StartsWith(Prefix, StringComparison.Ordinal) && f.Path.IndexOf('/', Prefix.Length) < 0
+            && f.Path.EndsWith(BundleLayout.WaiverSuffix, StringComparison.Ordinal)))
         {
-            try
-            {
-                var envelope = JsonSerializer.Deserialize<DsseEnvelope>(File.ReadAllBytes(Path.Combine(bundleFolder, file.Path)))
-                    ?? throw new JsonException("null");
-                var payload = envelope.PayloadBytes();
-                using var doc = JsonDocument.Parse(payload);
-                var w = doc.RootElement;
-                string Text(string name) => w.GetProperty(name).GetString() ?? throw new JsonException(name);
-                DateOnly Day(string name) => DateOnly.ParseExact(Text(name), "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
-                var waiver = new Waiver(Text("id"), Text("rule"), w.TryGetProperty("resource", out var r) ? r.GetString() : null, Text("control"),
-                    Text("justification"), Text("approver"), Day("created"), Day("expires"));
-                found[waiver.Id] = new SignedWaiver(waiver, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(payload)), envelope.Signatures?.FirstOrDefault()?.KeyId ?? "");
-            }
-            catch (Exception ex) when (ex is JsonException or FormatException or KeyNotFoundException or InvalidOperationException or IOException or ArgumentException)
-            {
-                // verify reported it as waiver.format or waiver.signature; the findings citing it replay as failures.
-            }
+            var read = WaiverEnvelopes.Read(File.ReadAllBytes(Path.Combine(bundleFolder, file.Path)), file.Path[Prefix.Length..^BundleLayout.WaiverSuffix.Length]);
+            if (read.Waiver is not { } w)
+                continue;
+            var waiver = new Waiver(w.Id, w.Rule, w.Resource, w.Control, w.Justification, w.Approver, w.Created, w.Expires);
+            found[w.Id] = new SignedWaiver(waiver, read.Digest, read.Envelope!.Signatures.FirstOrDefault()?.KeyId ?? "");
         }
 
         return found;

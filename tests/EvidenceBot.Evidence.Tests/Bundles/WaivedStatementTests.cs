@@ -26,13 +26,16 @@ public class WaivedStatementTests
     }
 
     /// <summary>A waiver signed by the approver's key (not the run's), as a run copies it into the bundle, and what a finding cites.</summary>
-    private static (BundleWaiver, WaiverReference) Sign(WaiverPayload waiver)
+    private static (BundleWaiver, WaiverReference) Sign(WaiverPayload waiver) =>
+        (SignRaw(waiver.Id, waiver.Bytes()), new WaiverReference(waiver.Id, Convert.ToHexStringLower(SHA256.HashData(waiver.Bytes())), "alice@example.com",
+            DateOnly.Parse(waiver.Expires, System.Globalization.CultureInfo.InvariantCulture)));
+
+    /// <summary>Any payload, signed by the approver's key as a waiver envelope.</summary>
+    private static BundleWaiver SignRaw(string id, byte[] payload, Func<DsseEnvelope, DsseEnvelope>? edit = null)
     {
         using var approver = Fixtures.Signer(Fixtures.Other);
-        var payload = waiver.Bytes();
         var envelope = DsseSigning.SignAsync(approver, BundleWaiver.PayloadType, payload).GetAwaiter().GetResult().DsseEnvelope;
-        return (new BundleWaiver(waiver.Id, JsonSerializer.SerializeToUtf8Bytes(envelope), approver.PublicKey.KeyId, approver.PublicKey.ToPem()),
-            new WaiverReference(waiver.Id, Convert.ToHexStringLower(SHA256.HashData(payload)), "alice@example.com", DateOnly.Parse(waiver.Expires, System.Globalization.CultureInfo.InvariantCulture)));
+        return new BundleWaiver(id, JsonSerializer.SerializeToUtf8Bytes((edit ?? (e => e))(envelope)), approver.PublicKey.KeyId, approver.PublicKey.ToPem());
     }
 
     private static Task<VerificationReport> WriteAndVerify(TempDir dir, Verdict verdict, params Finding[] findings) =>
@@ -67,8 +70,47 @@ public class WaivedStatementTests
         var signature = Assert.Single(report.Checks, c => c.Check == "waiver.signature");
         Assert.True(signature.Passed);
         Assert.Equal("waivers/W-1.dsse.json", signature.File);
-        Assert.Contains(Fixtures.PublicKey(Fixtures.Other).KeyId, signature.Detail, StringComparison.Ordinal);
-        Assert.Contains("'alice@example.com'", signature.Detail, StringComparison.Ordinal);
+        Assert.Contains($"names approver 'alice@example.com' and is signed by key {Fixtures.PublicKey(Fixtures.Other).KeyId}", signature.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_EnvelopeNamingItsKeyIdInCapitals_StillFindsTheKeyTheRunCopiedIn()
+    {
+        using var dir = new TempDir();
+        var shouting = SignRaw("W-1", new WaiverPayload().Bytes(), e => e with { Signatures = [e.Signatures[0] with { KeyId = e.Signatures[0].KeyId.ToUpperInvariant() }] });
+
+        var report = await WriteAndVerify(dir, [shouting], Verdict.Waived, new Finding("octo-org/legacy", Verdict.Waived, "m", null, Waiver));
+
+        Assert.True(report.Passed, string.Join("\n", report.Failures));
+    }
+
+    [Theory]
+    [InlineData("""{"id":"W-1","rule":"R-0","resource":42,"control":"C","justification":"j","approver":"alice@example.com","created":"2026-01-15","expires":"2027-01-31"}""", "payload.resource")]
+    [InlineData("""{"id":"W-1","rule":"R-0","control":"C","justification":"j","approver":"alice@example.com","created":"2026-01-15","expires":"2026-02-30"}""", "payload.expires")]
+    [InlineData("""{"id":"W-1","rule":"R-0","control":"C","approver":"alice@example.com","created":"2026-01-15","expires":"2027-01-31"}""", "payload.justification")]
+    public async Task Verify_SignedPayloadThatIsNotAWaiver_IsRejectedNamingTheField(string payload, string field)
+    {
+        using var dir = new TempDir();
+        var bytes = Encoding.UTF8.GetBytes(payload);
+        var reference = Waiver with { Digest = Convert.ToHexStringLower(SHA256.HashData(bytes)) };
+
+        var report = await WriteAndVerify(dir, [SignRaw("W-1", bytes)], Verdict.Waived, new Finding("octo-org/legacy", Verdict.Waived, "m", null, reference));
+
+        Assert.False(report.Passed);
+        Assert.Contains(report.Failures, c => c.Check == "waiver.format" && c.File == "waivers/W-1.dsse.json" && c.Detail.Contains(field, StringComparison.Ordinal));
+        Assert.Contains(report.Failures, c => c.Check == "statement.waivers" && c.Detail.Contains("waivers/W-1.dsse.json is not a signed waiver", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Verify_AFileUnderWaiversKeysThatIsNotAKey_IsRejected()
+    {
+        using var dir = new TempDir();
+        var decoy = Signed.Envelope with { Id = "W-2", KeyId = "decoy" };
+
+        var report = await WriteAndVerify(dir, [Signed.Envelope, decoy], Verdict.Waived, new Finding("octo-org/legacy", Verdict.Waived, "m", null, Waiver));
+
+        Assert.False(report.Passed);
+        Assert.Contains(report.Failures, c => c.Check == "waiver.format" && c.File == "waivers/keys/decoy.pem");
     }
 
     [Fact]
