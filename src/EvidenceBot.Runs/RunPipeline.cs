@@ -130,9 +130,13 @@ internal sealed class RunPipeline(IReadOnlyList<ISourceModule> modules, TimeProv
         report.Message($"Running {executions.Count} rule execution(s) from {options.RulesDirectory} ({set.Stats.CacheHits} cached, {set.Stats.Compiled} compiled in {set.Stats.ElapsedMs} ms)");
         RunResult result;
         using (var observer = report.Progress(executions.Count) as IDisposable)
+        {
+            var progress = Waivers.WaiverApplication.Showing(observer as IRunObserver, waivers, Waivers.WaiverApplication.Today(time));
             result = isolated is not null
-                ? await isolated.RunAsync(executions, runId, observer as IRunObserver, ct).ConfigureAwait(false)
-                : await engine.RunAsync(executions, runId, observer as IRunObserver, ct).ConfigureAwait(false);
+                ? await isolated.RunAsync(executions, runId, progress, ct).ConfigureAwait(false)
+                : await engine.RunAsync(executions, runId, progress, ct).ConfigureAwait(false);
+        }
+
         // What rules wrote themselves may quote a configured secret: masked before results.json, statements and the summary.
         result = RunResultRedaction.Apply(result, sources.Redactor) with
         {

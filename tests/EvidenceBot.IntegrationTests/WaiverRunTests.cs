@@ -59,6 +59,9 @@ public class WaiverRunTests
         Assert.Equal("2027-01-15", waived.GetProperty("waiver").GetProperty("expires").GetString());
         Assert.Contains("1 waived", stdout, StringComparison.Ordinal);
         Assert.Contains("0 pass", stdout, StringComparison.Ordinal);
+        // The progress line says what results.json says, not the verdict before the waiver applied.
+        var progress = Assert.Single(stderr.Split('\n'), l => l.StartsWith("[1/1] A-1 ", StringComparison.Ordinal));
+        Assert.Contains(": waived in ", progress, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -73,5 +73,6 @@ internal sealed class LiveProgress : IRunObserver, IDisposable
     }
 
     private string Describe() =>
-        $"{_done}/{_total}: [green]{_counts.GetValueOrDefault(Verdict.Pass)} pass[/] [red]{_counts.GetValueOrDefault(Verdict.Fail)} fail[/] [yellow]{_counts.GetValueOrDefault(Verdict.Error)} error[/]";
+        $"{_done}/{_total}: [green]{_counts.GetValueOrDefault(Verdict.Pass)} pass[/] [red]{_counts.GetValueOrDefault(Verdict.Fail)} fail[/] [yellow]{_counts.GetValueOrDefault(Verdict.Error)} error[/]"
+        + (_counts.GetValueOrDefault(Verdict.Waived) is > 0 and var waived ? $" [purple]{waived} waived[/]" : "");
 }
