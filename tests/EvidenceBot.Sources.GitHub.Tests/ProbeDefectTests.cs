@@ -105,8 +105,10 @@ public sealed class ProbeDefectTests
         Assert.True(clock.GetUtcNow() - TestSupport.Now >= TimeSpan.FromSeconds(240));
     }
 
-    [Fact]
-    public async Task Run_TokenAndSecretsEchoedRawEscapedAndEncoded_AppearInNoFileTheRunWrites()
+    [Theory]
+    [InlineData("none")]
+    [InlineData("process")] // the exchanges come back from a worker process: what the host writes must still be redacted
+    public async Task Run_TokenAndSecretsEchoedRawEscapedAndEncoded_AppearInNoFileTheRunWrites(string isolate)
     {
         const string token = "ghp_canaryToken-0123456789/abcdef+XYZ";
         const string secret = "canary-webhook-secret/value+1";
@@ -141,8 +143,9 @@ public sealed class ProbeDefectTests
             {
                 var stdout = new StringWriter();
                 var stderr = new StringWriter();
-                var exit = await CliApp.RunAsync(["run", "--config", config, "--cache-dir", Path.Combine(dir.Path, "rule-cache")], stdout, stderr, TimeProvider.System);
+                var exit = await CliApp.RunAsync(["run", "--config", config, "--cache-dir", Path.Combine(dir.Path, "rule-cache"), "--isolate", isolate], stdout, stderr, TimeProvider.System);
                 Assert.True(exit is ExitCodes.Ok or ExitCodes.ControlsFailed, stdout.ToString() + stderr);
+                Assert.True((stdout.ToString() + stderr).Contains("(in the worker process)", StringComparison.Ordinal) == (isolate == "process"), stdout.ToString() + stderr);
                 var found = SecretSweep.Find(dir.Path, token, secret);
                 Assert.True(found.Count == 0, "secrets on disk after run " + (run + 1) + ":\n" + string.Join("\n", found));
             }
