@@ -162,7 +162,7 @@ public static class RuleSetLoader
             if (cache.TryGetImage(keys[i], out var image) && TryLoad(alc, image) is { } program)
                 results[i] = LoadedRule.Ready(manifest, program);
             else if (cache.TryGetFailure(keys[i]) is { } failure)
-                results[i] = new LoadedRule(manifest, null, failure);
+                results[i] = new LoadedRule(manifest, null, CachedDiagnostics.Locate(failure, manifest.SourcePath));
         }
 
         var misses = Enumerable.Range(0, parsed.Count).Where(i => results[i] is null).ToList();
@@ -315,7 +315,7 @@ public static class RuleSetLoader
             var output = compiler.Compile(manifest, text, "evidencebot.rule." + keys[i][..16], loadedFiles(i));
             if (output.Image is null)
             {
-                cache.PutFailure(keys[i], output.Diagnostics);
+                cache.PutFailure(keys[i], CachedDiagnostics.Portable(output.Diagnostics, manifest.SourcePath));
                 results[i] = new LoadedRule(manifest, null, output.Diagnostics);
                 return;
             }
@@ -338,5 +338,50 @@ public static class RuleSetLoader
             _inner.Compile(manifest, text, assemblyName, loadedFiles);
 
         public static IReadOnlyList<string> LoadedFiles(string path, string text) => RoslynRuleCompiler.LoadedFiles(path, text);
+    }
+}
+
+/// <summary>
+/// A compile failure is cached by content, so the same text in another place (a copied or renamed rule) hits it: its
+/// diagnostics are stored with the rule's own path, and the folder it sits in, as placeholders, and read back at the
+/// rule's current path. Errors then name the file the author has open, not where the text was first compiled.
+/// </summary>
+internal static class CachedDiagnostics
+{
+    private const string RuleFile = "{rule}";
+    private const string RuleFolder = "{rule-folder}/";
+
+    public static IReadOnlyList<RuleDiagnostic> Portable(IReadOnlyList<RuleDiagnostic> diagnostics, string sourcePath)
+    {
+        var folder = Folder(sourcePath);
+        return [.. diagnostics.Select(d => d with
+        {
+            Location = d.Location with
+            {
+                File = d.Location.File == sourcePath ? RuleFile
+                    : folder.Length > 0 && d.Location.File.StartsWith(folder, StringComparison.Ordinal) ? RuleFolder + d.Location.File[folder.Length..]
+                    : d.Location.File,
+            },
+        })];
+    }
+
+    public static IReadOnlyList<RuleDiagnostic> Locate(IReadOnlyList<RuleDiagnostic> diagnostics, string sourcePath)
+    {
+        var folder = Folder(sourcePath);
+        return [.. diagnostics.Select(d => d with
+        {
+            Location = d.Location with
+            {
+                File = d.Location.File == RuleFile ? sourcePath
+                    : d.Location.File.StartsWith(RuleFolder, StringComparison.Ordinal) ? folder + d.Location.File[RuleFolder.Length..]
+                    : d.Location.File,
+            },
+        })];
+    }
+
+    private static string Folder(string sourcePath)
+    {
+        var cut = sourcePath.LastIndexOfAny(['/', Path.DirectorySeparatorChar]);
+        return cut < 0 ? "" : sourcePath[..(cut + 1)];
     }
 }

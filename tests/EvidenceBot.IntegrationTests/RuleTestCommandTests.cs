@@ -29,6 +29,7 @@ public class RuleTestCommandTests
             Assert.True(verdicts.Contains("pass") && verdicts.Contains("fail"), $"{rule}: needs a pass case and a fail case, has {string.Join(", ", verdicts)}");
         }
 
+        Assert.False(File.ReadAllBytes(junit).AsSpan().StartsWith(new byte[] { 0xEF, 0xBB, 0xBF }), "the JUnit file starts with a byte-order mark");
         var doc = XDocument.Load(junit);
         Assert.Equal("0", doc.Root!.Attribute("failures")!.Value);
         Assert.Equal(29, doc.Root.Elements("testsuite").Count());
@@ -112,6 +113,37 @@ public class RuleTestCommandTests
         Assert.Equal(1, exit);
         Assert.Contains("verdict: expected pass, got error", stdout, StringComparison.Ordinal);
         Assert.Contains("asked for GET /orgs/orbital-labs, not in exchanges/", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RulesTest_ExpectFileInvalid_QuotesTheValueAndCountsLinesFromOne()
+    {
+        using var cli = new CliRunner();
+        cli.Rule("a.csx", "A-1", "Pass(\"a\", \"b\");");
+        cli.Rule("b.csx", "B-1", "Pass(\"a\", \"b\");");
+        WriteCase(cli, "a", "verdict", Case, """{ "verdict": "passed" }""");
+        WriteCase(cli, "b", "json", Case, """{ "verdict": "pass" } }""");
+
+        var (exit, stdout, _) = await cli.Run("rules", "test", "--rules", cli.Rules, "--cache-dir", cli.Cache);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("$.verdict: is not one of pass, fail, error, not_applicable (found \"passed\")", stdout, StringComparison.Ordinal);
+        Assert.Matches(@"expect\.json\(1,23\): not valid JSON: [^\n]*$", stdout.Split('\n').Single(l => l.Contains("not valid JSON", StringComparison.Ordinal)).TrimEnd());
+        Assert.DoesNotContain("LineNumber", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RulesTest_CasesOfARuleWhoseHeaderIsBroken_SayToFixTheHeader()
+    {
+        using var cli = new CliRunner();
+        cli.Rule("a.csx", "A-1", "Pass(\"a\", \"b\");", "severity: urgent\n");
+        WriteCase(cli, "a", "ok", Case, """{ "verdict": "pass" }""");
+
+        var (exit, stdout, _) = await cli.Run("rules", "test", "--rules", cli.Rules, "--cache-dir", cli.Cache);
+
+        Assert.NotEqual(0, exit);
+        Assert.Contains("a.csx is beside this folder but its header could not be read: fix it", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("rename the folder", stdout, StringComparison.Ordinal);
     }
 
     [Fact]

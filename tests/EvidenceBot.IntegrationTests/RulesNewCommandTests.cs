@@ -30,6 +30,11 @@ public class RulesNewCommandTests
         Assert.True(check.Exit == 0, check.Out + check.Err);
         Assert.Contains("1 ready, 0 error(s)", check.Out, StringComparison.Ordinal);
 
+        // What the author runs next, with nothing else: the scaffold passes its own case.
+        var test = await cli.Run("rules", "test", "--rules", cli.Rules, "--cache-dir", cli.Cache);
+        Assert.True(test.Exit == 0, test.Out + test.Err);
+        Assert.Contains("PASS GH-SAMPLE", test.Out, StringComparison.Ordinal);
+
         // The case's recordings answer the sample: run it over them with the case's target and compare with expect.json.
         var target = @case.RootElement.GetProperty("target").GetString()!;
         var exchanges = Path.Combine(caseFolder, "exchanges");
@@ -73,6 +78,19 @@ public class RulesNewCommandTests
     }
 
     [Fact]
+    public async Task New_IdAnotherRuleAlreadyHas_RefusesNamingThatRule()
+    {
+        using var cli = new CliRunner();
+        var existing = cli.Rule("legacy.csx", "GH-TAKEN", "Pass(\"x\", \"ok\");");
+
+        var (exit, _, stderr) = await cli.Run("rules", "new", "gh-taken", "--source", "github", "--rules", cli.Rules);
+
+        Assert.Equal(2, exit);
+        Assert.Contains($"rule id 'gh-taken' is already used by {existing}", stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(cli.Rules, "github")));
+    }
+
+    [Fact]
     public async Task New_BadId_ExitsTwoNamingThePattern()
     {
         using var cli = new CliRunner();
@@ -80,7 +98,7 @@ public class RulesNewCommandTests
         var (exit, _, stderr) = await cli.Run("rules", "new", "1-bad id", "--source", "none", "--rules", cli.Rules);
 
         Assert.Equal(2, exit);
-        Assert.Contains("is not a rule id", stderr, StringComparison.Ordinal);
+        Assert.Contains("is not a rule id: start with a letter, then 1 to 80 letters", stderr, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFileSystemEntries(cli.Rules));
     }
 }

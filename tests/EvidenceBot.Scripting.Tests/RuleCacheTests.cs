@@ -64,6 +64,22 @@ public class RuleCacheTests
     }
 
     [Fact]
+    public void Load_BrokenRuleCopiedElsewhere_CachedErrorsNameTheCopy()
+    {
+        using var t = new TempRules();
+        var original = t.Rule(Path.Combine("a", "bad.csx"), "BAD-1", "var x = ;");
+        Assert.Contains(t.Load().Diagnostics, d => d.Location.File.EndsWith(Path.Combine("a", "bad.csx"), StringComparison.Ordinal));
+        Directory.Move(Path.Combine(t.Rules, "a"), Path.Combine(t.Rules, "b"));
+
+        var copied = t.Load();
+
+        Assert.Equal(0, copied.Stats.Compiled); // the same text: a cache hit
+        var error = Assert.Single(copied.Diagnostics, d => d.Code.StartsWith("CS", StringComparison.Ordinal));
+        Assert.EndsWith(Path.Combine("b", "bad.csx"), error.Location.File, StringComparison.Ordinal);
+        Assert.False(File.Exists(original));
+    }
+
+    [Fact]
     public void Load_CorruptCacheEntry_IsCompiledAgain()
     {
         using var t = new TempRules();

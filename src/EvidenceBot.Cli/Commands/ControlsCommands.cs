@@ -282,7 +282,7 @@ internal static class ControlsCommands
         }
         catch (JsonException ex)
         {
-            throw new ConfigException($"{path}({(ex.LineNumber ?? 0) + 1}): the results file is not valid JSON: {ex.Message.Split(" Path:")[0]}");
+            throw new ConfigException($"{path}({(ex.LineNumber ?? 0) + 1}): the results file is not valid JSON: {EvidenceBot.Core.Json.JsonErrorText.Of(ex)}");
         }
 
         using (doc)

@@ -61,7 +61,7 @@ internal static class RuleTemplates
         }
 
         """,
-        Case("example-org"),
+        Case("example-org", "github", new JsonObject { ["organizations"] = new JsonArray("example-org") }),
         Expect("pass", ("example-org/api", "pass")),
         Exchanges(
             Exchange("github", "https://api.github.com/orgs/example-org",
@@ -81,7 +81,7 @@ internal static class RuleTemplates
             $"Defender for servers is on the {tier ?? "unknown"} tier", new { pricingTier = tier });
 
         """,
-        Case(AzureSubscription),
+        Case(AzureSubscription, "azure", new JsonObject { ["subscriptions"] = new JsonArray(AzureSubscription) }),
         Expect("pass", ($"/subscriptions/{AzureSubscription}/providers/Microsoft.Security/pricings/VirtualMachines", "pass")),
         Exchanges(Exchange("azure", $"https://management.azure.com/subscriptions/{AzureSubscription}/providers/Microsoft.Security/pricings?api-version=2024-01-01",
             $$$"""{"value":[{"id":"/subscriptions/{{{AzureSubscription}}}/providers/Microsoft.Security/pricings/VirtualMachines","name":"VirtualMachines","type":"Microsoft.Security/pricings","properties":{"pricingTier":"Standard"}}]}""",
@@ -100,7 +100,10 @@ internal static class RuleTemplates
         }
 
         """,
-        Case("example-mlflow"),
+        Case("example-mlflow", "models", new JsonObject
+        {
+            ["registries"] = new JsonArray(new JsonObject { ["name"] = "example-mlflow", ["kind"] = "mlflow", ["url"] = "https://mlflow.example" }),
+        }),
         Expect("pass", ("example-mlflow/churn-predictor", "pass")),
         Exchanges(Exchange("models", "https://mlflow.example/api/2.0/mlflow/registered-models/search?max_results=1000",
             """{"registered_models":[{"name":"churn-predictor","creation_timestamp":1735689600000,"last_updated_timestamp":1740000000000,"description":"Predicts churn from billing events"}]}""",
@@ -117,8 +120,14 @@ internal static class RuleTemplates
         Expect("pass", ("default", "pass")),
         new Dictionary<string, string>());
 
-    private static string Case(string target) =>
-        Json(new JsonObject { ["target"] = target, ["parameters"] = new JsonObject(), ["now"] = "2026-01-01T00:00:00Z" });
+    /// <summary>case.json: the target, no parameters, a fixed clock, and the source's configuration section the case runs with.</summary>
+    private static string Case(string target, string? source = null, JsonObject? section = null)
+    {
+        var json = new JsonObject { ["target"] = target, ["parameters"] = new JsonObject(), ["now"] = "2026-01-01T00:00:00Z" };
+        if (source is not null)
+            json["sources"] = new JsonObject { [source] = section };
+        return Json(json);
+    }
 
     private static string Expect(string verdict, params (string Resource, string Status)[] findings)
     {

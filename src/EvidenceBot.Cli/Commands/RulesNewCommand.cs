@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.RegularExpressions;
 using EvidenceBot.Core.Engine;
+using EvidenceBot.Scripting;
 
 namespace EvidenceBot.Cli.Commands;
 
@@ -34,7 +35,16 @@ internal static partial class RulesNewCommand
     {
         if (!IdPattern().IsMatch(id))
         {
-            cli.Error($"'{id}' is not a rule id: start with a letter, then 2 to 81 letters, digits, '.', '_' or '-' (e.g. GH-REPO-DESCRIPTION)");
+            cli.Error($"'{id}' is not a rule id: start with a letter, then 1 to 80 letters, digits, '.', '_' or '-' (e.g. GH-REPO-DESCRIPTION)");
+            return ExitCodes.UsageOrConfig;
+        }
+
+        // Rule ids are unique across the folder (EB0012): a second rule with this id would not load.
+        if (Directory.Exists(rulesDirectory)
+            && RuleSetLoader.Load(new RuleLoadOptions { RulesDirectory = rulesDirectory, Compile = false }).Rules
+                .FirstOrDefault(r => string.Equals(r.Manifest.Id, id, StringComparison.OrdinalIgnoreCase)) is { } taken)
+        {
+            cli.Error($"rule id '{id}' is already used by {taken.Manifest.SourcePath}: nothing was written; pick another id");
             return ExitCodes.UsageOrConfig;
         }
 

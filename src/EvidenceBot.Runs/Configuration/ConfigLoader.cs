@@ -101,7 +101,7 @@ internal static class ConfigLoader
         }
         catch (JsonException ex)
         {
-            throw new ConfigException($"{path}({(ex.LineNumber ?? 0) + 1},{(ex.BytePositionInLine ?? 0) + 1}): not valid JSON: {ex.Message.Split(" Path:")[0]}");
+            throw new ConfigException($"{path}({(ex.LineNumber ?? 0) + 1},{(ex.BytePositionInLine ?? 0) + 1}): not valid JSON: {EvidenceBot.Core.Json.JsonErrorText.Of(ex)}");
         }
 
         try

@@ -32,7 +32,9 @@ internal static class RuleTestJUnit
         var folder = Path.GetDirectoryName(Path.GetFullPath(path));
         if (folder is not null)
             Directory.CreateDirectory(folder);
-        doc.Save(path);
+        // UTF-8 without a byte-order mark, as the JUnit report of 'report' writes it: some CI parsers choke on one.
+        using var writer = System.Xml.XmlWriter.Create(path, new System.Xml.XmlWriterSettings { Encoding = new System.Text.UTF8Encoding(false), Indent = true });
+        doc.Save(writer);
     }
 
     private static string Seconds(long ms) => (ms / 1000.0).ToString("0.###", CultureInfo.InvariantCulture);

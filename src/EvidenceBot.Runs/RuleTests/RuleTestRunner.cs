@@ -89,8 +89,10 @@ internal sealed class RuleTestRunner(IReadOnlyList<ISourceModule> modules, Isola
                          .Select(Path.GetFullPath).Where(f => !claimed.Contains(f)).Order(StringComparer.Ordinal))
             {
                 var rule = Path.GetFileName(orphan)[..^RuleTestCase.FolderSuffix.Length] + ".csx";
-                results.Add(new RuleTestResult("?", Path.GetFileName(orphan), orphan,
-                    [$"no rule {rule} beside this folder (or its header could not be read): rename the folder after the rule's file, or remove it"], null, 0));
+                var why = File.Exists(Path.Combine(Path.GetDirectoryName(orphan)!, rule))
+                    ? $"{rule} is beside this folder but its header could not be read: fix it (see 'evidencebot rules check'), then its cases run"
+                    : $"no rule {rule} beside this folder: rename the folder after the rule's file, or remove it";
+                results.Add(new RuleTestResult("?", Path.GetFileName(orphan), orphan, [why], null, 0));
             }
         }
 
