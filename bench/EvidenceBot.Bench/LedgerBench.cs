@@ -132,6 +132,7 @@ public static class LedgerBench
             executions.Add(new LedgerExecution(i, $"BENCH-{i % 40:000}", $"target-{i / 40}", verdict, i % 2 == 0 ? 86400 : null)
             {
                 Findings = [new LedgerFinding($"org/repo-{i}", verdict)],
+                Controls = [ControlOf(i)],
             });
         }
 

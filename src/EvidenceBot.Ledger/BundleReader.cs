@@ -88,7 +88,7 @@ internal static class BundleReader
 
             var freshness = Freshness(dir, p.RuleSourcePath, listed, written);
             var verdict = p.Verdict;
-            executions.Add(new LedgerExecution(i, p.RuleId, p.Target, verdict, freshness) { Findings = p.Findings });
+            executions.Add(new LedgerExecution(i, p.RuleId, p.Target, verdict, freshness) { Findings = p.Findings, Controls = [.. p.Controls.Distinct(StringComparer.Ordinal)] });
             foreach (var id in p.Controls.Distinct(StringComparer.Ordinal))
             {
                 var entry = controlVerdicts.TryGetValue(id, out var e) ? e : ([], null);

@@ -33,19 +33,31 @@ internal sealed record RulePosture(string RuleId, string Target, string Verdict,
 /// <param name="After">Status in the second run; null when absent there.</param>
 internal sealed record DiffChange(string Kind, string Subject, string? Before, string? After)
 {
-    /// <summary>Worse than before: pass or not applicable became error or fail, or error became fail. A subject that appears failing counts too.</summary>
-    public bool Regressed => Rank(After) > Rank(Before) && After is not null;
+    /// <summary>
+    /// Worse than before: pass or not applicable became error or fail, error became fail, or a failing check now errs (its
+    /// evidence is lost: no longer knowing is not an improvement). A subject that appears failing or erring counts too.
+    /// </summary>
+    public bool Regressed => After is not null && (Rank(After) > Rank(Before) || (After == "error" && Before != "error"));
 
-    /// <summary>Better than before.</summary>
-    public bool Recovered => Rank(After) < Rank(Before) && After is not null;
+    /// <summary>Better than before: now passing, waived or not applicable where it failed or erred.</summary>
+    public bool Recovered => After is not null && After != "error" && Rank(After) < Rank(Before);
 
     // A fault is never a pass: error ranks between pass and fail, so pass → error is a regression.
     private static int Rank(string? status) => status switch { "fail" => 2, "error" => 1, _ => 0 };
 }
 
 /// <summary>What changed from run A to run B.</summary>
-internal sealed record LedgerDiff(string RunA, string RunB, IReadOnlyList<DiffChange> Changes)
+/// <param name="RunA">The earlier run.</param>
+/// <param name="RunB">The later run.</param>
+/// <param name="Changes">What changed.</param>
+/// <param name="NotRunInB">
+/// Rule executions run A had and run B did not (a run of some rules only: <c>--rule</c>, a shard, a service slot). Its
+/// control statuses then rest on fewer rules than run A's, so controls are not compared; rules and findings are.
+/// </param>
+internal sealed record LedgerDiff(string RunA, string RunB, IReadOnlyList<DiffChange> Changes, int NotRunInB = 0)
 {
+    public bool ControlsCompared => NotRunInB == 0;
+
     public bool HasRegression => Changes.Any(c => c.Kind != "finding" && c.Regressed);
 }
 
@@ -140,15 +152,24 @@ internal sealed class LedgerQueries(SqliteConnection connection)
     public LedgerDiff Diff(long seqA, string runA, long seqB, string runB)
     {
         var changes = new List<DiffChange>();
-        Compare("control", Statuses("SELECT control_id, status FROM control_status WHERE run_seq = $1", seqA),
-            Statuses("SELECT control_id, status FROM control_status WHERE run_seq = $1", seqB), changes);
         const string rules = "SELECT rule_id || ' (' || target || ')', verdict FROM executions WHERE run_seq = $1";
         var rulesA = Statuses(rules, seqA);
         var rulesB = Statuses(rules, seqB);
-        Compare("rule", rulesA, rulesB, changes);
+        var notRunInB = rulesA.Keys.Count(k => !rulesB.ContainsKey(k));
+        if (notRunInB == 0)
+        {
+            Compare("control", Statuses("SELECT control_id, status FROM control_status WHERE run_seq = $1", seqA),
+                Statuses("SELECT control_id, status FROM control_status WHERE run_seq = $1", seqB), changes);
+        }
+
+        // A rule execution run B did not run is not 'removed': it did not run. Only what both ran, or B added, is compared.
+        Compare("rule", notRunInB == 0 ? rulesA : rulesA.Where(p => rulesB.ContainsKey(p.Key)).ToDictionary(), rulesB, changes);
         const string findings = "SELECT e.rule_id || ' (' || e.target || ') ' || f.resource, f.status FROM findings f JOIN executions e ON e.run_seq = f.run_seq AND e.idx = f.idx WHERE f.run_seq = $1";
-        Compare("finding", Statuses(findings, seqA), Statuses(findings, seqB), changes);
-        return new LedgerDiff(runA, runB, changes);
+        var findingsA = Statuses(findings, seqA);
+        if (notRunInB > 0)
+            findingsA = findingsA.Where(p => rulesB.Keys.Any(k => p.Key.StartsWith(k + " ", StringComparison.Ordinal))).ToDictionary();
+        Compare("finding", findingsA, Statuses(findings, seqB), changes);
+        return new LedgerDiff(runA, runB, changes, notRunInB);
     }
 
     private static void Compare(string kind, Dictionary<string, string> a, Dictionary<string, string> b, List<DiffChange> changes)

@@ -65,6 +65,14 @@ internal sealed record LedgerRun
 internal sealed record LedgerExecution(int Index, string RuleId, string Target, string Verdict, long? FreshnessSeconds)
 {
     public IReadOnlyList<LedgerFinding> Findings { get; init; } = [];
+
+    /// <summary>
+    /// The controls its statement maps it to (the same ones <see cref="LedgerRun.Controls"/> counts it for). Kept for
+    /// the newest execution of each (rule, target) only, so a control's current status combines every rule mapped to
+    /// it, whichever run each last ran in; not part of <see cref="LedgerRun.CanonicalText"/>, which its run's
+    /// control lines already cover.
+    /// </summary>
+    public IReadOnlyList<string> Controls { get; init; } = [];
 }
 
 /// <summary>One finding: the resource a rule looked at and its status.</summary>

@@ -77,6 +77,18 @@ internal static class LedgerSchema
         """
         CREATE INDEX control_status_run ON control_status(run_seq);
         """,
+        // v4: the controls the newest execution of each (rule, target) maps to. latest_controls then combines every rule
+        // mapped to a control, whichever run each last ran in: a run of some rules only (--rule, a shard, a service slot)
+        // no longer stands for the whole control. A ledger from before v4 has no mappings: 'ledger verify' says so
+        // (latest.stale) until 'ledger rebuild' reads them from the bundles.
+        """
+        CREATE TABLE latest_rule_controls(
+            rule_id TEXT NOT NULL,
+            target TEXT NOT NULL,
+            control_id TEXT NOT NULL,
+            PRIMARY KEY(rule_id, target, control_id)) WITHOUT ROWID;
+        CREATE INDEX latest_rule_controls_control ON latest_rule_controls(control_id);
+        """,
     ];
 
     public static int Current => Migrations.Length;

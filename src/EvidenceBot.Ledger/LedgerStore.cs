@@ -11,7 +11,7 @@ internal sealed record LedgerTail(long Seq, string Bundle, string ManifestSha256
 /// </summary>
 internal sealed class LedgerStore(SqliteConnection connection) : IDisposable
 {
-    private SqliteCommand? _run, _execution, _finding, _control, _latestControl, _latestRule;
+    private SqliteCommand? _run, _execution, _finding, _control, _latestControl, _latestRule, _mappedBefore, _unmap, _map, _combine, _dropControl;
 
     public SqliteConnection Connection => connection;
 
@@ -45,26 +45,74 @@ internal sealed class LedgerStore(SqliteConnection connection) : IDisposable
         _control ??= Prepare("INSERT INTO control_status(control_id, run_seq, status, freshness_s) VALUES($1,$2,$3,$4)", 4);
         _latestControl ??= Prepare("INSERT OR REPLACE INTO latest_controls(control_id, run_seq, status, freshness_s) VALUES($1,$2,$3,$4)", 4);
         _latestRule ??= Prepare("INSERT OR REPLACE INTO latest_rules(rule_id, target, run_seq, verdict, freshness_s) VALUES($1,$2,$3,$4,$5)", 5);
-        foreach (var c in new[] { _run, _execution, _finding, _control, _latestControl, _latestRule })
+        _mappedBefore ??= Prepare("SELECT control_id FROM latest_rule_controls WHERE rule_id = $1 AND target = $2", 2);
+        _unmap ??= Prepare("DELETE FROM latest_rule_controls WHERE rule_id = $1 AND target = $2", 2);
+        _map ??= Prepare("INSERT OR IGNORE INTO latest_rule_controls(rule_id, target, control_id) VALUES($1,$2,$3)", 3);
+        _combine ??= Prepare(CombinedControl, 1);
+        _dropControl ??= Prepare("DELETE FROM latest_controls WHERE control_id = $1", 1);
+        foreach (var c in new[] { _run, _execution, _finding, _control, _latestControl, _latestRule, _mappedBefore, _unmap, _map, _combine, _dropControl })
             c.Transaction = transaction;
 
         Run(_run, seq, run.RunId, run.Bundle, run.StartedAt, run.EndedAt, run.CreatedAt, run.EngineVersion, run.Signed ? 1 : 0, run.KeyId,
             run.ManifestSha256, run.PreviousSha256, run.Count("pass"), run.Count("fail"), run.Count("error"), run.Count("not_applicable"), rowHash);
+        // Controls whose current status may change: those this run's executions map to, and those they mapped to before.
+        var touched = new SortedSet<string>(run.Controls.Select(c => c.ControlId), StringComparer.Ordinal);
         foreach (var e in run.Executions)
         {
             Run(_execution, seq, e.Index, e.RuleId, e.Target, e.Verdict, e.FreshnessSeconds);
             Run(_latestRule, e.RuleId, e.Target, seq, e.Verdict, e.FreshnessSeconds);
             for (var n = 0; n < e.Findings.Count; n++)
                 Run(_finding, seq, e.Index, n, e.Findings[n].Resource, e.Findings[n].Status);
+            touched.UnionWith(Strings(_mappedBefore, e.RuleId, e.Target));
+            Run(_unmap, e.RuleId, e.Target);
+            foreach (var control in e.Controls)
+                Run(_map, e.RuleId, e.Target, control);
+            touched.UnionWith(e.Controls);
         }
 
         foreach (var c in run.Controls)
-        {
             Run(_control, c.ControlId, seq, c.Status, c.FreshnessSeconds);
-            Run(_latestControl, c.ControlId, seq, c.Status, c.FreshnessSeconds);
+
+        // Each touched control's current status: over the newest execution of every (rule, target) mapped to it.
+        foreach (var control in touched)
+        {
+            _combine.Parameters[0].Value = control;
+            using var r = _combine.ExecuteReader();
+            if (r.Read() && !r.IsDBNull(0))
+            {
+                var (status, runSeq, freshness) = (r.GetString(0), r.GetInt64(1), r.IsDBNull(2) ? (long?)null : r.GetInt64(2));
+                r.Close();
+                Run(_latestControl, control, runSeq, status, freshness);
+            }
+            else
+            {
+                r.Close();
+                Run(_dropControl, control);
+            }
         }
 
         return new LedgerTail(seq, run.Bundle, run.ManifestSha256, rowHash);
+    }
+
+    /// <summary>
+    /// A control's current status over the newest execution of every (rule, target) mapped to it, combined as
+    /// <see cref="LedgerControl.Combine"/> does; the run of its oldest such evidence (its age is the oldest part's, so
+    /// stale evidence anywhere shows); the shortest freshness. <c>ledger verify</c> derives the table with the same query.
+    /// </summary>
+    internal const string CombinedControl =
+        "SELECT CASE WHEN SUM(l.verdict = 'fail') > 0 THEN 'fail' WHEN SUM(l.verdict = 'error') > 0 THEN 'error' " +
+        "WHEN SUM(l.verdict = 'waived') > 0 THEN 'waived' WHEN SUM(l.verdict = 'pass') > 0 THEN 'pass' ELSE 'not_applicable' END, " +
+        "MIN(l.run_seq), MIN(l.freshness_s) FROM latest_rule_controls m JOIN latest_rules l ON l.rule_id = m.rule_id AND l.target = m.target WHERE m.control_id = $1";
+
+    private static List<string> Strings(SqliteCommand command, params object?[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+            command.Parameters[i].Value = values[i] ?? DBNull.Value;
+        using var r = command.ExecuteReader();
+        var list = new List<string>();
+        while (r.Read())
+            list.Add(r.GetString(0));
+        return list;
     }
 
     /// <summary>Every run in order with its stored row hash, read back into the same shape the bundles give.</summary>

@@ -31,6 +31,16 @@ internal static class LedgerVerifier
         long expectedSeq = 1;
         var indexed = new HashSet<string>(StringComparer.Ordinal);
         var runs = 0;
+        // The controls the newest execution of each (rule, target) maps to, as the bundles say: latest_rule_controls must hold exactly these.
+        var mappings = new Dictionary<(string Rule, string Target), IReadOnlyList<string>>();
+        var mappingsKnown = true;
+        checks++;
+        if (Integrity(connection) is { } damage)
+        {
+            // Nothing read from a damaged file can be trusted, and reading on may only fail further.
+            problems.Add(new("db.corrupt", null, $"{ledgerPath}: SQLite's integrity check failed ({damage}); move the file aside and run 'evidencebot ledger rebuild'"));
+            return new LedgerVerification(0, checks, problems);
+        }
         foreach (var (seq, run, rowHash) in store.Runs())
         {
             runs++;
@@ -56,6 +66,7 @@ internal static class LedgerVerifier
             if (!Directory.Exists(dir))
             {
                 problems.Add(new("bundle.missing", run.Bundle, $"{dir}: the bundle of ledger row {seq} (run {run.RunId}) is gone; restore it from backup or the blob store"));
+                mappingsKnown = false;
                 continue;
             }
 
@@ -67,8 +78,12 @@ internal static class LedgerVerifier
             catch (LedgerBundleException ex)
             {
                 problems.Add(new("bundle.unreadable", run.Bundle, ex.Message));
+                mappingsKnown = false;
                 continue;
             }
+
+            foreach (var e in fromBundle.Executions)
+                mappings[(e.RuleId, e.Target)] = e.Controls;
 
             if (fromBundle.ManifestSha256 != run.ManifestSha256)
             {
@@ -90,12 +105,35 @@ internal static class LedgerVerifier
             problems.Add(new("bundle.unindexed", bundle, $"{Path.Combine(outputRoot, bundle)}: a bundle the ledger does not hold; the next run appends it, or run 'evidencebot ledger rebuild'"));
         }
 
-        checks += 2;
+        // The chain head names the newest committed bundle: one neither indexed nor on disk was deleted with its row.
+        checks++;
+        if (ChainHead(outputRoot) is { } head && !indexed.Contains(head) && !Directory.Exists(Path.Combine(outputRoot, head)))
+            problems.Add(new("chain.head", head, $"{Path.Combine(outputRoot, "chain-head.json")} names {head} as the newest bundle, but the ledger does not hold it and it is not on disk: the newest run's bundle and row were removed; restore the bundle from backup or the blob store"));
+
+        checks += 3;
         foreach (var (table, derived) in LatestDerivations)
         {
-            var n = Count(connection, $"SELECT COUNT(*) FROM (SELECT * FROM {table} EXCEPT {derived})") + Count(connection, $"SELECT COUNT(*) FROM ({derived} EXCEPT SELECT * FROM {table})");
+            // An edited row is one row missing and one extra: counted once.
+            var n = Math.Max(Count(connection, $"SELECT COUNT(*) FROM (SELECT * FROM {table} EXCEPT {derived})"), Count(connection, $"SELECT COUNT(*) FROM ({derived} EXCEPT SELECT * FROM {table})"));
             if (n > 0)
                 problems.Add(new("latest.stale", null, $"table {table}: {n} row(s) disagree with the runs; run 'evidencebot ledger rebuild'"));
+        }
+
+        if (mappingsKnown)
+        {
+            var stored = new HashSet<(string, string, string)>();
+            using (var c = connection.CreateCommand())
+            {
+                c.CommandText = "SELECT rule_id, target, control_id FROM latest_rule_controls";
+                using var r = c.ExecuteReader();
+                while (r.Read())
+                    stored.Add((r.GetString(0), r.GetString(1), r.GetString(2)));
+            }
+
+            var expected = mappings.SelectMany(m => m.Value.Select(control => (m.Key.Rule, m.Key.Target, control))).ToHashSet();
+            var n = Math.Max(stored.Except(expected).Count(), expected.Except(stored).Count());
+            if (n > 0)
+                problems.Add(new("latest.stale", null, $"table latest_rule_controls: {n} row(s) disagree with the bundles (a ledger written before schema v4 has none); run 'evidencebot ledger rebuild'"));
         }
 
         return new LedgerVerification(runs, checks, problems);
@@ -103,9 +141,43 @@ internal static class LedgerVerifier
 
     private static readonly (string Table, string Derived)[] LatestDerivations =
     [
-        ("latest_controls", "SELECT c.control_id, c.run_seq, c.status, c.freshness_s FROM control_status c WHERE c.run_seq = (SELECT MAX(run_seq) FROM control_status m WHERE m.control_id = c.control_id)"),
+        ("latest_controls", "SELECT m.control_id, MIN(l.run_seq), CASE WHEN SUM(l.verdict = 'fail') > 0 THEN 'fail' WHEN SUM(l.verdict = 'error') > 0 THEN 'error' " +
+            "WHEN SUM(l.verdict = 'waived') > 0 THEN 'waived' WHEN SUM(l.verdict = 'pass') > 0 THEN 'pass' ELSE 'not_applicable' END, MIN(l.freshness_s) " +
+            "FROM latest_rule_controls m JOIN latest_rules l ON l.rule_id = m.rule_id AND l.target = m.target GROUP BY m.control_id"),
         ("latest_rules", "SELECT e.rule_id, e.target, e.run_seq, e.verdict, e.freshness_s FROM executions e JOIN (SELECT rule_id, target, MAX(run_seq) AS s FROM executions GROUP BY rule_id, target) m ON m.rule_id = e.rule_id AND m.target = e.target AND m.s = e.run_seq"),
     ];
+
+    /// <summary>What <c>PRAGMA quick_check</c> says is damaged; null when the file is sound.</summary>
+    private static string? Integrity(SqliteConnection connection)
+    {
+        try
+        {
+            using var c = connection.CreateCommand();
+            c.CommandText = "PRAGMA quick_check";
+            using var r = c.ExecuteReader();
+            var lines = new List<string>();
+            while (r.Read() && lines.Count < 3)
+                lines.Add(r.GetString(0));
+            return lines is ["ok"] ? null : string.Join("; ", lines);
+        }
+        catch (SqliteException ex)
+        {
+            return ex.Message;
+        }
+    }
+
+    /// <summary>The bundle <c>chain-head.json</c> names, or null when there is none or it cannot be read (the bundles' own checks report that).</summary>
+    private static string? ChainHead(string outputRoot)
+    {
+        try
+        {
+            return EvidenceBot.Evidence.Bundles.EvidenceBundleWriter.ReadChainHead(outputRoot) is { } head ? Path.GetFileName(head.Bundle) : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
 
     private static long Count(SqliteConnection connection, string sql)
     {

@@ -56,6 +56,68 @@ public sealed class LedgerCommandsTests
     }
 
     [Fact]
+    public async Task Diff_FailThenError_IsARegressionNotARecovery()
+    {
+        using var t = new LedgerTestFolder();
+        t.Rule("R-ONE", "fail");
+        await t.RunAsync();
+        t.Rule("R-ONE", "error");
+        await t.RunAsync();
+
+        var (exit, output, _) = await t.Cli.Run("diff", "--out", t.Out);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("regressed  rule     R-ONE (default)", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("recovered", output.Split('\n').Where(l => !l.Contains("recovered;", StringComparison.Ordinal)), StringComparer.Ordinal);
+    }
+
+    [Fact]
+    public async Task Diff_LaterRunRanSomeRulesOnly_ComparesThoseRulesAndNoControls()
+    {
+        using var t = new LedgerTestFolder();
+        t.Rule("R-ONE", "pass");
+        t.Rule("R-TWO", "fail");
+        await t.RunAsync();
+        await t.RunAsync("--rule", "R-ONE");
+
+        var (exit, output, _) = await t.Cli.Run("diff", "--out", t.Out);
+
+        Assert.Equal(0, exit);
+        Assert.Contains("Controls are not compared", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("ISO27001:2022/A.8.32", output, StringComparison.Ordinal); // not 'recovered': R-TWO did not run
+        Assert.DoesNotContain("removed", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Diff_RunsGivenNewestFirst_SaysSo()
+    {
+        using var t = new LedgerTestFolder();
+        t.Rule("R-ONE", "pass");
+        await t.RunAsync();
+        await t.RunAsync();
+        var runs = t.Bundles();
+
+        var (_, _, err) = await t.Cli.Run("diff", runs[1], runs[0], "--out", t.Out);
+
+        Assert.Contains("is newer than run", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ControlsCoverage_MissingOrDamagedLedger_IsAnErrorLineNotAStackTrace()
+    {
+        using var t = new LedgerTestFolder();
+        t.Rule("R-ONE", "pass");
+        var garbage = t.Cli.Write("garbage.db", new string('x', 4096));
+
+        var missing = await t.Cli.Run("controls", "coverage", "--rules", t.Cli.Rules, "--ledger", Path.Combine(t.Cli.Root, "nope.db"));
+        var damaged = await t.Cli.Run("controls", "coverage", "--rules", t.Cli.Rules, "--ledger", garbage);
+
+        Assert.Equal((2, 2), (missing.Exit, damaged.Exit));
+        Assert.DoesNotContain("   at ", missing.Err + damaged.Err, StringComparison.Ordinal);
+        Assert.Contains("ledger", damaged.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Diff_OneRunOnly_SaysDiffNeedsTwo()
     {
         using var t = new LedgerTestFolder();
@@ -122,6 +184,34 @@ public sealed class LedgerCommandsTests
         var controls = JsonDocument.Parse(json).RootElement.GetProperty("frameworks")[0].GetProperty("controls").EnumerateArray().ToList();
         Assert.Equal("pass", controls.Single(c => c.GetProperty("id").GetString() == "ISO27001:2022/A.5.15").GetProperty("status").GetString());
         Assert.Equal("stale", controls.Single(c => c.GetProperty("id").GetString() == "ISO27001:2022/A.8.32").GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Status_RunOfOneRuleOnly_KeepsTheFailureOfAnotherRuleOfTheSameControl()
+    {
+        using var t = new LedgerTestFolder();
+        t.Rule("R-ONE", "pass");
+        t.Rule("R-TWO", "fail");
+        await t.RunAsync();
+
+        // Only R-ONE runs (as with --rule, a shard, or a service slot): A.8.32 still rests on R-TWO's failure.
+        await t.RunAsync("--rule", "R-ONE");
+        var (_, json, _) = await t.Cli.Run("status", "--out", t.Out, "--json");
+        var verify = LedgerVerifier.Verify(t.LedgerPath, t.Out);
+
+        var control = JsonDocument.Parse(json).RootElement.GetProperty("frameworks")[0].GetProperty("controls").EnumerateArray()
+            .Single(c => c.GetProperty("id").GetString() == "ISO27001:2022/A.8.32");
+        Assert.Equal("fail", control.GetProperty("status").GetString());
+        Assert.True(verify.Ok, string.Join("\n", verify.Problems));
+
+        // When R-TWO passes again, the control recovers.
+        t.Rule("R-TWO", "pass");
+        await t.RunAsync("--rule", "R-TWO");
+        (_, json, _) = await t.Cli.Run("status", "--out", t.Out, "--json");
+        control = JsonDocument.Parse(json).RootElement.GetProperty("frameworks")[0].GetProperty("controls").EnumerateArray()
+            .Single(c => c.GetProperty("id").GetString() == "ISO27001:2022/A.8.32");
+        Assert.Equal("pass", control.GetProperty("status").GetString());
+        Assert.True(LedgerVerifier.Verify(t.LedgerPath, t.Out).Ok);
     }
 
     [Fact]

@@ -85,6 +85,56 @@ public sealed class LedgerVerifierTests
     }
 
     [Fact]
+    public async Task Verify_NewestBundleAndItsRowsRemoved_ReportsTheChainHead()
+    {
+        using var t = await ThreeRunsAsync();
+        var newest = t.Bundles()[^1];
+        Sql(t, "DELETE FROM findings WHERE run_seq = 3; DELETE FROM executions WHERE run_seq = 3; DELETE FROM control_status WHERE run_seq = 3; DELETE FROM runs WHERE seq = 3;");
+        Directory.Delete(Path.Combine(t.Out, newest), recursive: true);
+
+        var report = LedgerVerifier.Verify(t.LedgerPath, t.Out);
+
+        Assert.Contains(report.Problems, p => p.Kind == "chain.head" && p.Bundle == newest);
+    }
+
+    [Fact]
+    public async Task Verify_DamagedDatabasePage_ReportsCorruption()
+    {
+        using var t = await ThreeRunsAsync();
+        Sql(t, "PRAGMA wal_checkpoint(TRUNCATE);");
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        using (var file = new FileStream(t.LedgerPath, FileMode.Open, FileAccess.ReadWrite))
+        {
+            var header = new byte[18];
+            file.ReadExactly(header);
+            var pageSize = header[16] << 8 | header[17];
+            // Every b-tree page's header after the schema page: its type byte and cell pointers become garbage.
+            for (var page = 1L; (page + 1) * pageSize <= file.Length; page++)
+            {
+                file.Position = page * pageSize;
+                file.Write(Enumerable.Repeat((byte)0x5A, 12).ToArray());
+            }
+        }
+
+        var report = LedgerVerifier.Verify(t.LedgerPath, t.Out);
+
+        var problem = Assert.Single(report.Problems);
+        Assert.Equal("db.corrupt", problem.Kind);
+        Assert.Contains("ledger rebuild", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_OneEditedNewestStatusRow_CountsOneRow()
+    {
+        using var t = await ThreeRunsAsync();
+        Sql(t, "UPDATE latest_controls SET status = 'pass'");
+
+        var report = LedgerVerifier.Verify(t.LedgerPath, t.Out);
+
+        Assert.Equal("table latest_controls: 1 row(s) disagree with the runs; run 'evidencebot ledger rebuild'", Assert.Single(report.Problems).Message);
+    }
+
+    [Fact]
     public async Task Verify_UntouchedLedger_Passes()
     {
         using var t = await ThreeRunsAsync();

@@ -101,7 +101,8 @@ internal static class ControlsCommands
         {
             framework, rulesDir, config, results, ledger, json, controlsDir,
         };
-        command.SetAction(parse => Guard(cli, () =>
+        // A missing or damaged --ledger is a usage error with the ledger's own message, as for 'status' and 'history'.
+        command.SetAction(parse => LedgerCommands.Guard(cli, () => Guard(cli, () =>
         {
             var catalog = LoadCatalog(parse.GetValue(controlsDir));
             var frameworks = SelectFrameworks(catalog, parse.GetValue(framework));
@@ -127,7 +128,7 @@ internal static class ControlsCommands
                 WriteCoverageTables(cli, reports, verdicts is not null, fromLedger);
 
             return set.HasErrors ? ExitCodes.UsageOrConfig : ExitCodes.Ok;
-        }));
+        })));
         return command;
     }
 

@@ -30,6 +30,8 @@ internal static class DiffCommand
             var later = b is not null ? queries.FindRun(b, 0) : a is not null ? queries.FindRun(null, 0) : queries.FindRun(null, 0);
             var earlier = a is not null ? queries.FindRun(a, 0) : queries.FindRun(null, 1);
             var diff = queries.Diff(earlier.Seq, earlier.RunId, later.Seq, later.RunId);
+            if (earlier.Seq > later.Seq)
+                cli.Error($"note: run {earlier.RunId} is newer than run {later.RunId}: the changes read from the newer run back to the older one; give the earlier run first");
             if (parse.GetValue(json))
             {
                 cli.Out.WriteLine(JsonSerializer.Serialize(new
@@ -37,6 +39,8 @@ internal static class DiffCommand
                     runA = diff.RunA,
                     runB = diff.RunB,
                     regressed = diff.HasRegression,
+                    controlsCompared = diff.ControlsCompared,
+                    notRunInB = diff.NotRunInB,
                     changes = diff.Changes.Select(c => new
                     {
                         kind = c.Kind,
@@ -50,6 +54,8 @@ internal static class DiffCommand
             else
             {
                 cli.Out.WriteLine($"From run {diff.RunA} to run {diff.RunB}:");
+                if (!diff.ControlsCompared)
+                    cli.Out.WriteLine($"Controls are not compared: run {diff.RunB} did not run {diff.NotRunInB} of run {diff.RunA}'s rule executions (a --rule run, a shard or a service slot), so its control statuses rest on fewer rules. The rule executions both ran are compared; 'evidencebot status' combines the newest evidence of every rule.");
                 if (diff.Changes.Count == 0)
                 {
                     cli.Out.WriteLine("No change in any control, rule execution or finding.");
