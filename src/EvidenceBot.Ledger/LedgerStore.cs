@@ -45,7 +45,7 @@ internal sealed class LedgerStore(SqliteConnection connection) : IDisposable
         _control ??= Prepare("INSERT INTO control_status(control_id, run_seq, status, freshness_s) VALUES($1,$2,$3,$4)", 4);
         _latestControl ??= Prepare("INSERT OR REPLACE INTO latest_controls(control_id, run_seq, status, freshness_s) VALUES($1,$2,$3,$4)", 4);
         _latestRule ??= Prepare("INSERT OR REPLACE INTO latest_rules(rule_id, target, run_seq, verdict, freshness_s) VALUES($1,$2,$3,$4,$5)", 5);
-        _mappedBefore ??= Prepare("SELECT control_id FROM latest_rule_controls WHERE rule_id = $1 AND target = $2", 2);
+        _mappedBefore ??= Prepare("SELECT rule_id, target, control_id FROM latest_rule_controls", 0);
         _unmap ??= Prepare("DELETE FROM latest_rule_controls WHERE rule_id = $1 AND target = $2", 2);
         _map ??= Prepare("INSERT OR IGNORE INTO latest_rule_controls(rule_id, target, control_id) VALUES($1,$2,$3)", 3);
         _combine ??= Prepare(CombinedControl, 1);
@@ -57,17 +57,32 @@ internal sealed class LedgerStore(SqliteConnection connection) : IDisposable
             run.ManifestSha256, run.PreviousSha256, run.Count("pass"), run.Count("fail"), run.Count("error"), run.Count("not_applicable"), rowHash);
         // Controls whose current status may change: those this run's executions map to, and those they mapped to before.
         var touched = new SortedSet<string>(run.Controls.Select(c => c.ControlId), StringComparer.Ordinal);
+        var mapped = new Dictionary<(string, string), List<string>>();
+        using (var m = _mappedBefore.ExecuteReader())
+        {
+            while (m.Read())
+            {
+                var key = (m.GetString(0), m.GetString(1));
+                if (!mapped.TryGetValue(key, out var list))
+                    mapped[key] = list = [];
+                list.Add(m.GetString(2));
+            }
+        }
+
         foreach (var e in run.Executions)
         {
             Run(_execution, seq, e.Index, e.RuleId, e.Target, e.Verdict, e.FreshnessSeconds);
             Run(_latestRule, e.RuleId, e.Target, seq, e.Verdict, e.FreshnessSeconds);
             for (var n = 0; n < e.Findings.Count; n++)
                 Run(_finding, seq, e.Index, n, e.Findings[n].Resource, e.Findings[n].Status);
-            touched.UnionWith(Strings(_mappedBefore, e.RuleId, e.Target));
+            var before = mapped.GetValueOrDefault((e.RuleId, e.Target)) ?? [];
+            touched.UnionWith(before);
+            touched.UnionWith(e.Controls);
+            if (before.Count == e.Controls.Count && before.ToHashSet(StringComparer.Ordinal).SetEquals(e.Controls))
+                continue; // the usual case: the rule maps to what it mapped to last time
             Run(_unmap, e.RuleId, e.Target);
             foreach (var control in e.Controls)
                 Run(_map, e.RuleId, e.Target, control);
-            touched.UnionWith(e.Controls);
         }
 
         foreach (var c in run.Controls)
@@ -103,17 +118,6 @@ internal sealed class LedgerStore(SqliteConnection connection) : IDisposable
         "SELECT CASE WHEN SUM(l.verdict = 'fail') > 0 THEN 'fail' WHEN SUM(l.verdict = 'error') > 0 THEN 'error' " +
         "WHEN SUM(l.verdict = 'waived') > 0 THEN 'waived' WHEN SUM(l.verdict = 'pass') > 0 THEN 'pass' ELSE 'not_applicable' END, " +
         "MIN(l.run_seq), MIN(l.freshness_s) FROM latest_rule_controls m JOIN latest_rules l ON l.rule_id = m.rule_id AND l.target = m.target WHERE m.control_id = $1";
-
-    private static List<string> Strings(SqliteCommand command, params object?[] values)
-    {
-        for (var i = 0; i < values.Length; i++)
-            command.Parameters[i].Value = values[i] ?? DBNull.Value;
-        using var r = command.ExecuteReader();
-        var list = new List<string>();
-        while (r.Read())
-            list.Add(r.GetString(0));
-        return list;
-    }
 
     /// <summary>Every run in order with its stored row hash, read back into the same shape the bundles give.</summary>
     public IEnumerable<(long Seq, LedgerRun Run, string RowHash)> Runs()
