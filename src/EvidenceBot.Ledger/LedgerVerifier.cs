@@ -102,7 +102,20 @@ internal static class LedgerVerifier
         foreach (var bundle in BundleReader.BundleNames(outputRoot).Where(b => !indexed.Contains(b)).Order(StringComparer.Ordinal))
         {
             checks++;
-            problems.Add(new("bundle.unindexed", bundle, $"{Path.Combine(outputRoot, bundle)}: a bundle the ledger does not hold; the next run appends it, or run 'evidencebot ledger rebuild'"));
+            string? unreadable = null;
+            try
+            {
+                BundleReader.Read(outputRoot, bundle);
+            }
+            catch (LedgerBundleException ex)
+            {
+                unreadable = ex.Message;
+            }
+
+            // Only advise what would work: a bundle that cannot be read is never appended, by a run or a rebuild.
+            problems.Add(new("bundle.unindexed", bundle, unreadable is null
+                ? $"{Path.Combine(outputRoot, bundle)}: a bundle the ledger does not hold; the next run appends it, or run 'evidencebot ledger rebuild'"
+                : $"{Path.Combine(outputRoot, bundle)}: a bundle the ledger does not hold and cannot index ({unreadable}); verify it with 'evidencebot verify', and restore it from backup or the blob store"));
         }
 
         // The chain head names the newest committed bundle: one neither indexed nor on disk was deleted with its row.

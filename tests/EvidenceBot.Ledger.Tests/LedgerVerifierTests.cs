@@ -98,6 +98,21 @@ public sealed class LedgerVerifierTests
     }
 
     [Fact]
+    public async Task Verify_UnindexedBundleThatCannotBeRead_DoesNotAdviseAnAppendThatCannotHappen()
+    {
+        using var t = await ThreeRunsAsync();
+        var newest = t.Bundles()[^1];
+        Sql(t, "DELETE FROM findings WHERE run_seq = 3; DELETE FROM executions WHERE run_seq = 3; DELETE FROM control_status WHERE run_seq = 3; DELETE FROM runs WHERE seq = 3;");
+        File.AppendAllText(Path.Combine(t.Out, newest, "results.json"), " ");
+
+        var report = LedgerVerifier.Verify(t.LedgerPath, t.Out);
+
+        var problem = Assert.Single(report.Problems, p => p.Kind == "bundle.unindexed");
+        Assert.Contains("cannot index", problem.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("the next run appends it", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Verify_DamagedDatabasePage_ReportsCorruption()
     {
         using var t = await ThreeRunsAsync();
