@@ -41,21 +41,24 @@ public class WaivedStatementTests
     private static Task<VerificationReport> WriteAndVerify(TempDir dir, Verdict verdict, params Finding[] findings) =>
         WriteAndVerify(dir, [Signed.Envelope], verdict, findings);
 
-    private static async Task<VerificationReport> WriteAndVerify(TempDir dir, IReadOnlyList<BundleWaiver> waivers, Verdict verdict, params Finding[] findings)
+    private static async Task<VerificationReport> WriteAndVerify(TempDir dir, IReadOnlyList<BundleWaiver> waivers, Verdict verdict, params Finding[] findings) =>
+        BundleVerifier.Verify(await WriteAsync(dir, waivers, verdict, findings), Fixtures.PublicKey(), null);
+
+    /// <summary>A signed one-rule bundle with these findings and waivers; returns its folder.</summary>
+    private static async Task<string> WriteAsync(TempDir dir, IReadOnlyList<BundleWaiver> waivers, Verdict verdict, params Finding[] findings)
     {
         var (run, sources) = Fixtures.Run(dir.Sub("rules"), rules: 1);
-        run = run with { Rules = [run.Rules[0] with { Verdict = verdict, Findings = findings }] };
         using var signer = Fixtures.Signer();
         var written = await EvidenceBundleWriter.WriteAsync(new BundleRequest
         {
-            Run = run,
+            Run = run with { Rules = [run.Rules[0] with { Verdict = verdict, Findings = findings }] },
             RuleSources = sources,
             Signer = signer,
             Waivers = waivers,
             OutputRoot = dir.Sub("out"),
             Time = new FakeTimeProvider(Fixtures.Start.AddMinutes(1)),
         }, CancellationToken.None);
-        return BundleVerifier.Verify(written.BundlePath, Fixtures.PublicKey(), null);
+        return written.BundlePath;
     }
 
     [Fact]
@@ -117,23 +120,13 @@ public class WaivedStatementTests
     public async Task Write_CitedWaiver_IsInTheBundleWithItsApproversKey()
     {
         using var dir = new TempDir();
-        var (run, sources) = Fixtures.Run(dir.Sub("rules"), rules: 1);
-        using var signer = Fixtures.Signer();
 
-        var written = await EvidenceBundleWriter.WriteAsync(new BundleRequest
-        {
-            Run = run with { Rules = [run.Rules[0] with { Verdict = Verdict.Waived, Findings = [new Finding("octo-org/legacy", Verdict.Waived, "m", null, Waiver)] }] },
-            RuleSources = sources,
-            Signer = signer,
-            Waivers = [Signed.Envelope],
-            OutputRoot = dir.Sub("out"),
-            Time = new FakeTimeProvider(Fixtures.Start.AddMinutes(1)),
-        }, CancellationToken.None);
+        var bundle = await WriteAsync(dir, [Signed.Envelope], Verdict.Waived, new Finding("octo-org/legacy", Verdict.Waived, "m", null, Waiver));
 
-        Assert.Equal(Signed.Envelope.Envelope, File.ReadAllBytes(Path.Combine(written.BundlePath, "waivers", "W-1.dsse.json")));
-        var key = File.ReadAllText(Path.Combine(written.BundlePath, "waivers", "keys", Fixtures.PublicKey(Fixtures.Other).KeyId + ".pem"));
+        Assert.Equal(Signed.Envelope.Envelope, File.ReadAllBytes(Path.Combine(bundle, "waivers", "W-1.dsse.json")));
+        var key = File.ReadAllText(Path.Combine(bundle, "waivers", "keys", Fixtures.PublicKey(Fixtures.Other).KeyId + ".pem"));
         Assert.Equal(Fixtures.PublicKey(Fixtures.Other).KeyId, EvidenceBot.Evidence.Signing.EvidencePublicKey.FromPem(key).KeyId);
-        var manifest = Encoding.UTF8.GetString(File.ReadAllBytes(Path.Combine(written.BundlePath, BundleLayout.Manifest)));
+        var manifest = Encoding.UTF8.GetString(File.ReadAllBytes(Path.Combine(bundle, BundleLayout.Manifest)));
         Assert.Contains("\"waivers/W-1.dsse.json\"", manifest, StringComparison.Ordinal);
     }
 
@@ -141,22 +134,12 @@ public class WaivedStatementTests
     public async Task CheckWaiverApprovers_KeyTheAuditorTrustsForTheApprover_PassesAnyOtherFails()
     {
         using var dir = new TempDir();
-        var (run, sources) = Fixtures.Run(dir.Sub("rules"), rules: 1);
-        using var signer = Fixtures.Signer();
-        var written = await EvidenceBundleWriter.WriteAsync(new BundleRequest
-        {
-            Run = run with { Rules = [run.Rules[0] with { Verdict = Verdict.Waived, Findings = [new Finding("octo-org/legacy", Verdict.Waived, "m", null, Waiver)] }] },
-            RuleSources = sources,
-            Signer = signer,
-            Waivers = [Signed.Envelope],
-            OutputRoot = dir.Sub("out"),
-            Time = new FakeTimeProvider(Fixtures.Start.AddMinutes(1)),
-        }, CancellationToken.None);
+        var bundle = await WriteAsync(dir, [Signed.Envelope], Verdict.Waived, new Finding("octo-org/legacy", Verdict.Waived, "m", null, Waiver));
         var alice = new TrustedApproverKey("alice@example.com", Fixtures.PublicKey(Fixtures.Other), "alice.pem");
 
-        var trusted = Assert.Single(BundleVerifier.CheckWaiverApprovers(written.BundlePath, [alice]));
-        var otherKey = Assert.Single(BundleVerifier.CheckWaiverApprovers(written.BundlePath, [alice with { Key = Fixtures.PublicKey() }]));
-        var otherApprover = Assert.Single(BundleVerifier.CheckWaiverApprovers(written.BundlePath, [alice with { Approver = "bob@example.com" }]));
+        var trusted = Assert.Single(BundleVerifier.CheckWaiverApprovers(bundle, [alice]));
+        var otherKey = Assert.Single(BundleVerifier.CheckWaiverApprovers(bundle, [alice with { Key = Fixtures.PublicKey() }]));
+        var otherApprover = Assert.Single(BundleVerifier.CheckWaiverApprovers(bundle, [alice with { Approver = "bob@example.com" }]));
 
         Assert.True(trusted.Passed, trusted.Detail);
         Assert.Equal(("waiver.approver", "waivers/W-1.dsse.json"), (trusted.Check, trusted.File));
