@@ -25,6 +25,9 @@ internal sealed class ActiveRules
     private readonly string _cache;
     private readonly RuleLoadOptions _template;
 
+    // Files refused at their current content: not compiled or reported again until they change.
+    private readonly Dictionary<string, string> _refused = new(StringComparer.Ordinal);
+
     /// <param name="sourceDirectory">The configured rules folder.</param>
     /// <param name="workDirectory">A folder of the service's own (under the cache) for the copy and its staging.</param>
     /// <param name="template">How to load rules (source contracts, cache); the folder is replaced.</param>
@@ -45,6 +48,18 @@ internal sealed class ActiveRules
 
     /// <summary>Held by a run while it loads its rules, and by a reload while it swaps files.</summary>
     public SemaphoreSlim Gate { get; } = new(1, 1);
+
+    /// <summary>
+    /// A path in the copy (or its staging) as the operator knows it: under the configured rules folder. Messages name
+    /// the file the operator edits, not the service's own copy of it.
+    /// </summary>
+    public string Shown(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        foreach (var copy in new[] { Directory, Path.Combine(_root, "staging") })
+            text = text.Replace(copy + Path.DirectorySeparatorChar, _source + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        return text;
+    }
 
     /// <summary>The copy's rules, headers only (no compile), with the schedule each sets.</summary>
     public IReadOnlyList<RuleManifest> Manifests()
@@ -77,7 +92,11 @@ internal sealed class ActiveRules
     {
         var wanted = Hashes(_source);
         var active = Hashes(Directory);
-        var changed = wanted.Where(w => !active.TryGetValue(w.Key, out var h) || h != w.Value).Select(w => w.Key)
+        foreach (var gone in _refused.Keys.Where(k => !wanted.TryGetValue(k, out var h) || h != _refused[k]).ToList())
+            _refused.Remove(gone);
+        // An empty file is one being written (an editor, a heredoc): taken when it has content. A file refused as it is
+        // now was reported once; it is looked at again when it changes.
+        var changed = wanted.Where(w => w.Value != EmptyHash && !_refused.ContainsKey(w.Key) && (!active.TryGetValue(w.Key, out var h) || h != w.Value)).Select(w => w.Key)
             .Concat(active.Keys.Where(a => !wanted.ContainsKey(a)))
             .Order(StringComparer.Ordinal).ToList();
         if (changed.Count == 0)
@@ -99,7 +118,10 @@ internal sealed class ActiveRules
                 .Concat(set.Rules.Where(r => r.Program is null && SameFile(r.Manifest.SourcePath, full)).SelectMany(r => r.LoadErrors))
                 .Select(d => d.ToString()).Distinct().ToList();
             if (errors.Count > 0)
-                refused.Add((relative, string.Join("; ", errors)));
+            {
+                refused.Add((relative, Shown(string.Join("; ", errors))));
+                _refused[relative] = wanted[relative];
+            }
         }
 
         await Gate.WaitAsync(ct).ConfigureAwait(false);
@@ -137,6 +159,8 @@ internal sealed class ActiveRules
         File.Copy(Path.Combine(from, relative), temp, overwrite: true);
         File.Move(temp, target, overwrite: true);
     }
+
+    private static readonly string EmptyHash = Convert.ToHexStringLower(SHA256.HashData([]));
 
     private static Dictionary<string, string> Hashes(string root)
     {

@@ -234,7 +234,7 @@ internal sealed partial class EvidenceService(
             catch (ScheduleException ex)
             {
                 // Not run on the default instead: a rule meant to run daily must not silently run hourly.
-                LogBadSchedule(log, manifest.Id, ex.Message);
+                LogBadSchedule(log, manifest.Id, rules.Shown(ex.Message));
             }
         }
 

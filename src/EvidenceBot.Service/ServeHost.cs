@@ -110,21 +110,22 @@ internal static partial class ServeHost
             held.SetLength(0);
             held.Write(Encoding.ASCII.GetBytes($"{Environment.ProcessId}\n"));
             held.Flush();
+            // The locked file cannot be read by the next service (the lock is exclusive): the holder's id is also here.
+            File.WriteAllText(path + ".pid", $"{Environment.ProcessId}\n");
             return held;
         }
-        catch (IOException ex)
+        catch (IOException)
         {
             var pid = "";
             try
             {
-                using var reader = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-                pid = new StreamReader(reader).ReadToEnd().Trim();
+                pid = File.ReadAllText(path + ".pid").Trim();
             }
-            catch (IOException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
             }
 
-            throw new ScheduleException($"{Path.GetFullPath(outDirectory)}: another 'evidencebot serve' already runs on this output folder (it holds {LockFile}{(pid.Length > 0 ? ", process " + pid : "")}); stop it, or give this one another --out ({ex.Message})");
+            throw new ScheduleException($"{Path.GetFullPath(outDirectory)}: another 'evidencebot serve' already runs on this output folder (it holds {LockFile}{(pid.Length > 0 ? ", process " + pid : "")}); stop it, or give this one another --out");
         }
     }
 

@@ -116,8 +116,9 @@ internal sealed class ServiceMetrics
                 [("sum", _durationSum), ("count", _durationCount)]);
             Family(sb, "evidencebot_source_responses_total", "counter", "Distinct HTTP responses recorded as evidence, by source.",
                 _responses.Select(r => ($"source=\"{Escape(r.Key)}\"", (double)r.Value)));
+            // Present for every source that answered (0 when none was a 304), so a rate() over them starts from zero.
             Family(sb, "evidencebot_source_not_modified_total", "counter", "Of those, answered 304 Not Modified and served from the ETag cache.",
-                _notModified.Select(r => ($"source=\"{Escape(r.Key)}\"", (double)r.Value)));
+                _responses.Keys.Union(_notModified.Keys).Order(StringComparer.Ordinal).Select(k => ($"source=\"{Escape(k)}\"", (double)_notModified.GetValueOrDefault(k))));
             // Present for every source seen (0 when it never waited), so a rate() over them starts from zero.
             Family(sb, "evidencebot_source_rate_limit_waits_total", "counter", "Rate-limit waits the HTTP stack made before sending again, by source (counted once waited).",
                 _sources.Select(s => ($"source=\"{Escape(s)}\"", (double)_rateLimitWaits.GetValueOrDefault(s))));

@@ -244,6 +244,22 @@ public class RunCommandTests
         Assert.Contains("$.parallel", stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{ "serve": { "gracePeriod": -5 } }""", "$.serve.gracePeriod: must be a string holding a duration such as \"30s\" (found -5)")]
+    [InlineData("""{ "serve": { "port": 70000 } }""", "$.serve.port: must be at most 65535 (found 70000)")]
+    [InlineData("""{ "serve": { "port": "x" } }""", "$.serve.port: must be a whole number (found \"x\")")]
+    [InlineData("""{ "serve": { "jitter": "abc" } }""", "$.serve.jitter: must be a duration: a whole number and a unit (ms, s, m, h, d), e.g. 30s or 5m (found \"abc\")")]
+    public async Task Run_ConfigValueOfTheWrongKind_SaysWhatIsAllowedAndWhatWasFound(string json, string expected)
+    {
+        using var cli = new CliRunner();
+        var config = cli.Write("evidencebot.json", json);
+
+        var (exit, _, stderr) = await cli.Run("run", "--config", config);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(expected, stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Run_ConfigNotJson_SaysWhereAndExitsTwo()
     {

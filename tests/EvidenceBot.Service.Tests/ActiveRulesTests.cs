@@ -29,6 +29,33 @@ public sealed class ActiveRulesTests
     }
 
     [Fact]
+    public async Task Refresh_BrokenFileLeftAsItIs_IsReportedOnceThenAgainOnlyWhenItChanges()
+    {
+        using var dir = new TempFolder();
+        var source = dir.Combine("rules");
+        TestRules.Write(source, "a.csx", TestRules.Quick("T-A"));
+        var rules = new ActiveRules(source, dir.Combine("work"), new RuleLoadOptions { RulesDirectory = source, CacheDirectory = dir.Combine("cache") });
+        rules.Initialize();
+
+        TestRules.Write(source, "broken.csx", "");  // being written: not taken yet
+        var empty = await rules.RefreshAsync(CancellationToken.None);
+        TestRules.Write(source, "broken.csx", TestRules.Quick("T-B") + "\nthis does not compile;");
+        var first = await rules.RefreshAsync(CancellationToken.None);
+        var again = await rules.RefreshAsync(CancellationToken.None);
+        TestRules.Write(source, "broken.csx", TestRules.Quick("T-B"));
+        var fixedUp = await rules.RefreshAsync(CancellationToken.None);
+
+        Assert.Same(ReloadOutcome.None, empty);
+        var refused = Assert.Single(first.Refused);
+        Assert.Equal("broken.csx", refused.File);
+        Assert.Contains(Path.Combine(source, "broken.csx"), refused.Why, StringComparison.Ordinal); // the operator's file, not the service's copy
+        Assert.DoesNotContain(dir.Combine("work"), refused.Why, StringComparison.Ordinal);
+        Assert.Same(ReloadOutcome.None, again);
+        Assert.Empty(fixedUp.Refused);
+        Assert.Equal(["T-A", "T-B"], rules.Manifests().Select(m => m.Id).Order());
+    }
+
+    [Fact]
     public async Task Refresh_RuleDeleted_LeavesTheCopy_NothingChanged_IsNoOutcome()
     {
         using var dir = new TempFolder();

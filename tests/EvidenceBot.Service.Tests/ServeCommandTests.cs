@@ -47,13 +47,15 @@ public sealed class ServeCommandTests
         {
             held.Write("4242\n"u8);
             held.Flush();
+            File.WriteAllText(dir.Combine("out", ServeHost.LockFile + ".pid"), "4242\n");
             using var stdout = new StringWriter();
             using var stderr = new StringWriter();
 
             var exit = await CliApp.RunAsync(["serve", "--config", config, "--cache-dir", dir.Combine("cache")], stdout, stderr, TimeProvider.System);
 
             Assert.Equal(2, exit);
-            Assert.Contains("another 'evidencebot serve' already runs on this output folder", stderr.ToString(), StringComparison.Ordinal);
+            Assert.Contains("another 'evidencebot serve' already runs on this output folder (it holds .serve.lock, process 4242); stop it, or give this one another --out", stderr.ToString(), StringComparison.Ordinal);
+            Assert.DoesNotContain("used by another process", stderr.ToString(), StringComparison.Ordinal);
             Assert.False(File.Exists(dir.Combine("out", "schedule-state.json")));
         }
     }

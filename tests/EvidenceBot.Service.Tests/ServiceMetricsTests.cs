@@ -29,6 +29,9 @@ public sealed class ServiceMetricsTests
         Assert.Contains("evidencebot_run_duration_seconds_count 2", lines);
         Assert.Contains("evidencebot_source_responses_total{source=\"github\"} 2", lines);
         Assert.Contains("evidencebot_source_not_modified_total{source=\"github\"} 1", lines);
+        var none = new ServiceMetrics();
+        none.RunEnded("completed", TimeSpan.FromSeconds(1), Runs.Result(Runs.Execution("A", "o", Verdict.Pass, null, Runs.Exchange("azure", "https://management.azure.com/x"))), DateTimeOffset.FromUnixTimeSeconds(1_800_000_000));
+        Assert.Contains("evidencebot_source_not_modified_total{source=\"azure\"} 0", none.Render(running: 0).Split('\n')); // a series from the first scrape
         Assert.Contains("evidencebot_skipped_slots_total 3", lines);
         Assert.Contains("evidencebot_rules_running 2", lines);
         Assert.Contains("evidencebot_last_run_end_timestamp_seconds 1800000060", lines);

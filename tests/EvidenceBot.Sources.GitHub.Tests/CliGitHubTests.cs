@@ -110,7 +110,7 @@ public sealed class RunPlannerGitHubTests
     [InlineData("""{ "app": { "appId": 1, "privateKeyFile": "missing.pem" }, "organizations": ["acme"] }""", "$.github.app.privateKeyFile", "does not exist")]
     [InlineData("""{ "app": { "appId": 1 }, "organizations": ["acme"] }""", "$.github.app", "privateKeyFile")]
     [InlineData("""{ "tokenEnv": "X", "baseUrl": "api.github.com", "organizations": ["acme"] }""", "$.github.baseUrl", "absolute")]
-    [InlineData("""{ "tokenEnv": "EB_TEST_SET_TOKEN", "maxRateLimitWait": "1x", "organizations": ["acme"] }""", "$.github.maxRateLimitWait", "must match")]
+    [InlineData("""{ "tokenEnv": "EB_TEST_SET_TOKEN", "maxRateLimitWait": "1x", "organizations": ["acme"] }""", "$.github.maxRateLimitWait", "must be a duration")]
     [InlineData("""{ "tokenEnv": "EB_TEST_SET_TOKEN" }""", "$.github.organizations", "required")]
     [InlineData("""{ "tokenEnv": "EB_TEST_SET_TOKEN", "organisations": ["acme"] }""", "$.github.organisations", "not a known setting")]
     public void Open_BadGitHubSection_IsConfigErrorNamingTheJsonPath(string github, string path, string hint)
