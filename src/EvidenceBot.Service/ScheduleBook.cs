@@ -29,6 +29,10 @@ internal sealed class ScheduleBook
     public void SetRules(IReadOnlyDictionary<string, RuleSchedule> schedules, DateTimeOffset now)
     {
         _schedules.Clear();
+        // A rule no longer scheduled (deleted, or its edit refused) forgets its last slot: added back, it starts afresh at
+        // its next slot, rather than counting the time it was gone as missed slots.
+        foreach (var gone in _last.Keys.Where(id => !schedules.ContainsKey(id) && !_running.Contains(id)).ToList())
+            _last.Remove(gone);
         foreach (var (id, schedule) in schedules)
         {
             _schedules[id] = schedule;

@@ -27,6 +27,26 @@ public sealed class ScheduleBookTests
     }
 
     [Fact]
+    public void SetRules_RuleDeletedThenAddedBack_StartsAfreshWithNoMissedSlots()
+    {
+        var clock = new FakeTimeProvider(Ten.AddMinutes(5));
+        var book = new ScheduleBook();
+        book.SetRules(Rules("A", "B"), clock.GetUtcNow());
+        book.SetRules(Rules("A"), clock.GetUtcNow());           // B deleted
+        clock.Advance(TimeSpan.FromHours(4));
+        foreach (var run in book.TakeDue(clock.GetUtcNow()))
+            book.Completed(run.RuleId, run.Slot);
+
+        book.SetRules(Rules("A", "B"), clock.GetUtcNow());      // B added back at 14:05
+        clock.Advance(TimeSpan.FromMinutes(55));
+        var due = book.TakeDue(clock.GetUtcNow());
+
+        var b = Assert.Single(due, r => r.RuleId == "B");
+        Assert.Equal(Ten.AddHours(5), b.Slot);
+        Assert.Equal(0, b.Missed);
+    }
+
+    [Fact]
     public void TakeDue_AfterDowntime_RunsOnceForNewestSlotAndCountsMissed()
     {
         var clock = new FakeTimeProvider(Ten);
