@@ -114,10 +114,18 @@ internal sealed class LedgerStore(SqliteConnection connection) : IDisposable
     /// <see cref="LedgerControl.Combine"/> does; the run of its oldest such evidence (its age is the oldest part's, so
     /// stale evidence anywhere shows); the shortest freshness. <c>ledger verify</c> derives the table with the same query.
     /// </summary>
-    internal const string CombinedControl =
-        "SELECT CASE WHEN SUM(l.verdict = 'fail') > 0 THEN 'fail' WHEN SUM(l.verdict = 'error') > 0 THEN 'error' " +
-        "WHEN SUM(l.verdict = 'waived') > 0 THEN 'waived' WHEN SUM(l.verdict = 'pass') > 0 THEN 'pass' ELSE 'not_applicable' END, " +
-        "MIN(l.run_seq), MIN(l.freshness_s) FROM latest_rule_controls m JOIN latest_rules l ON l.rule_id = m.rule_id AND l.target = m.target WHERE m.control_id = $1";
+    internal const string CombinedControl = "SELECT " + CombinedStatus + ", MIN(l.run_seq), MIN(l.freshness_s) " + MappedNewest + " WHERE m.control_id = $1";
+
+    /// <summary>Every control's current status, as <c>latest_controls</c> holds it: what <c>ledger verify</c> derives the table from.</summary>
+    internal const string CombinedControls = "SELECT m.control_id, MIN(l.run_seq), " + CombinedStatus + ", MIN(l.freshness_s) " + MappedNewest + " GROUP BY m.control_id";
+
+    // LedgerControl.Combine in SQL: fail, else error, else waived, else pass, else not_applicable.
+    private const string CombinedStatus =
+        "CASE WHEN SUM(l.verdict = 'fail') > 0 THEN 'fail' WHEN SUM(l.verdict = 'error') > 0 THEN 'error' " +
+        "WHEN SUM(l.verdict = 'waived') > 0 THEN 'waived' WHEN SUM(l.verdict = 'pass') > 0 THEN 'pass' ELSE 'not_applicable' END";
+
+    // The newest execution of every (rule, target), with each control it maps to.
+    private const string MappedNewest = "FROM latest_rule_controls m JOIN latest_rules l ON l.rule_id = m.rule_id AND l.target = m.target";
 
     /// <summary>Every run in order with its stored row hash, read back into the same shape the bundles give.</summary>
     public IEnumerable<(long Seq, LedgerRun Run, string RowHash)> Runs()

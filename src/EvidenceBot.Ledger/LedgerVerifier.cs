@@ -154,9 +154,7 @@ internal static class LedgerVerifier
 
     private static readonly (string Table, string Derived)[] LatestDerivations =
     [
-        ("latest_controls", "SELECT m.control_id, MIN(l.run_seq), CASE WHEN SUM(l.verdict = 'fail') > 0 THEN 'fail' WHEN SUM(l.verdict = 'error') > 0 THEN 'error' " +
-            "WHEN SUM(l.verdict = 'waived') > 0 THEN 'waived' WHEN SUM(l.verdict = 'pass') > 0 THEN 'pass' ELSE 'not_applicable' END, MIN(l.freshness_s) " +
-            "FROM latest_rule_controls m JOIN latest_rules l ON l.rule_id = m.rule_id AND l.target = m.target GROUP BY m.control_id"),
+        ("latest_controls", LedgerStore.CombinedControls),
         ("latest_rules", "SELECT e.rule_id, e.target, e.run_seq, e.verdict, e.freshness_s FROM executions e JOIN (SELECT rule_id, target, MAX(run_seq) AS s FROM executions GROUP BY rule_id, target) m ON m.rule_id = e.rule_id AND m.target = e.target AND m.s = e.run_seq"),
     ];
 

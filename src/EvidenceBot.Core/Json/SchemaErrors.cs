@@ -27,6 +27,13 @@ public static class SchemaErrors
         }
     }
 
+    /// <summary>What the document holds where the error is, quoted (<c> (found "passed")</c>), so a message says what to change; empty when unknown.</summary>
+    public static string Found(ValidationError e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return e.Token is { } found ? $" (found {found.ToString(Newtonsoft.Json.Formatting.None)})" : "";
+    }
+
     /// <summary>An error kind as words: <c>NumberExpected</c> → <c>number expected</c>.</summary>
     public static string Humanize(ValidationErrorKind kind)
     {

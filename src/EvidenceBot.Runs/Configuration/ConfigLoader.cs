@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using EvidenceBot.Core.Json;
 using EvidenceBot.Core.Sources;
 using NJsonSchema;
 using NJsonSchema.Validation;
@@ -136,28 +137,24 @@ internal static class ConfigLoader
         ValidationErrorKind.NoAdditionalPropertiesAllowed => "is not a known setting (see schemas/config.schema.json)",
         ValidationErrorKind.PropertyRequired => $"is required",
         ValidationErrorKind.PatternMismatch when DurationUnits(e) is { } units =>
-            $"must be a duration: a whole number and a unit ({units}), e.g. 30s or 5m" + Found(e),
-        ValidationErrorKind.PatternMismatch => $"must match {e.Schema?.Pattern}" + Found(e),
+            $"must be a duration: a whole number and a unit ({units}), e.g. 30s or 5m" + SchemaErrors.Found(e),
+        ValidationErrorKind.PatternMismatch => $"must match {e.Schema?.Pattern}" + SchemaErrors.Found(e),
         ValidationErrorKind.NotInEnumeration => e.Schema?.Enumeration is { Count: > 0 } allowed
-            ? $"must be one of {string.Join(", ", allowed.Select(v => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture)))}" + Found(e)
-            : "is not one of the allowed values" + Found(e),
-        ValidationErrorKind.NumberTooBig => $"must be at most {e.Schema?.Maximum}" + Found(e),
-        ValidationErrorKind.NumberTooSmall => $"must be at least {e.Schema?.Minimum}" + Found(e),
-        ValidationErrorKind.StringExpected => "must be a string" + (DurationUnits(e) is not null ? " holding a duration such as \"30s\"" : "") + Found(e),
-        ValidationErrorKind.IntegerExpected => "must be a whole number" + Found(e),
-        ValidationErrorKind.NumberExpected => "must be a number" + Found(e),
-        ValidationErrorKind.BooleanExpected => "must be true or false" + Found(e),
-        ValidationErrorKind.ArrayExpected => "must be a list ([...])" + Found(e),
-        ValidationErrorKind.ObjectExpected => "must be an object ({...})" + Found(e),
-        _ => EvidenceBot.Core.Json.SchemaErrors.Humanize(e.Kind) + Found(e),
+            ? $"must be one of {string.Join(", ", allowed.Select(v => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture)))}" + SchemaErrors.Found(e)
+            : "is not one of the allowed values" + SchemaErrors.Found(e),
+        ValidationErrorKind.NumberTooBig => $"must be at most {e.Schema?.Maximum}" + SchemaErrors.Found(e),
+        ValidationErrorKind.NumberTooSmall => $"must be at least {e.Schema?.Minimum}" + SchemaErrors.Found(e),
+        ValidationErrorKind.StringExpected => "must be a string" + (DurationUnits(e) is not null ? " holding a duration such as \"30s\"" : "") + SchemaErrors.Found(e),
+        ValidationErrorKind.IntegerExpected => "must be a whole number" + SchemaErrors.Found(e),
+        ValidationErrorKind.NumberExpected => "must be a number" + SchemaErrors.Found(e),
+        ValidationErrorKind.BooleanExpected => "must be true or false" + SchemaErrors.Found(e),
+        ValidationErrorKind.ArrayExpected => "must be a list ([...])" + SchemaErrors.Found(e),
+        ValidationErrorKind.ObjectExpected => "must be an object ({...})" + SchemaErrors.Found(e),
+        _ => SchemaErrors.Humanize(e.Kind) + SchemaErrors.Found(e),
     };
 
     /// <summary>The units of a duration setting (its pattern is <c>^[0-9]+(ms|s|…)$</c>), or null for any other setting.</summary>
     private static string? DurationUnits(ValidationError e) =>
         System.Text.RegularExpressions.Regex.Match(e.Schema?.Pattern ?? "", @"^\^\[0-9\]\+\(([a-z|]+)\)\$$") is { Success: true } m
             ? m.Groups[1].Value.Replace("|", ", ", StringComparison.Ordinal) : null;
-
-    /// <summary>What the file holds there, quoted, so the message says what to change.</summary>
-    private static string Found(ValidationError e) =>
-        e.Token is { } found ? $" (found {found.ToString(Newtonsoft.Json.Formatting.None)})" : "";
 }

@@ -125,7 +125,7 @@ internal sealed record RuleTestCase
     {
         ValidationErrorKind.NoAdditionalPropertiesAllowed => "is not a known field (see schemas/rule-test-case.schema.json and schemas/rule-test-expect.schema.json)",
         ValidationErrorKind.PropertyRequired => "is required",
-        ValidationErrorKind.NotInEnumeration => "is not one of pass, fail, error, not_applicable" + (e.Token is { } found ? $" (found {found.ToString(Newtonsoft.Json.Formatting.None)})" : ""),
+        ValidationErrorKind.NotInEnumeration => "is not one of pass, fail, error, not_applicable" + SchemaErrors.Found(e),
         ValidationErrorKind.DateTimeExpected => "must be a date-time with an offset, e.g. 2026-06-01T00:00:00Z",
         _ => SchemaErrors.Humanize(e.Kind),
     };
